@@ -1,0 +1,1 @@
+//! Keys, keyids, signatures.

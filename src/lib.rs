@@ -1,0 +1,10 @@
+//! intoto-studio: author, sign, verify and diagnose in-toto supply-chain layouts.
+//!
+//! The in-toto core (`model`, `crypto`, `verify`, `record`) has no terminal-UI dependency;
+//! the TUI (`tui`) and the command line (`cli`) are views on top of it.
+
+pub mod crypto;
+pub mod error;
+pub mod model;
+
+pub use error::{Error, Result};

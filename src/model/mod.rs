@@ -1,0 +1,4 @@
+//! The in-toto data model: layouts, steps, inspections, artifact rules, links, the two
+//! envelope formats and the JSON encodings they rely on.
+
+pub mod json;
