@@ -3,8 +3,11 @@
 //! The in-toto core (`model`, `crypto`, `verify`, `record`) has no terminal-UI dependency;
 //! the TUI (`tui`) and the command line (`cli`) are views on top of it.
 
+pub mod cli;
 pub mod crypto;
 pub mod error;
 pub mod model;
+pub mod record;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -1,0 +1,218 @@
+//! The command line: `intoto-studio [CHAIN]` (the TUI) and the headless subcommands.
+//!
+//! Exit codes: 0 success, 1 verification failed or bad input, 2 usage error.
+
+use crate::crypto::PublicKey;
+use crate::verify::{self, VerifyOptions, render};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "intoto-studio",
+    version,
+    about = "Author, sign, verify and diagnose in-toto supply-chain layouts",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// A layout file, or a folder holding `root.layout` (and `owner*.pub`, `links/`).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub chain: ChainArgs,
+}
+
+/// The chain to open: in-toto-verify's flags (shared by `verify` and the TUI).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ChainArgs {
+    /// Path to the layout to verify.
+    #[arg(short = 'l', long = "layout", value_name = "PATH")]
+    pub layout: Option<PathBuf>,
+
+    /// Public keys (PEM SubjectPublicKeyInfo) that must all have signed the layout.
+    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1..)]
+    pub verification_keys: Vec<PathBuf>,
+
+    /// Directory to load link metadata from.
+    #[arg(long = "link-dir", value_name = "PATH")]
+    pub link_dir: Option<PathBuf>,
+
+    /// Timeout in seconds for each inspection command.
+    #[arg(long = "inspection-timeout", value_name = "SECONDS", default_value_t = 10)]
+    pub inspection_timeout: u64,
+
+    /// Substitute `{NAME}` in rules, expected commands and inspection commands.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+
+    /// GPG keys (not supported by this tool).
+    #[arg(short = 'g', long = "gpg", value_name = "ID", num_args = 0.., hide = true)]
+    pub gpg: Option<Vec<String>>,
+
+    /// GPG home (not supported by this tool).
+    #[arg(long = "gpg-home", value_name = "PATH", hide = true)]
+    pub gpg_home: Option<PathBuf>,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got '{s}'")),
+    }
+}
+
+/// Output format of `verify`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Verify a supply chain (in-toto-verify's flags and exit codes).
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Show every item, link and rule.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print nothing; the exit code tells.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Do not write `<inspection>.link` files into the working directory.
+    #[arg(long)]
+    pub no_inspection_links: bool,
+}
+
+/// A usage error (exit 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl ChainArgs {
+    /// The parameters as a map (`None` when no `--param` was given).
+    pub fn params(&self) -> Option<BTreeMap<String, String>> {
+        if self.params.is_empty() {
+            None
+        } else {
+            Some(self.params.iter().cloned().collect())
+        }
+    }
+
+    /// Verification options from the flags.
+    pub fn verify_options(&self) -> VerifyOptions {
+        VerifyOptions {
+            link_dir: self.link_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+            params: self.params(),
+            inspection_timeout: Duration::from_secs(self.inspection_timeout),
+            ..VerifyOptions::default()
+        }
+    }
+
+    /// Refuse what this tool does not support, as a usage error.
+    pub fn check_supported(&self) -> Result<(), UsageError> {
+        if self.gpg.is_some() || self.gpg_home.is_some() {
+            return Err(UsageError(
+                "GPG keys are not supported: pass PEM public keys with --verification-keys".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Load the verification keys (PEM files).
+pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, crate::Error> {
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read(p)
+                .map_err(|e| crate::model::envelope::io_error(&e, p))?;
+            let text = String::from_utf8(text).map_err(|_| {
+                crate::Error::new("ValueError", format!("{}: not a PEM text file", p.display()))
+            })?;
+            PublicKey::from_pem(&text).map_err(|e| e.context(p.display()))
+        })
+        .collect()
+}
+
+/// `intoto-studio verify`: returns the exit code.
+pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
+    let chain = &args.chain;
+    chain.check_supported()?;
+    let Some(layout_path) = &chain.layout else {
+        return Err(UsageError("the following arguments are required: -l/--layout".into()));
+    };
+    if chain.verification_keys.is_empty() {
+        return Err(UsageError(
+            "wrong arguments: specify at least one layout verification key: \
+             '--verification-keys path [path ...]'"
+                .into(),
+        ));
+    }
+    let mut opts = chain.verify_options();
+    opts.persist_inspection_links = !args.no_inspection_links;
+    let report = match crate::model::envelope::Metadata::load(layout_path) {
+        Err(e) => verify::load_failure(e.context(layout_path.display())),
+        Ok(md) => match load_keys(&chain.verification_keys) {
+            Err(e) => verify::load_failure(e),
+            Ok(keys) => verify::verify_metadata(&md, &keys, &opts, &verify::FsLinks),
+        },
+    };
+    if !args.quiet {
+        let out = match args.format {
+            OutputFormat::Json => {
+                serde_json::to_string_pretty(&report).expect("report serialises") + "\n"
+            }
+            OutputFormat::Markdown => render::markdown(&report),
+            OutputFormat::Text => render::text(
+                &report,
+                if args.verbose { render::Detail::Verbose } else { render::Detail::Normal },
+            ),
+        };
+        print_out(&out);
+    }
+    Ok(if report.passed { 0 } else { 1 })
+}
+
+/// Write to stdout, ignoring a closed pipe.
+pub fn print_out(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
+/// Run the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let result = match &cli.command {
+        Some(Command::Verify(args)) => run_verify(args),
+        None => Err(UsageError(
+            "the terminal UI is not available yet; use `intoto-studio verify`".into(),
+        )),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(msg)) => {
+            eprintln!("intoto-studio: error: {msg}");
+            2
+        }
+    }
+}

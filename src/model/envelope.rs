@@ -1,0 +1,869 @@
+//! The two metadata formats and how a file is told apart, read, verified, signed and
+//! written, exactly as the reference does it:
+//!
+//! * legacy "Metablock": `{"signatures": [{"keyid", "sig" (hex)}], "signed": {...}}`; a
+//!   signature covers the canonical JSON of the *normalised* `signed` object;
+//! * DSSE: `{"payload" (base64), "payloadType": "application/vnd.in-toto+json",
+//!   "signatures": [{"keyid", "sig" (base64)}]}`; a signature covers
+//!   `PAE = "DSSEv1 <len> <type> <len> <payload>"` over the payload bytes as they are.
+//!
+//! A file with a `payload` key is DSSE (and must have the in-toto payload type), else one
+//! with `signed` is legacy, else it is invalid (`InvalidMetadata`).
+
+use crate::crypto::{PrivateKey, PublicKey, pae};
+use crate::error::{Error, Result};
+use crate::model::json::{self, DumpStyle, py_repr};
+use crate::model::layout::Layout;
+use crate::model::link::{ArtifactsField, Link};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The DSSE payload type in-toto uses.
+pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// Which envelope format a file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Legacy,
+    Dsse,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Legacy => "legacy",
+            Format::Dsse => "dsse",
+        }
+    }
+}
+
+/// What a metadata file carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Link(Arc<Link>),
+    Layout(Box<Layout>),
+}
+
+impl Payload {
+    /// `"link"` or `"layout"`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Payload::Link(_) => "link",
+            Payload::Layout(_) => "layout",
+        }
+    }
+
+    /// The normalised object (`attr.asdict(...)`).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Payload::Link(l) => l.to_value(),
+            Payload::Layout(l) => l.to_value(),
+        }
+    }
+
+    /// Canonical JSON of the normalised object (what a legacy signature covers).
+    pub fn canonical(&self) -> Result<Vec<u8>> {
+        match self {
+            Payload::Link(l) => l.canonical(),
+            Payload::Layout(l) => l.canonical(),
+        }
+    }
+
+    /// The DSSE payload the reference writes for this object:
+    /// `json.dumps(attr.asdict(obj), sort_keys=True)` as UTF-8.
+    pub fn dsse_bytes(&self) -> Vec<u8> {
+        json::dumps(&self.to_value(), DumpStyle::OneLine).into_bytes()
+    }
+}
+
+/// A signature of a legacy metablock, kept as written (extra fields included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegacySignature {
+    /// `keyid` when it is a string.
+    pub keyid: Option<String>,
+    /// `sig` when it is a string (hex, not checked at load time).
+    pub sig: Option<String>,
+    /// A GPG signature (`signature` + `other_headers`), which this tool cannot verify.
+    pub gpg: bool,
+    /// The entry as written.
+    pub raw: Map<String, Value>,
+}
+
+/// A DSSE signature: keyid and raw signature bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DsseSignature {
+    pub keyid: String,
+    pub sig: Vec<u8>,
+    /// Other fields of the signature entry, written back as they were.
+    pub extra: Map<String, Value>,
+}
+
+/// One metadata file: a signed link or layout in either format.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metadata {
+    Legacy {
+        signatures: Vec<LegacySignature>,
+        signed: Payload,
+    },
+    Dsse {
+        payload: Arc<[u8]>,
+        payload_type: String,
+        signatures: Vec<DsseSignature>,
+        /// The decoded payload; the reference decodes it only after the signature check,
+        /// so a decoding error surfaces when [`Metadata::payload`] is asked for.
+        decoded: std::result::Result<Payload, Error>,
+    },
+}
+
+impl Metadata {
+    /// Wrap an object in a new, unsigned envelope of the given format.
+    pub fn new(payload: Payload, format: Format) -> Metadata {
+        match format {
+            Format::Legacy => Metadata::Legacy { signatures: Vec::new(), signed: payload },
+            Format::Dsse => Metadata::Dsse {
+                payload: payload.dsse_bytes().into(),
+                payload_type: PAYLOAD_TYPE.into(),
+                signatures: Vec::new(),
+                decoded: Ok(payload),
+            },
+        }
+    }
+
+    /// Read a metadata file (`Metadata.load`). I/O failures keep their OS error class
+    /// (`FileNotFoundError`, `IsADirectoryError`, ...): see [`Error::is_os_error`].
+    pub fn load(path: &Path) -> Result<Metadata> {
+        let bytes = read_file(path)?;
+        Metadata::from_bytes(&bytes)
+    }
+
+    /// Parse metadata from the bytes of a file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Metadata> {
+        let top: RawTop = serde_json::from_slice(bytes).map_err(json_error)?;
+        let RawTop::Object { signatures, signed, payload, payload_type, has_payload, has_signed } =
+            top
+        else {
+            return Err(Error::new("InvalidMetadata", ""));
+        };
+        if has_payload {
+            if payload_type.as_ref().and_then(Value::as_str) != Some(PAYLOAD_TYPE) {
+                return Err(Error::new("InvalidMetadata", ""));
+            }
+            return Metadata::dsse_from_parts(payload, signatures);
+        }
+        if !has_signed {
+            return Err(Error::new("InvalidMetadata", ""));
+        }
+        let signatures = legacy_signatures(signatures)?;
+        let body = match signed {
+            Some(RawSigned::Body(b)) => *b,
+            Some(RawSigned::NotObject(t)) => {
+                return Err(Error::new(
+                    "AttributeError",
+                    format!("'{t}' object has no attribute 'get'"),
+                ));
+            }
+            None => RawBody::default(),
+        };
+        let signed = match body.type_.as_ref().and_then(Value::as_str) {
+            Some("link") => Payload::Link(Arc::new(body.into_link()?)),
+            Some("layout") => Payload::Layout(Box::new(body.into_layout()?)),
+            _ => return Err(Error::format("Invalid Metadata format")),
+        };
+        Ok(Metadata::Legacy { signatures, signed })
+    }
+
+    fn dsse_from_parts(payload: Option<Value>, signatures: Option<Value>) -> Result<Metadata> {
+        let payload = match payload {
+            Some(Value::String(s)) => b64dec(&s)?,
+            Some(other) => {
+                return Err(Error::new(
+                    "AttributeError",
+                    format!("'{}' object has no attribute 'encode'", short_type(&other)),
+                ));
+            }
+            None => return Err(Error::new("KeyError", "'payload'")),
+        };
+        let list = match signatures {
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                return Err(Error::new(
+                    "TypeError",
+                    format!("'{}' object is not iterable", short_type(&other)),
+                ));
+            }
+            None => return Err(Error::new("KeyError", "'signatures'")),
+        };
+        let mut sigs: Vec<DsseSignature> = Vec::with_capacity(list.len());
+        for entry in list {
+            let Value::Object(mut m) = entry else {
+                return Err(Error::new("TypeError", "signature entries must be objects"));
+            };
+            let sig = match m.remove("sig") {
+                Some(Value::String(s)) => b64dec(&s)?,
+                Some(_) => return Err(Error::new("AttributeError", "'sig' must be a string")),
+                None => return Err(Error::new("KeyError", "'sig'")),
+            };
+            let keyid = match m.remove("keyid") {
+                Some(Value::String(s)) => s,
+                Some(other) => json::py_str(&other),
+                None => return Err(Error::new("KeyError", "'keyid'")),
+            };
+            if sigs.iter().any(|s| s.keyid == keyid) {
+                return Err(Error::new(
+                    "ValueError",
+                    format!("Multiple signatures found for keyid {keyid}"),
+                ));
+            }
+            sigs.push(DsseSignature { keyid, sig, extra: m });
+        }
+        let decoded = decode_payload(&payload);
+        Ok(Metadata::Dsse {
+            payload: payload.into(),
+            payload_type: PAYLOAD_TYPE.into(),
+            signatures: sigs,
+            decoded,
+        })
+    }
+
+    pub fn format(&self) -> Format {
+        match self {
+            Metadata::Legacy { .. } => Format::Legacy,
+            Metadata::Dsse { .. } => Format::Dsse,
+        }
+    }
+
+    /// `get_payload()`: the link or layout (for DSSE, decoding errors surface here).
+    pub fn payload(&self) -> Result<&Payload> {
+        match self {
+            Metadata::Legacy { signed, .. } => Ok(signed),
+            Metadata::Dsse { decoded, .. } => decoded.as_ref().map_err(Clone::clone),
+        }
+    }
+
+    /// The keyids of all signatures, in file order.
+    pub fn signature_keyids(&self) -> Vec<String> {
+        match self {
+            Metadata::Legacy { signatures, .. } => {
+                signatures.iter().map(|s| s.keyid.clone().unwrap_or_default()).collect()
+            }
+            Metadata::Dsse { signatures, .. } => signatures.iter().map(|s| s.keyid.clone()).collect(),
+        }
+    }
+
+    /// Verify the signature by `key` as the reference's `verify_signature(key_dict)`.
+    ///
+    /// `Err` with class `SignatureVerificationError` means "not validly signed by this key"
+    /// (the message says why, also where the reference says nothing); any other class is a
+    /// fatal error (e.g. `FormatError` when the signed object has a float and cannot be
+    /// canonicalised).
+    pub fn verify_signature(&self, key: &PublicKey) -> Result<()> {
+        let fail = |m: String| Error::new("SignatureVerificationError", m);
+        match self {
+            Metadata::Legacy { signatures, signed } => {
+                let Some(sig) = signatures.iter().find(|s| s.keyid.as_deref() == Some(&key.keyid))
+                else {
+                    return Err(fail(format!("No signature found for key '{}'", key.keyid)));
+                };
+                let bytes = signed.canonical()?;
+                let invalid = || format!("Invalid signature for keyid '{}'", key.keyid);
+                if sig.gpg {
+                    return Err(fail(format!("{} (GPG signatures are not supported)", invalid())));
+                }
+                let Some(hex_sig) = sig.sig.as_deref() else {
+                    return Err(fail(format!("{} (no 'sig' field)", invalid())));
+                };
+                let Some(raw) = py_fromhex(hex_sig) else {
+                    return Err(fail(format!("{} (signature is not hex)", invalid())));
+                };
+                key.verify(&raw, &bytes).map_err(|why| fail(format!("{} ({why})", invalid())))
+            }
+            Metadata::Dsse { payload, payload_type, signatures, .. } => {
+                let msg = pae(payload_type, payload);
+                let mut reasons = Vec::new();
+                for s in signatures.iter().filter(|s| s.keyid == key.keyid) {
+                    match key.verify(&s.sig, &msg) {
+                        Ok(()) => return Ok(()),
+                        Err(why) => reasons.push(why),
+                    }
+                }
+                Err(fail(if reasons.is_empty() {
+                    format!("no DSSE signature by key '{}'", key.keyid)
+                } else {
+                    format!(
+                        "DSSE signature by key '{}' does not verify ({})",
+                        key.keyid,
+                        reasons.join("; ")
+                    )
+                }))
+            }
+        }
+    }
+
+    /// Remove all signatures.
+    pub fn clear_signatures(&mut self) {
+        match self {
+            Metadata::Legacy { signatures, .. } => signatures.clear(),
+            Metadata::Dsse { signatures, .. } => signatures.clear(),
+        }
+    }
+
+    /// Sign with `key` and add the signature (DSSE: replaces one by the same keyid).
+    pub fn sign(&mut self, key: &PrivateKey) -> Result<()> {
+        let keyid = key.public_key().keyid.clone();
+        match self {
+            Metadata::Legacy { signatures, signed } => {
+                let sig = key.sign(&signed.canonical()?)?;
+                let mut raw = Map::new();
+                raw.insert("keyid".into(), Value::String(keyid.clone()));
+                raw.insert("sig".into(), Value::String(hex::encode(&sig)));
+                signatures.push(LegacySignature {
+                    keyid: Some(keyid),
+                    sig: Some(hex::encode(sig)),
+                    gpg: false,
+                    raw,
+                });
+            }
+            Metadata::Dsse { payload, payload_type, signatures, .. } => {
+                let sig = key.sign(&pae(payload_type, payload))?;
+                match signatures.iter_mut().find(|s| s.keyid == keyid) {
+                    Some(existing) => existing.sig = sig,
+                    None => signatures.push(DsseSignature { keyid, sig, extra: Map::new() }),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The file contents the reference writes: legacy with indent 1 and no trailing
+    /// newline; DSSE on one line; both with sorted keys and ASCII-only text.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut top = Map::new();
+        match self {
+            Metadata::Legacy { signatures, signed } => {
+                top.insert(
+                    "signatures".into(),
+                    Value::Array(signatures.iter().map(|s| Value::Object(s.raw.clone())).collect()),
+                );
+                top.insert("signed".into(), signed.to_value());
+                json::dumps(&Value::Object(top), DumpStyle::Pretty).into_bytes()
+            }
+            Metadata::Dsse { payload, payload_type, signatures, .. } => {
+                use base64::Engine as _;
+                let b64 = base64::engine::general_purpose::STANDARD;
+                top.insert("payload".into(), Value::String(b64.encode(payload)));
+                top.insert("payloadType".into(), Value::String(payload_type.clone()));
+                top.insert(
+                    "signatures".into(),
+                    Value::Array(
+                        signatures
+                            .iter()
+                            .map(|s| {
+                                let mut m = s.extra.clone();
+                                m.insert("keyid".into(), Value::String(s.keyid.clone()));
+                                m.insert("sig".into(), Value::String(b64.encode(&s.sig)));
+                                Value::Object(m)
+                            })
+                            .collect(),
+                    ),
+                );
+                json::dumps(&Value::Object(top), DumpStyle::OneLine).into_bytes()
+            }
+        }
+    }
+}
+
+/// Read a whole file, keeping the OS error class of a failure.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| io_error(&e, path))
+}
+
+/// An I/O error with the Python class name `open()` would raise.
+pub fn io_error(e: &std::io::Error, path: &Path) -> Error {
+    use std::io::ErrorKind::*;
+    let class = match e.kind() {
+        NotFound => "FileNotFoundError",
+        PermissionDenied => "PermissionError",
+        IsADirectory => "IsADirectoryError",
+        NotADirectory => "NotADirectoryError",
+        _ if e.raw_os_error() == Some(21) => "IsADirectoryError",
+        _ => "OSError",
+    };
+    let errno = e.raw_os_error().map(|n| format!("[Errno {n}] ")).unwrap_or_default();
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text);
+    Error::new(class, format!("{errno}{text}: '{}'", path.display()))
+}
+
+impl Error {
+    /// Whether this is an `OSError` (a missing or unreadable file), which link loading
+    /// skips, as the reference does.
+    pub fn is_os_error(&self) -> bool {
+        matches!(
+            self.class,
+            "FileNotFoundError" | "PermissionError" | "IsADirectoryError" | "NotADirectoryError"
+                | "OSError"
+        )
+    }
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::new("JSONDecodeError", e.to_string())
+}
+
+fn short_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if json::number_is_int(n) => "int",
+        Value::Number(_) => "float",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Decode a DSSE payload (`Envelope.get_payload`).
+fn decode_payload(payload: &[u8]) -> Result<Payload> {
+    let body: RawSigned = serde_json::from_slice(payload).map_err(json_error)?;
+    let body = match body {
+        RawSigned::Body(b) => *b,
+        RawSigned::NotObject(t) => {
+            return Err(Error::new(
+                "AttributeError",
+                format!("'{t}' object has no attribute 'get'"),
+            ));
+        }
+    };
+    match body.type_.as_ref().and_then(Value::as_str) {
+        Some("link") => Ok(Payload::Link(Arc::new(body.into_link()?))),
+        Some("layout") => Ok(Payload::Layout(Box::new(body.into_layout()?))),
+        _ => Err(Error::new("InvalidMetadata", "")),
+    }
+}
+
+fn legacy_signatures(v: Option<Value>) -> Result<Vec<LegacySignature>> {
+    let list = match v {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            return Err(Error::format(
+                "The Metablock's 'signatures' property has to be of type 'list'.",
+            ));
+        }
+    };
+    list.into_iter()
+        .map(|entry| {
+            let Value::Object(m) = entry else {
+                return Err(Error::format(format!(
+                    "expected dict, got '{} ({})'",
+                    json::py_str(&entry),
+                    json::py_type(&entry)
+                )));
+            };
+            let gpg = m.contains_key("keyid")
+                && m.contains_key("signature")
+                && m.contains_key("other_headers");
+            if !gpg && !(m.contains_key("keyid") && m.contains_key("sig")) {
+                return Err(Error::format(format!(
+                    "expected signature dict, got '{} (<class 'dict'>)'",
+                    py_repr(&Value::Object(m))
+                )));
+            }
+            Ok(LegacySignature {
+                keyid: m.get("keyid").and_then(Value::as_str).map(str::to_string),
+                sig: m.get("sig").and_then(Value::as_str).map(str::to_string),
+                gpg,
+                raw: m,
+            })
+        })
+        .collect()
+}
+
+/// Python `bytes.fromhex`: pairs of hex digits, ASCII whitespace allowed between pairs.
+pub fn py_fromhex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len() / 2);
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let hi = (b[i] as char).to_digit(16)?;
+        let lo = (*b.get(i + 1)? as char).to_digit(16)?;
+        out.push((hi * 16 + lo) as u8);
+        i += 2;
+    }
+    Some(out)
+}
+
+/// securesystemslib `b64dec`: strict standard base64 (padding required), falling back to
+/// the URL-safe alphabet; errors are `binascii.Error` (class `Error`) with CPython's text.
+pub fn b64dec(s: &str) -> Result<Vec<u8>> {
+    match a2b_base64_strict(s.as_bytes()) {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            let translated: Vec<u8> = s
+                .bytes()
+                .map(|c| match c {
+                    b'-' => b'+',
+                    b'_' => b'/',
+                    c => c,
+                })
+                .collect();
+            a2b_base64_strict(&translated).map_err(|m| Error::new("Error", m))
+        }
+    }
+}
+
+/// CPython's `binascii.a2b_base64(data, strict_mode=True)`.
+fn a2b_base64_strict(s: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    fn val(c: u8) -> Option<u8> {
+        match c {
+            b'A'..=b'Z' => Some(c - b'A'),
+            b'a'..=b'z' => Some(c - b'a' + 26),
+            b'0'..=b'9' => Some(c - b'0' + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    let (mut quad_pos, mut left, mut pads) = (0u8, 0u8, 0u8);
+    let mut padding_started = false;
+    for (i, &c) in s.iter().enumerate() {
+        if c == b'=' {
+            padding_started = true;
+            if quad_pos == 0 {
+                return Err(if i == 0 {
+                    "Leading padding not allowed".into()
+                } else {
+                    "Excess padding not allowed".into()
+                });
+            }
+            if quad_pos >= 2 {
+                pads += 1;
+                if quad_pos + pads >= 4 {
+                    if i + 1 < s.len() {
+                        return Err("Excess data after padding".into());
+                    }
+                    return Ok(out);
+                }
+            }
+            continue;
+        }
+        let Some(v) = val(c) else {
+            return Err("Only base64 data is allowed".into());
+        };
+        if padding_started {
+            return Err("Discontinuous padding not allowed".into());
+        }
+        pads = 0;
+        match quad_pos {
+            0 => {
+                left = v;
+                quad_pos = 1;
+            }
+            1 => {
+                out.push((left << 2) | (v >> 4));
+                left = v & 0x0f;
+                quad_pos = 2;
+            }
+            2 => {
+                out.push((left << 4) | (v >> 2));
+                left = v & 0x03;
+                quad_pos = 3;
+            }
+            _ => {
+                out.push((left << 6) | v);
+                quad_pos = 0;
+            }
+        }
+    }
+    match quad_pos {
+        0 => Ok(out),
+        1 => Err(format!(
+            "Invalid base64-encoded string: number of data characters ({}) cannot be 1 more than \
+             a multiple of 4",
+            out.len() / 3 * 4 + 1
+        )),
+        _ => Err("Incorrect padding".into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Raw parsing: one pass over the JSON text, artifacts straight into compact structures,
+// duplicate keys keep the last value, unknown fields skipped.
+
+enum RawTop {
+    Object {
+        signatures: Option<Value>,
+        signed: Option<RawSigned>,
+        payload: Option<Value>,
+        payload_type: Option<Value>,
+        has_payload: bool,
+        has_signed: bool,
+    },
+    NotObject,
+}
+
+impl<'de> serde::Deserialize<'de> for RawTop {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawTop;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a metadata object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<RawTop, A::Error> {
+                let (mut signatures, mut signed, mut payload, mut payload_type) = (None, None, None, None);
+                let (mut has_payload, mut has_signed) = (false, false);
+                let mut first = true;
+                while let Some(k) = map.next_key::<String>()? {
+                    if first && k == "$serde_json::private::Number" {
+                        let _: IgnoredAny = map.next_value()?;
+                        return Ok(RawTop::NotObject);
+                    }
+                    first = false;
+                    match k.as_str() {
+                        "signatures" => signatures = Some(map.next_value()?),
+                        "signed" => {
+                            has_signed = true;
+                            signed = Some(map.next_value()?);
+                        }
+                        "payload" => {
+                            has_payload = true;
+                            payload = Some(map.next_value()?);
+                        }
+                        "payloadType" => payload_type = Some(map.next_value()?),
+                        _ => {
+                            let _: IgnoredAny = map.next_value()?;
+                        }
+                    }
+                }
+                Ok(RawTop::Object { signatures, signed, payload, payload_type, has_payload, has_signed })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<RawTop, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(RawTop::NotObject)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<RawTop, E> {
+                Ok(RawTop::NotObject)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<RawTop, E> {
+                Ok(RawTop::NotObject)
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<RawTop, E> {
+                Ok(RawTop::NotObject)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The `signed` object (or a DSSE payload): the union of link and layout fields.
+#[derive(Default)]
+struct RawBody {
+    type_: Option<Value>,
+    // link fields
+    name: Option<Value>,
+    command: Option<Value>,
+    materials: Option<ArtifactsField>,
+    products: Option<ArtifactsField>,
+    byproducts: Option<Value>,
+    environment: Option<Value>,
+    // layout fields
+    layout: Map<String, Value>,
+}
+
+enum RawSigned {
+    Body(Box<RawBody>),
+    NotObject(&'static str),
+}
+
+impl<'de> serde::Deserialize<'de> for RawSigned {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSigned;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a link or layout object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<RawSigned, A::Error> {
+                let mut b = RawBody::default();
+                let mut first = true;
+                while let Some(k) = map.next_key::<String>()? {
+                    if first && k == "$serde_json::private::Number" {
+                        let _: IgnoredAny = map.next_value()?;
+                        return Ok(RawSigned::NotObject("int"));
+                    }
+                    first = false;
+                    match k.as_str() {
+                        "_type" => b.type_ = Some(map.next_value()?),
+                        "name" => b.name = Some(map.next_value()?),
+                        "command" => b.command = Some(map.next_value()?),
+                        "materials" => b.materials = Some(map.next_value()?),
+                        "products" => b.products = Some(map.next_value()?),
+                        "byproducts" => b.byproducts = Some(map.next_value()?),
+                        "environment" => b.environment = Some(map.next_value()?),
+                        "steps" | "inspect" | "keys" | "expires" | "readme" => {
+                            let v: Value = map.next_value()?;
+                            b.layout.insert(k, v);
+                        }
+                        _ => {
+                            let _: IgnoredAny = map.next_value()?;
+                        }
+                    }
+                }
+                Ok(RawSigned::Body(Box::new(b)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<RawSigned, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(RawSigned::NotObject("list"))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<RawSigned, E> {
+                Ok(RawSigned::NotObject("str"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<RawSigned, E> {
+                Ok(RawSigned::NotObject("bool"))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<RawSigned, E> {
+                Ok(RawSigned::NotObject("NoneType"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl RawBody {
+    fn into_link(self) -> Result<Link> {
+        let field_type = |field: &str, v: &Value| {
+            Error::format(format!(
+                "Invalid Link: field `{field}` must be of type {}, got: {}",
+                if field == "command" { "list" } else { "dict" },
+                json::py_type(v)
+            ))
+        };
+        let dict = |field: &str, v: Option<Value>| -> Result<Map<String, Value>> {
+            match v {
+                None => Ok(Map::new()),
+                Some(Value::Object(m)) => Ok(m),
+                Some(other) => Err(field_type(field, &other)),
+            }
+        };
+        let byproducts = dict("byproducts", self.byproducts)?;
+        let command = match self.command {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a,
+            Some(other) => return Err(field_type("command", &other)),
+        };
+        let environment = dict("environment", self.environment)?;
+        let artifacts = |field: &str, v: Option<ArtifactsField>| match v {
+            None => Ok(Arc::default()),
+            Some(ArtifactsField(Ok(a))) => Ok(Arc::new(a)),
+            Some(ArtifactsField(Err(e))) if e.starts_with("<class") => Err(Error::format(format!(
+                "Invalid Link: field `{field}` must be of type dict, got: {e}"
+            ))),
+            Some(ArtifactsField(Err(e))) => Err(Error::format(e)),
+        };
+        let materials = artifacts("materials", self.materials)?;
+        let products = artifacts("products", self.products)?;
+        Ok(Link {
+            name: self.name.unwrap_or(Value::Null),
+            command,
+            materials,
+            products,
+            byproducts,
+            environment,
+        })
+    }
+
+    fn into_layout(self) -> Result<Layout> {
+        Layout::from_value(&Value::Object(self.layout))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_like_cpython_strict() {
+        assert_eq!(b64dec("YWJj").unwrap(), b"abc");
+        assert_eq!(b64dec("YQ==").unwrap(), b"a");
+        assert_eq!(b64dec("").unwrap(), b"");
+        assert_eq!(b64dec("-_8=").unwrap(), vec![0xfb, 0xff]);
+        assert_eq!(b64dec("YQ").unwrap_err().message, "Incorrect padding");
+        assert_eq!(b64dec("YQ!=").unwrap_err().message, "Only base64 data is allowed");
+        assert_eq!(b64dec("=YQ=").unwrap_err().message, "Leading padding not allowed");
+        assert_eq!(b64dec("YQ==YQ==").unwrap_err().message, "Excess data after padding");
+        assert_eq!(b64dec("YWJjZ").unwrap_err().class, "Error");
+    }
+
+    #[test]
+    fn fromhex_like_python() {
+        assert_eq!(py_fromhex("AbCd").unwrap(), vec![0xab, 0xcd]);
+        assert_eq!(py_fromhex("ab cd").unwrap(), vec![0xab, 0xcd]);
+        assert!(py_fromhex("abc").is_none());
+        assert!(py_fromhex("zz").is_none());
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(Metadata::from_bytes(b"{}").unwrap_err().class, "InvalidMetadata");
+        assert_eq!(Metadata::from_bytes(b"[]").unwrap_err().class, "InvalidMetadata");
+        assert_eq!(Metadata::from_bytes(b"").unwrap_err().class, "JSONDecodeError");
+        assert_eq!(
+            Metadata::from_bytes(br#"{"payload": "e30=", "payloadType": "x", "signed": {}}"#)
+                .unwrap_err()
+                .class,
+            "InvalidMetadata"
+        );
+        assert_eq!(
+            Metadata::from_bytes(br#"{"signed": {"_type": "other"}}"#).unwrap_err().class,
+            "FormatError"
+        );
+        let m = Metadata::from_bytes(br#"{"signed": {"_type": "link", "x": 1}}"#).unwrap();
+        assert_eq!(m.format(), Format::Legacy);
+        assert!(matches!(m.payload().unwrap(), Payload::Link(_)));
+    }
+
+    #[test]
+    fn link_field_checks() {
+        let bad = |body: &str| {
+            Metadata::from_bytes(format!(r#"{{"signed": {{"_type": "link", {body}}}}}"#).as_bytes())
+                .unwrap_err()
+        };
+        assert_eq!(bad(r#""materials": []"#).class, "FormatError");
+        assert_eq!(bad(r#""materials": {"a": {"sha256": "xyz"}}"#).class, "FormatError");
+        assert_eq!(bad(r#""materials": {"a": {"sha256": 5}}"#).class, "FormatError");
+        assert_eq!(bad(r#""materials": {"a": 5}"#).class, "FormatError");
+        assert_eq!(bad(r#""products": null"#).class, "FormatError");
+        assert_eq!(bad(r#""command": "make""#).class, "FormatError");
+        assert_eq!(bad(r#""byproducts": []"#).class, "FormatError");
+        // Empty hash dicts are accepted; duplicate paths keep the last value.
+        let m = Metadata::from_bytes(
+            br#"{"signed": {"_type": "link", "materials": {"a": {}, "b": {"sha256": "01"}, "b": {"sha256": "02"}}}}"#,
+        )
+        .unwrap();
+        let Payload::Link(l) = m.payload().unwrap() else { panic!() };
+        assert_eq!(l.materials.len(), 2);
+        assert_eq!(l.materials.get("b").unwrap().get("sha256"), Some("02"));
+    }
+
+    #[test]
+    fn link_canonical_matches_generic_canonical() {
+        let text = br#"{"signed": {"_type": "link", "name": "s", "command": ["a", 1],
+            "materials": {"z": {"sha512": "AA", "sha256": "bb"}, "a\"b": {}},
+            "products": {"\u00e9": {"sha256": "00"}}, "byproducts": {"return-value": 0, "stdout": "x\n"},
+            "environment": {}, "extra": 1}}"#;
+        let m = Metadata::from_bytes(text).unwrap();
+        let Payload::Link(l) = m.payload().unwrap() else { panic!() };
+        let generic = json::canonical(&l.to_value()).unwrap();
+        assert_eq!(l.canonical().unwrap(), generic);
+    }
+}

@@ -1,0 +1,860 @@
+//! The traced verifier: every stage of the reference's `in_toto_verify`, in its order and
+//! with its semantics, recording what each stage found in a [`Report`].
+//!
+//! Stages (first failure decides): layout signatures → payload → expiry → parameters →
+//! link loading → link signatures and thresholds → sublayouts → command alignment
+//! (warning only) → threshold agreement → reduction to one link per step → step rules →
+//! inspections → inspection rules.
+
+pub mod explain;
+pub mod inspect;
+pub mod render;
+pub mod report;
+pub mod rules;
+
+use crate::crypto::PublicKey;
+use crate::error::Error;
+use crate::model::envelope::{Metadata, Payload};
+use crate::model::json::{py_repr, py_str};
+use crate::model::layout::Layout;
+use crate::model::link::Link;
+use crate::model::params;
+use crate::model::rule::ArtifactKind;
+use rayon::prelude::*;
+use report::*;
+use rules::LinkMap;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use report::Report;
+
+/// How to verify.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Where link files are looked up (`--link-dir`, default `.`).
+    pub link_dir: PathBuf,
+    /// `--param NAME=VALUE` substitutions (`None`: no substitution at all, as the
+    /// reference CLI).
+    pub params: Option<BTreeMap<String, String>>,
+    /// Timeout for each inspection command.
+    pub inspection_timeout: Duration,
+    /// Run inspections (the TUI asks first; when false verification stops before them and
+    /// the report is marked incomplete).
+    pub run_inspections: bool,
+    /// Write `<inspection>.link` into the working directory (the reference does).
+    pub persist_inspection_links: bool,
+    /// The directory inspections run in and record (the reference uses the process's
+    /// working directory).
+    pub workdir: PathBuf,
+    /// The clock for the expiry check (`None`: now). What-if mode moves it.
+    pub now: Option<jiff::Timestamp>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            link_dir: PathBuf::from("."),
+            params: None,
+            inspection_timeout: Duration::from_secs(10),
+            run_inspections: true,
+            persist_inspection_links: true,
+            workdir: PathBuf::from("."),
+            now: None,
+        }
+    }
+}
+
+/// Where link files come from: the file system, or an overlay of in-memory edits
+/// (what-if mode).
+pub trait LinkSource: Sync {
+    /// Load the metadata file at `path`. I/O errors (class `FileNotFoundError`,
+    /// `IsADirectoryError`, ...) mean "no file there"; other errors stop verification.
+    fn load(&self, path: &Path) -> crate::Result<Arc<Metadata>>;
+
+    /// Force the outcome of the signature check of the file at `path` (what-if mode):
+    /// `Some(false)` treats it as unsigned, `Some(true)` as validly signed.
+    fn signature_override(&self, _path: &Path) -> Option<bool> {
+        None
+    }
+}
+
+/// Links read from disk.
+pub struct FsLinks;
+
+impl LinkSource for FsLinks {
+    fn load(&self, path: &Path) -> crate::Result<Arc<Metadata>> {
+        if path.is_dir() {
+            return Err(Error::new("IsADirectoryError", format!("[Errno 21] Is a directory: '{}'", path.display())));
+        }
+        Metadata::load(path).map(Arc::new)
+    }
+}
+
+/// Verify the layout file at `layout_path` with the owner keys `keys`.
+pub fn verify_file(layout_path: &Path, keys: &[PublicKey], opts: &VerifyOptions) -> Report {
+    match Metadata::load(layout_path) {
+        Ok(md) => verify_metadata(&md, keys, opts, &FsLinks),
+        Err(e) => load_failure(e.context(layout_path.display())),
+    }
+}
+
+/// A report for a layout that could not be read.
+pub fn load_failure(e: Error) -> Report {
+    let mut r = Report::new();
+    r.set_stage(Stage::LoadLayout, Status::Failed, e.to_string());
+    r.failure = Some(Failure {
+        stage: Stage::LoadLayout,
+        reference_error: e.class.to_string(),
+        item: None,
+        item_kind: None,
+        rule_set: None,
+        rule: None,
+        rule_index: None,
+        artifacts: Vec::new(),
+        sublayout_path: Vec::new(),
+        message: e.message,
+        root_causes: Vec::new(),
+    });
+    r
+}
+
+/// Verify loaded layout metadata.
+pub fn verify_metadata(
+    md: &Metadata,
+    keys: &[PublicKey],
+    opts: &VerifyOptions,
+    source: &dyn LinkSource,
+) -> Report {
+    let mut v = Verifier { opts, source, report: Report::new(), step_name: String::new() };
+    let _ = v.run(md, keys);
+    let r = &mut v.report;
+    r.passed = r.failure.is_none() && r.complete;
+    v.report
+}
+
+struct Verifier<'a> {
+    opts: &'a VerifyOptions,
+    source: &'a dyn LinkSource,
+    report: Report,
+    /// The step this (sub)layout stands for (`""` at the top).
+    step_name: String,
+}
+
+/// Marker: verification stopped (the failure is in the report).
+struct Stop;
+
+/// A candidate link file and what happened to it.
+struct Candidate {
+    keyid: String,
+    path: PathBuf,
+    loaded: Option<Arc<Metadata>>,
+    /// After the signature stage: the link (or the sublayout's summary link) if verified.
+    verified: bool,
+    /// The key used for counting toward the threshold.
+    main_keyid: Option<String>,
+    link: Option<Arc<Link>>,
+}
+
+fn kid8(keyid: &str) -> &str {
+    match keyid.char_indices().nth(8) {
+        Some((i, _)) => &keyid[..i],
+        None => keyid,
+    }
+}
+
+/// `<link_dir>/<name>` unless `name` would leave `link_dir` (absolute, or `..`).
+fn inside(dir: &Path, name: &str) -> Option<PathBuf> {
+    let rel = Path::new(name);
+    let mut depth = 0i32;
+    for c in rel.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(dir.join(rel))
+}
+
+fn threshold_text(step: &crate::model::layout::Step) -> String {
+    step.threshold_json.as_ref().map(py_str).unwrap_or_else(|| step.threshold.to_string())
+}
+
+impl Verifier<'_> {
+    fn fail(&mut self, stage: Stage, e: Error, item: Option<(&str, &str)>) -> Stop {
+        self.report.set_stage(stage, Status::Failed, e.to_string());
+        self.report.failure = Some(Failure {
+            stage,
+            reference_error: e.class.to_string(),
+            item: item.map(|(n, _)| n.to_string()),
+            item_kind: item.map(|(_, k)| k.to_string()),
+            rule_set: None,
+            rule: None,
+            rule_index: None,
+            artifacts: Vec::new(),
+            sublayout_path: Vec::new(),
+            message: e.message,
+            root_causes: Vec::new(),
+        });
+        if let Some((name, kind)) = item {
+            self.set_item_status(name, kind, Status::Failed);
+        }
+        Stop
+    }
+
+    fn set_item_status(&mut self, name: &str, kind: &str, status: Status) {
+        if kind == "step" {
+            if let Some(s) = self.report.steps.iter_mut().find(|s| s.name == name) {
+                s.status = status;
+            }
+        } else if let Some(s) = self.report.inspections.iter_mut().find(|s| s.name == name) {
+            s.status = status;
+        }
+    }
+
+    fn run(&mut self, md: &Metadata, keys: &[PublicKey]) -> Result<(), Stop> {
+        let r = &mut self.report;
+        r.layout.format = Some(md.format());
+        r.set_stage(Stage::LoadLayout, Status::Passed, format!("{} metadata", md.format().as_str()));
+
+        // 1. Layout signatures: every given key must have signed.
+        let mut seen = Vec::new();
+        let keys: Vec<&PublicKey> =
+            keys.iter().filter(|k| if seen.contains(&&k.keyid) { false } else { seen.push(&k.keyid); true }).collect();
+        if keys.is_empty() {
+            return Err(self.fail(
+                Stage::LayoutSignatures,
+                Error::new("SignatureVerificationError", "Layout signature verification requires at least one key."),
+                None,
+            ));
+        }
+        let checks: Vec<(String, crate::Result<()>)> =
+            keys.iter().map(|k| (k.keyid.clone(), md.verify_signature(k))).collect();
+        self.report.layout.key_checks = checks
+            .iter()
+            .map(|(id, res)| KeyCheck {
+                keyid: id.clone(),
+                ok: res.is_ok(),
+                message: match res {
+                    Ok(()) => "valid signature".into(),
+                    Err(e) => e.message.clone(),
+                },
+            })
+            .collect();
+        if let Some((_, Err(e))) = checks.into_iter().find(|(_, r)| r.is_err()) {
+            return Err(self.fail(Stage::LayoutSignatures, e, None));
+        }
+        self.report.set_stage(
+            Stage::LayoutSignatures,
+            Status::Passed,
+            format!("signed by every given key ({})", keys.iter().map(|k| kid8(&k.keyid)).collect::<Vec<_>>().join(", ")),
+        );
+
+        // 2. Payload.
+        let mut layout: Layout = match md.payload() {
+            Ok(Payload::Layout(l)) => (**l).clone(),
+            Ok(Payload::Link(_)) => {
+                return Err(self.fail(
+                    Stage::LayoutPayload,
+                    Error::new("AttributeError", "'Link' object has no attribute 'expires' (this is a link, not a layout)"),
+                    None,
+                ));
+            }
+            Err(e) => return Err(self.fail(Stage::LayoutPayload, e, None)),
+        };
+        self.report.set_stage(Stage::LayoutPayload, Status::Passed, "a layout");
+        self.report.layout.expires = Some(layout.expires.clone());
+        self.report.layout.readme = Some(layout.readme.clone());
+
+        // 3. Expiry (`expires <= now` fails).
+        let now = self.opts.now.unwrap_or_else(jiff::Timestamp::now);
+        match layout.expires_at() {
+            Ok(t) if t <= now => {
+                self.report.layout.expired = Some(true);
+                return Err(self.fail(
+                    Stage::Expiry,
+                    Error::new("LayoutExpiredError", "Layout expired"),
+                    None,
+                ));
+            }
+            Ok(_) => {
+                self.report.layout.expired = Some(false);
+                self.report.set_stage(Stage::Expiry, Status::Passed, format!("expires {}", layout.expires));
+            }
+            Err(e) => return Err(self.fail(Stage::Expiry, e, None)),
+        }
+
+        // 4. Parameter substitution (top level only, and only when asked for).
+        match &self.opts.params {
+            Some(p) if self.step_name.is_empty() => {
+                if let Err(e) = params::substitute(&mut layout, p) {
+                    return Err(self.fail(Stage::Parameters, e, None));
+                }
+                self.report.set_stage(Stage::Parameters, Status::Passed, format!("{} parameter(s) substituted", p.len()));
+            }
+            _ => self.report.set_stage(Stage::Parameters, Status::Skipped, "no parameters"),
+        }
+        let layout = Arc::new(layout);
+        self.report.layout_model = Some(layout.clone());
+        self.init_items(&layout);
+
+        // 5. Load links.
+        let mut per_step = self.load_links(&layout)?;
+        // 6. Signatures and thresholds.
+        self.verify_link_signatures(&layout, &mut per_step)?;
+        // 7. Sublayouts.
+        self.verify_sublayouts(&layout, &mut per_step)?;
+        // 8. Command alignment (warnings only).
+        self.command_alignment(&layout, &per_step);
+        // 9. Threshold agreement.
+        self.threshold_agreement(&layout, &per_step)?;
+        // 10. Reduce to one link per step.
+        let reduced = self.reduce(&layout, &per_step)?;
+        // 11. Step rules.
+        let step_names: Vec<String> = layout.steps.iter().map(|s| s.name.clone()).collect();
+        let insp_names: Vec<String> = layout.inspect.iter().map(|s| s.name.clone()).collect();
+        self.item_rules(&layout, true, &reduced, &step_names, &insp_names)?;
+        // 12. Inspections.
+        if !self.opts.run_inspections && !layout.inspect.is_empty() {
+            self.report.complete = false;
+            self.report.set_stage(Stage::Inspections, Status::Skipped, "inspections not run (not confirmed)");
+            self.report.set_stage(Stage::InspectionRules, Status::Skipped, "inspections not run");
+            for i in &mut self.report.inspections {
+                i.status = Status::Skipped;
+            }
+            self.summary(&layout, &reduced);
+            return Ok(());
+        }
+        let mut combined = reduced.clone();
+        self.run_inspections(&layout, &mut combined)?;
+        // 13. Inspection rules.
+        if layout.inspect.is_empty() {
+            self.report.set_stage(Stage::InspectionRules, Status::Skipped, "no inspections");
+        } else {
+            self.item_rules(&layout, false, &combined, &step_names, &insp_names)?;
+        }
+        self.summary(&layout, &reduced);
+        Ok(())
+    }
+
+    fn init_items(&mut self, layout: &Layout) {
+        self.report.steps = layout
+            .steps
+            .iter()
+            .map(|s| StepReport {
+                name: s.name.clone(),
+                status: Status::NotReached,
+                threshold: s.threshold,
+                links: Vec::new(),
+                used_link: None,
+                command_warnings: Vec::new(),
+                sublayout: None,
+                materials: None,
+                products: None,
+                link: None,
+            })
+            .collect();
+        self.report.inspections = layout
+            .inspect
+            .iter()
+            .map(|i| InspectionReport {
+                name: i.name.clone(),
+                status: Status::NotReached,
+                run: i.run_strings(),
+                return_value: None,
+                link_file: None,
+                error: None,
+                materials: None,
+                products: None,
+                link: None,
+            })
+            .collect();
+    }
+
+    /// Stage 5: `<link_dir>/<step>.<keyid[:8]>.link` for every authorized keyid.
+    fn load_links(&mut self, layout: &Layout) -> Result<Vec<Vec<Candidate>>, Stop> {
+        let link_dir = &self.opts.link_dir;
+        // Candidates per step, keyids unique (the reference keys a dict by keyid).
+        let mut per_step: Vec<Vec<Candidate>> = Vec::with_capacity(layout.steps.len());
+        for step in &layout.steps {
+            let mut cands: Vec<Candidate> = Vec::new();
+            for authorized in &step.pubkeys {
+                let mut ids = vec![authorized.clone()];
+                if let Some(Value::Object(sub)) = layout.keys.get(authorized).and_then(|k| k.dict.get("subkeys")) {
+                    ids.extend(sub.keys().cloned());
+                }
+                for keyid in ids {
+                    if cands.iter().any(|c| c.keyid == keyid) {
+                        continue;
+                    }
+                    let file = format!("{}.{}.link", step.name, kid8(&keyid));
+                    let path = inside(link_dir, &file).unwrap_or_default();
+                    cands.push(Candidate { keyid, path, loaded: None, verified: false, main_keyid: None, link: None });
+                }
+            }
+            per_step.push(cands);
+        }
+        // Read and parse every candidate in parallel; judge them in the reference's order.
+        let source = self.source;
+        let results: Vec<Vec<Option<crate::Result<Arc<Metadata>>>>> = per_step
+            .par_iter()
+            .map(|cands| {
+                cands
+                    .par_iter()
+                    .map(|c| if c.path.as_os_str().is_empty() { None } else { Some(source.load(&c.path)) })
+                    .collect()
+            })
+            .collect();
+        for (si, (step, results)) in layout.steps.iter().zip(results).enumerate() {
+            let mut found = 0usize;
+            for (ci, res) in results.into_iter().enumerate() {
+                let cand = &mut per_step[si][ci];
+                let mut lr = LinkReport {
+                    keyid: cand.keyid.clone(),
+                    file: if cand.path.as_os_str().is_empty() {
+                        format!("{}.{}.link (outside the link directory: not read)", step.name, kid8(&cand.keyid))
+                    } else {
+                        cand.path.display().to_string()
+                    },
+                    state: LinkState::Missing,
+                    format: None,
+                    signed_by: Vec::new(),
+                    sublayout: false,
+                    command: None,
+                    name_mismatch: None,
+                    link: None,
+                };
+                match res {
+                    None => {}
+                    Some(Ok(md)) => {
+                        found += 1;
+                        lr.state = LinkState::NotChecked;
+                        lr.format = Some(md.format());
+                        lr.signed_by = md.signature_keyids();
+                        if let Ok(p) = md.payload() {
+                            match p {
+                                Payload::Link(l) => {
+                                    lr.command = Some(l.command_strings());
+                                    if l.name != Value::String(step.name.clone()) {
+                                        lr.name_mismatch = Some(l.name_str());
+                                    }
+                                    lr.link = Some(l.clone());
+                                }
+                                Payload::Layout(_) => lr.sublayout = true,
+                            }
+                        }
+                        cand.loaded = Some(md);
+                    }
+                    Some(Err(e)) if e.is_os_error() => {}
+                    Some(Err(e)) => {
+                        lr.state = LinkState::LoadError(e.to_string());
+                        self.report.steps[si].links.push(lr);
+                        let e = Error::new(e.class, format!("{}: {}", cand.path.display(), e.message));
+                        return Err(self.fail(Stage::LoadLinks, e, None));
+                    }
+                }
+                self.report.steps[si].links.push(lr);
+            }
+            let threshold = step.threshold;
+            if (found as i64) < threshold {
+                let e = Error::new(
+                    "LinkNotFoundError",
+                    format!(
+                        "Step '{}' requires '{}' link metadata file(s), found '{}'.",
+                        step.name,
+                        threshold_text(step),
+                        found
+                    ),
+                );
+                return Err(self.fail(Stage::LoadLinks, e, Some((&step.name, "step"))));
+            }
+        }
+        let total: usize = per_step.iter().map(|c| c.iter().filter(|c| c.loaded.is_some()).count()).sum();
+        self.report.set_stage(Stage::LoadLinks, Status::Passed, format!("{total} link file(s) found"));
+        Ok(per_step)
+    }
+
+    /// Stage 6: keep links validly signed by an authorized key; count distinct keys.
+    fn verify_link_signatures(&mut self, layout: &Layout, per_step: &mut [Vec<Candidate>]) -> Result<(), Stop> {
+        // Main keys of GPG-style subkeys (`subkeys` in a key dict).
+        let mut main_for_sub: BTreeMap<String, String> = BTreeMap::new();
+        for (id, k) in &layout.keys {
+            if let Some(Value::Object(sub)) = k.dict.get("subkeys") {
+                for s in sub.keys() {
+                    main_for_sub.insert(s.clone(), id.clone());
+                }
+            }
+        }
+        // Which key verifies each candidate.
+        let mut jobs: Vec<(usize, usize, Option<String>)> = Vec::new();
+        for (si, step) in layout.steps.iter().enumerate() {
+            for (ci, c) in per_step[si].iter().enumerate() {
+                if c.loaded.is_none() {
+                    continue;
+                }
+                let mut key_id: Option<String> = None;
+                for authorized in &step.pubkeys {
+                    let auth_key = layout.keys.get(authorized);
+                    if auth_key.is_some() && &c.keyid == authorized {
+                        key_id = Some(authorized.clone());
+                        break;
+                    }
+                    if let Some(main) = main_for_sub.get(authorized) {
+                        if &c.keyid == authorized {
+                            key_id = Some(main.clone());
+                            break;
+                        }
+                    }
+                    if let Some(k) = auth_key {
+                        if matches!(k.dict.get("subkeys"), Some(Value::Object(s)) if s.contains_key(&c.keyid)) {
+                            key_id = Some(authorized.clone());
+                            break;
+                        }
+                    }
+                }
+                jobs.push((si, ci, key_id));
+            }
+        }
+        let source = self.source;
+        let results: Vec<Option<crate::Result<()>>> = jobs
+            .par_iter()
+            .map(|(si, ci, key_id)| {
+                let c = &per_step[*si][*ci];
+                let key = key_id.as_ref().and_then(|k| layout.keys.get(k))?;
+                Some(match source.signature_override(&c.path) {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(Error::new("SignatureVerificationError", "signature stripped (what-if)")),
+                    None => c.loaded.as_ref().expect("loaded").verify_signature(&key.key),
+                })
+            })
+            .collect();
+        let mut j = 0;
+        for (si, step) in layout.steps.iter().enumerate() {
+            let mut used: Vec<String> = Vec::new();
+            while j < jobs.len() && jobs[j].0 == si {
+                let (_, ci, key_id) = &jobs[j];
+                let res = &results[j];
+                j += 1;
+                let lr_idx = *ci;
+                match (key_id, res) {
+                    (None, _) | (_, None) => {
+                        self.report.steps[si].links[lr_idx].state = LinkState::Unauthorized(format!(
+                            "keyid '{}' is not authorized to sign links for step '{}' (no such key in the layout)",
+                            per_step[si][*ci].keyid, step.name
+                        ));
+                    }
+                    (Some(kid), Some(Ok(()))) => {
+                        let main = layout.keys.get(kid).map(|k| k.key.keyid.clone()).unwrap_or_default();
+                        used.push(main.clone());
+                        let c = &mut per_step[si][*ci];
+                        c.verified = true;
+                        c.main_keyid = Some(main);
+                        self.report.steps[si].links[lr_idx].state = LinkState::Verified;
+                    }
+                    (Some(_), Some(Err(e))) if e.class == "SignatureVerificationError" => {
+                        self.report.steps[si].links[lr_idx].state = LinkState::BadSignature(e.message.clone());
+                    }
+                    (Some(_), Some(Err(e))) => {
+                        let e = Error::new(e.class, format!("{}: {}", per_step[si][*ci].path.display(), e.message));
+                        return Err(self.fail(Stage::LinkSignatures, e, None));
+                    }
+                }
+            }
+            used.sort();
+            used.dedup();
+            if (used.len() as i64) < step.threshold {
+                let e = Error::new(
+                    "ThresholdVerificationError",
+                    format!(
+                        "Step '{}' requires at least '{}' links validly signed by different authorized functionaries. Only found '{}'",
+                        step.name,
+                        threshold_text(step),
+                        used.len()
+                    ),
+                );
+                return Err(self.fail(Stage::LinkSignatures, e, Some((&step.name, "step"))));
+            }
+        }
+        self.report.set_stage(Stage::LinkSignatures, Status::Passed, "every step has enough validly signed links");
+        Ok(())
+    }
+
+    /// Stage 7: verify delegated sublayouts recursively; replace them by summary links.
+    fn verify_sublayouts(&mut self, layout: &Layout, per_step: &mut [Vec<Candidate>]) -> Result<(), Stop> {
+        let mut any = false;
+        for (si, step) in layout.steps.iter().enumerate() {
+            for ci in 0..per_step[si].len() {
+                if !per_step[si][ci].verified {
+                    continue;
+                }
+                let md = per_step[si][ci].loaded.clone().expect("verified links are loaded");
+                let payload = match md.payload() {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let e = Error::new(e.class, format!("{}: {}", per_step[si][ci].path.display(), e.message));
+                        return Err(self.fail(Stage::Sublayouts, e, None));
+                    }
+                };
+                match payload {
+                    Payload::Link(l) => per_step[si][ci].link = Some(l.clone()),
+                    Payload::Layout(_) => {
+                        any = true;
+                        let keyid = per_step[si][ci].keyid.clone();
+                        let Some(key) = layout.keys.get(&keyid) else {
+                            let e = Error::format(format!("expected dict, got 'None (<class 'NoneType'>)' (no key '{keyid}' for the sublayout)"));
+                            return Err(self.fail(Stage::Sublayouts, e, Some((&step.name, "step"))));
+                        };
+                        let sub_dir = inside(&self.opts.link_dir, &format!("{}.{}", step.name, kid8(&keyid)))
+                            .unwrap_or_else(|| self.opts.link_dir.join("\u{0}refused"));
+                        let sub_opts = VerifyOptions { link_dir: sub_dir, params: None, ..self.opts.clone() };
+                        let mut sub = Verifier {
+                            opts: &sub_opts,
+                            source: self.source,
+                            report: Report::new(),
+                            step_name: step.name.clone(),
+                        };
+                        let _ = sub.run(&md, std::slice::from_ref(&key.key));
+                        let mut sub_report = sub.report;
+                        sub_report.passed = sub_report.failure.is_none() && sub_report.complete;
+                        self.report.warnings.extend(sub_report.warnings.iter().cloned());
+                        let failed = sub_report.failure.clone();
+                        let complete = sub_report.complete;
+                        let summary = sub_report.summary.clone();
+                        self.report.steps[si].sublayout = Some(Box::new(sub_report));
+                        if let Some(mut f) = failed {
+                            f.sublayout_path.insert(0, step.name.clone());
+                            self.report.set_stage(
+                                Stage::Sublayouts,
+                                Status::Failed,
+                                format!("sublayout '{}' failed: {}", step.name, f.message.lines().next().unwrap_or("")),
+                            );
+                            self.report.steps[si].status = Status::Failed;
+                            self.report.failure = Some(f);
+                            return Err(Stop);
+                        }
+                        if !complete {
+                            self.report.complete = false;
+                        }
+                        per_step[si][ci].link = summary;
+                    }
+                }
+            }
+        }
+        self.report.set_stage(
+            Stage::Sublayouts,
+            if any { Status::Passed } else { Status::Skipped },
+            if any { "every sublayout verified" } else { "no sublayouts" },
+        );
+        Ok(())
+    }
+
+    /// Stage 8: a recorded command differing from `expected_command` is a warning.
+    fn command_alignment(&mut self, layout: &Layout, per_step: &[Vec<Candidate>]) {
+        let mut n = 0;
+        for (si, step) in layout.steps.iter().enumerate() {
+            for c in per_step[si].iter().filter(|c| c.verified) {
+                let Some(link) = &c.link else { continue };
+                if link.command != step.expected_command {
+                    let w = format!(
+                        "Run command '{}' differs from expected command '{}'",
+                        py_repr(&Value::Array(link.command.clone())),
+                        py_repr(&Value::Array(step.expected_command.clone()))
+                    );
+                    self.report.steps[si].command_warnings.push(w.clone());
+                    self.report.warnings.push(w);
+                    n += 1;
+                }
+            }
+        }
+        if n == 0 {
+            self.report.set_stage(Stage::CommandAlignment, Status::Passed, "recorded commands match");
+        } else {
+            self.report.set_stage(Stage::CommandAlignment, Status::Warning, format!("{n} command(s) differ (warning only)"));
+        }
+    }
+
+    /// Stage 9: links of a step with threshold > 1 must record identical artifacts.
+    fn threshold_agreement(&mut self, layout: &Layout, per_step: &[Vec<Candidate>]) -> Result<(), Stop> {
+        for (si, step) in layout.steps.iter().enumerate() {
+            if step.threshold <= 1 {
+                continue;
+            }
+            let links: Vec<&Candidate> = per_step[si].iter().filter(|c| c.verified).collect();
+            let Some(first) = links.first() else { continue };
+            let (Some(fl), fk) = (&first.link, &first.keyid) else { continue };
+            for c in &links[1..] {
+                let Some(l) = &c.link else { continue };
+                let same = |a: &Arc<crate::model::link::Artifacts>, b: &Arc<crate::model::link::Artifacts>| {
+                    Arc::ptr_eq(a, b) || a == b
+                };
+                if !same(&fl.materials, &l.materials) || !same(&fl.products, &l.products) {
+                    let e = Error::new(
+                        "ThresholdVerificationError",
+                        format!(
+                            "Links '{}.{}.link' and '{}.{}.link' have different artifacts!",
+                            step.name,
+                            kid8(fk),
+                            step.name,
+                            kid8(&c.keyid)
+                        ),
+                    );
+                    return Err(self.fail(Stage::ThresholdAgreement, e, Some((&step.name, "step"))));
+                }
+            }
+        }
+        self.report.set_stage(Stage::ThresholdAgreement, Status::Passed, "links of each step agree");
+        Ok(())
+    }
+
+    /// Stage 10: the first verified link (in `pubkeys` order) stands for the step.
+    fn reduce(&mut self, layout: &Layout, per_step: &[Vec<Candidate>]) -> Result<LinkMap, Stop> {
+        let mut reduced = LinkMap::new();
+        for (si, step) in layout.steps.iter().enumerate() {
+            match per_step[si].iter().find(|c| c.verified) {
+                Some(c) => {
+                    let link = c.link.clone().unwrap_or_default();
+                    self.report.steps[si].used_link = Some(c.keyid.clone());
+                    self.report.steps[si].link = Some(link.clone());
+                    reduced.insert(step.name.clone(), link);
+                }
+                None => {
+                    let e = Error::new(
+                        "StopIteration",
+                        format!(
+                            "step '{}' has no verified link, which its threshold of {} allows; the reference crashes here",
+                            step.name,
+                            threshold_text(step)
+                        ),
+                    );
+                    return Err(self.fail(Stage::ReduceLinks, e, Some((&step.name, "step"))));
+                }
+            }
+        }
+        self.report.set_stage(Stage::ReduceLinks, Status::Passed, "one link per step");
+        Ok(reduced)
+    }
+
+    /// Stages 11 and 13: the artifact rules of steps (or inspections).
+    fn item_rules(
+        &mut self,
+        layout: &Layout,
+        steps: bool,
+        links: &LinkMap,
+        step_names: &[String],
+        insp_names: &[String],
+    ) -> Result<(), Stop> {
+        let stage = if steps { Stage::StepRules } else { Stage::InspectionRules };
+        let kind_name = if steps { "step" } else { "inspection" };
+        let items: Vec<(&str, &[crate::model::rule::Rule], &[crate::model::rule::Rule])> = if steps {
+            layout.steps.iter().map(|s| (s.name.as_str(), &s.expected_materials[..], &s.expected_products[..])).collect()
+        } else {
+            layout.inspect.iter().map(|s| (s.name.as_str(), &s.expected_materials[..], &s.expected_products[..])).collect()
+        };
+        let scope = explain::Scope { steps: step_names, inspections: insp_names, step_rules: steps };
+        for (idx, (name, mats, prods)) in items.into_iter().enumerate() {
+            let Some(link) = links.get(name).cloned() else { continue };
+            for (kind, rules) in [(ArtifactKind::Materials, mats), (ArtifactKind::Products, prods)] {
+                let (set_report, failure) = rules::verify_rule_set(name, &link, kind, rules, links);
+                let rf = failure.map(|f| {
+                    let causes = if f.class == "RuleVerificationError" {
+                        explain::root_causes(name, kind, &link, rules, &set_report, f.rule_index, &f.artifacts, links, &scope)
+                    } else {
+                        Vec::new()
+                    };
+                    (f, causes)
+                });
+                let slot = if steps {
+                    let s = &mut self.report.steps[idx];
+                    if kind == ArtifactKind::Materials { &mut s.materials } else { &mut s.products }
+                } else {
+                    let s = &mut self.report.inspections[idx];
+                    if kind == ArtifactKind::Materials { &mut s.materials } else { &mut s.products }
+                };
+                *slot = Some(set_report);
+                if let Some((f, causes)) = rf {
+                    let e = Error::new(f.class, f.message.clone());
+                    self.fail(stage, e, Some((name, kind_name)));
+                    let fl = self.report.failure.as_mut().expect("just set");
+                    fl.rule_set = Some(kind.rule_set().to_string());
+                    fl.rule = Some(rules[f.rule_index].tokens().to_vec());
+                    fl.rule_index = Some(f.rule_index);
+                    let mut arts = f.artifacts;
+                    arts.sort();
+                    fl.artifacts = arts;
+                    fl.root_causes = causes;
+                    return Err(Stop);
+                }
+            }
+            self.set_item_status(name, kind_name, Status::Passed);
+        }
+        self.report.set_stage(stage, Status::Passed, "every rule passed");
+        Ok(())
+    }
+
+    /// Stage 12: run every inspection in the working directory.
+    fn run_inspections(&mut self, layout: &Layout, combined: &mut LinkMap) -> Result<(), Stop> {
+        for (idx, insp) in layout.inspect.iter().enumerate() {
+            let res = inspect::run_inspection(&insp.name, &insp.run, &self.opts.workdir, self.opts.inspection_timeout);
+            match res {
+                Ok(link) => {
+                    let link = Arc::new(link);
+                    let r = &mut self.report.inspections[idx];
+                    r.return_value = link.return_value();
+                    r.link = Some(link.clone());
+                    if self.opts.persist_inspection_links {
+                        if let Some(path) = inside(&self.opts.workdir, &format!("{}.link", insp.name)) {
+                            let md = Metadata::new(Payload::Link(link.clone()), crate::model::envelope::Format::Legacy);
+                            match std::fs::write(&path, md.to_bytes()) {
+                                Ok(()) => r.link_file = Some(path.display().to_string()),
+                                Err(e) => {
+                                    let e = crate::model::envelope::io_error(&e, &path);
+                                    return Err(self.fail(Stage::Inspections, e, Some((&insp.name, "inspection"))));
+                                }
+                            }
+                        }
+                    }
+                    combined.insert(insp.name.clone(), link);
+                }
+                Err(e) => {
+                    self.report.inspections[idx].error = Some(e.to_string());
+                    if let Some(rv) = e.message.strip_prefix("Got non-zero return value '") {
+                        self.report.inspections[idx].return_value =
+                            rv.split('\'').next().and_then(|n| n.parse().ok());
+                    }
+                    return Err(self.fail(Stage::Inspections, e, Some((&insp.name, "inspection"))));
+                }
+            }
+        }
+        let n = layout.inspect.len();
+        self.report.set_stage(
+            Stage::Inspections,
+            if n == 0 { Status::Skipped } else { Status::Passed },
+            if n == 0 { "no inspections".to_string() } else { format!("{n} inspection(s) exited 0") },
+        );
+        Ok(())
+    }
+
+    /// The summary link: materials of the first step, products of the last.
+    fn summary(&mut self, layout: &Layout, reduced: &LinkMap) {
+        let mut s = Link::default();
+        if let (Some(first), Some(last)) = (layout.steps.first(), layout.steps.last()) {
+            if let (Some(f), Some(l)) = (reduced.get(&first.name), reduced.get(&last.name)) {
+                s.materials = f.materials.clone();
+                s.products = l.products.clone();
+                s.byproducts = l.byproducts.clone();
+                s.command = l.command.clone();
+                s.name = Value::String(self.step_name.clone());
+            }
+        }
+        self.report.summary = Some(Arc::new(s));
+    }
+}

@@ -1,0 +1,253 @@
+//! Text and Markdown views of a [`Report`] (JSON is its serde form).
+
+use super::report::*;
+use std::fmt::Write as _;
+
+/// How much the text view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Stages, the failure and its root cause, warnings.
+    Normal,
+    /// Also every item with its links and every rule with what it consumed.
+    Verbose,
+}
+
+fn verdict(r: &Report) -> String {
+    match (&r.failure, r.complete) {
+        (None, true) => "PASSED".to_string(),
+        (None, false) => "INCOMPLETE (inspections were not run)".to_string(),
+        (Some(f), _) => format!("FAILED ({})", f.reference_error),
+    }
+}
+
+fn list(items: &[String], limit: usize) -> String {
+    let mut s = items.iter().take(limit).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > limit {
+        let _ = write!(s, " … and {} more", items.len() - limit);
+    }
+    s
+}
+
+/// The plain-text account: each stage, the failing check with rule and root cause.
+pub fn text(r: &Report, detail: Detail) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "Verification {}", verdict(r));
+    let _ = writeln!(o);
+    let _ = writeln!(o, "Stages");
+    write_stages(&mut o, r, "  ");
+    if let Some(f) = &r.failure {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "Failure");
+        let _ = writeln!(o, "  check:      {} ({})", f.stage.title(), f.reference_error);
+        if !f.sublayout_path.is_empty() {
+            let _ = writeln!(o, "  sublayout:  {}", f.sublayout_path.join(" › "));
+        }
+        match (&f.item, &f.item_kind) {
+            (Some(i), Some(k)) => {
+                let _ = writeln!(o, "  item:       {i} ({k})");
+            }
+            _ => {
+                let _ = writeln!(o, "  item:       the layout");
+            }
+        }
+        if let Some(set) = &f.rule_set {
+            let _ = writeln!(o, "  rule set:   {set}");
+        }
+        if let Some(rule) = &f.rule {
+            let idx = f.rule_index.map(|i| format!("  (rule #{})", i + 1)).unwrap_or_default();
+            let _ = writeln!(o, "  rule:       {}{idx}", rule.join(" "));
+        }
+        if !f.artifacts.is_empty() {
+            let _ = writeln!(o, "  artifacts:  {}", list(&f.artifacts, 10));
+        }
+        let first_line = f.message.lines().next().unwrap_or("");
+        if !first_line.is_empty() {
+            let _ = writeln!(o, "  message:    {first_line}");
+        }
+        if !f.root_causes.is_empty() {
+            let _ = writeln!(o, "  why:");
+            for c in &f.root_causes {
+                let _ = writeln!(o, "    - {}: {}", c.artifact, c.explanation);
+            }
+        }
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "Warnings");
+        for w in &r.warnings {
+            let _ = writeln!(o, "  ! {w}");
+        }
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "Notes");
+        for n in &r.notes {
+            let _ = writeln!(o, "  - {n}");
+        }
+    }
+    if detail == Detail::Verbose {
+        write_items(&mut o, r, "");
+    }
+    o
+}
+
+fn write_stages(o: &mut String, r: &Report, indent: &str) {
+    let width = Stage::ALL.iter().map(|s| s.title().len()).max().unwrap_or(0);
+    for s in &r.stages {
+        let detail = s.detail.lines().next().unwrap_or("");
+        let _ = writeln!(
+            o,
+            "{indent}{} {:<width$}  {}",
+            s.status.glyph(),
+            s.stage.title(),
+            if s.status == Status::NotReached { "not reached" } else { detail }
+        );
+    }
+}
+
+fn write_rule_set(o: &mut String, set: &RuleSetReport, indent: &str) {
+    let _ = writeln!(
+        o,
+        "{indent}{} {} ({} artifact(s))",
+        set.status.glyph(),
+        set.rule_set(),
+        set.artifacts.len()
+    );
+    for (i, rule) in set.rules.iter().enumerate() {
+        let _ = write!(o, "{indent}  {} {}", rule.status.glyph(), rule.rule.join(" "));
+        match rule.status {
+            Status::NotReached => {
+                let _ = writeln!(o);
+            }
+            _ => {
+                let consumed = set.consumed_paths(i);
+                let left = set.queue_after(i).len();
+                let _ = writeln!(o, "  — consumed {}, queue {left}", consumed.len());
+                if !rule.matched.is_empty() {
+                    let m: Vec<String> = set.matched_paths(i).iter().map(|s| s.to_string()).collect();
+                    let _ = writeln!(o, "{indent}      matched: {}", list(&m, 10));
+                }
+                if let Some(missing) = &rule.missing {
+                    let _ = writeln!(o, "{indent}      missing: {missing}");
+                }
+                if let Some(n) = &rule.note {
+                    let _ = writeln!(o, "{indent}      note: {n}");
+                }
+            }
+        }
+    }
+}
+
+fn write_items(o: &mut String, r: &Report, indent: &str) {
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{indent}Steps");
+    for s in &r.steps {
+        let _ = writeln!(o, "{indent}  {} {} (threshold {})", s.status.glyph(), s.name, s.threshold);
+        for l in &s.links {
+            let state = match &l.state {
+                LinkState::Missing => "missing".to_string(),
+                LinkState::LoadError(e) => format!("unreadable: {e}"),
+                LinkState::NotChecked => "not checked".to_string(),
+                LinkState::Unauthorized(e) => format!("skipped: {e}"),
+                LinkState::BadSignature(e) => format!("skipped: {e}"),
+                LinkState::Verified => "verified".to_string(),
+            };
+            let used = if s.used_link.as_deref() == Some(&l.keyid) { " [used]" } else { "" };
+            let _ = writeln!(o, "{indent}      link {}: {state}{used}", l.file);
+        }
+        for set in [&s.materials, &s.products].into_iter().flatten() {
+            write_rule_set(o, set, &format!("{indent}    "));
+        }
+        if let Some(sub) = &s.sublayout {
+            let _ = writeln!(o, "{indent}    sublayout: {}", verdict(sub));
+            write_items(o, sub, &format!("{indent}      "));
+        }
+    }
+    if !r.inspections.is_empty() {
+        let _ = writeln!(o, "{indent}Inspections");
+        for i in &r.inspections {
+            let rv = i.return_value.map(|v| format!(" → exit {v}")).unwrap_or_default();
+            let _ = writeln!(o, "{indent}  {} {}: {}{rv}", i.status.glyph(), i.name, i.run.join(" "));
+            for set in [&i.materials, &i.products].into_iter().flatten() {
+                write_rule_set(o, set, &format!("{indent}    "));
+            }
+        }
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('`', "'")
+}
+
+/// A Markdown report (for tickets and incident notes).
+pub fn markdown(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# in-toto verification: {}", verdict(r));
+    let _ = writeln!(o);
+    if let Some(f) = &r.failure {
+        let _ = writeln!(o, "## Failure");
+        let _ = writeln!(o);
+        let _ = writeln!(o, "| | |");
+        let _ = writeln!(o, "|---|---|");
+        let _ = writeln!(o, "| check | {} |", f.stage.title());
+        let _ = writeln!(o, "| reference error | `{}` |", f.reference_error);
+        if !f.sublayout_path.is_empty() {
+            let _ = writeln!(o, "| sublayout | {} |", md_escape(&f.sublayout_path.join(" › ")));
+        }
+        let item = f.item.as_deref().map(md_escape).unwrap_or_else(|| "the layout".into());
+        let _ = writeln!(o, "| item | {item} |");
+        if let Some(set) = &f.rule_set {
+            let _ = writeln!(o, "| rule set | {set} |");
+        }
+        if let Some(rule) = &f.rule {
+            let _ = writeln!(o, "| rule | `{}` |", md_escape(&rule.join(" ")));
+        }
+        if !f.artifacts.is_empty() {
+            let _ = writeln!(o, "| artifacts | {} |", md_escape(&list(&f.artifacts, 20)));
+        }
+        let _ = writeln!(o);
+        if !f.root_causes.is_empty() {
+            let _ = writeln!(o, "### Why");
+            let _ = writeln!(o);
+            for c in &f.root_causes {
+                let _ = writeln!(o, "- `{}`: {}", md_escape(&c.artifact), md_escape(&c.explanation));
+            }
+            let _ = writeln!(o);
+        }
+        let _ = writeln!(o, "```text\n{}\n```", f.message.trim_end());
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "## Stages");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| | stage | detail |");
+    let _ = writeln!(o, "|---|---|---|");
+    for s in &r.stages {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} |",
+            s.status.glyph(),
+            s.stage.title(),
+            md_escape(s.detail.lines().next().unwrap_or(""))
+        );
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "## Warnings");
+        let _ = writeln!(o);
+        for w in &r.warnings {
+            let _ = writeln!(o, "- {}", md_escape(w));
+        }
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "## Items");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| | item | kind |");
+    let _ = writeln!(o, "|---|---|---|");
+    for s in &r.steps {
+        let _ = writeln!(o, "| {} | {} | step |", s.status.glyph(), md_escape(&s.name));
+    }
+    for i in &r.inspections {
+        let _ = writeln!(o, "| {} | {} | inspection |", i.status.glyph(), md_escape(&i.name));
+    }
+    o
+}
