@@ -123,7 +123,10 @@ impl Metadata {
     /// Wrap an object in a new, unsigned envelope of the given format.
     pub fn new(payload: Payload, format: Format) -> Metadata {
         match format {
-            Format::Legacy => Metadata::Legacy { signatures: Vec::new(), signed: payload },
+            Format::Legacy => Metadata::Legacy {
+                signatures: Vec::new(),
+                signed: payload,
+            },
             Format::Dsse => Metadata::Dsse {
                 payload: payload.dsse_bytes().into(),
                 payload_type: PAYLOAD_TYPE.into(),
@@ -143,8 +146,14 @@ impl Metadata {
     /// Parse metadata from the bytes of a file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Metadata> {
         let top: RawTop = serde_json::from_slice(bytes).map_err(json_error)?;
-        let RawTop::Object { signatures, signed, payload, payload_type, has_payload, has_signed } =
-            top
+        let RawTop::Object {
+            signatures,
+            signed,
+            payload,
+            payload_type,
+            has_payload,
+            has_signed,
+        } = top
         else {
             return Err(Error::new("InvalidMetadata", ""));
         };
@@ -218,7 +227,11 @@ impl Metadata {
                     format!("Multiple signatures found for keyid {keyid}"),
                 ));
             }
-            sigs.push(DsseSignature { keyid, sig, extra: m });
+            sigs.push(DsseSignature {
+                keyid,
+                sig,
+                extra: m,
+            });
         }
         let decoded = decode_payload(&payload);
         Ok(Metadata::Dsse {
@@ -247,10 +260,13 @@ impl Metadata {
     /// The keyids of all signatures, in file order.
     pub fn signature_keyids(&self) -> Vec<String> {
         match self {
-            Metadata::Legacy { signatures, .. } => {
-                signatures.iter().map(|s| s.keyid.clone().unwrap_or_default()).collect()
+            Metadata::Legacy { signatures, .. } => signatures
+                .iter()
+                .map(|s| s.keyid.clone().unwrap_or_default())
+                .collect(),
+            Metadata::Dsse { signatures, .. } => {
+                signatures.iter().map(|s| s.keyid.clone()).collect()
             }
-            Metadata::Dsse { signatures, .. } => signatures.iter().map(|s| s.keyid.clone()).collect(),
         }
     }
 
@@ -264,14 +280,19 @@ impl Metadata {
         let fail = |m: String| Error::new("SignatureVerificationError", m);
         match self {
             Metadata::Legacy { signatures, signed } => {
-                let Some(sig) = signatures.iter().find(|s| s.keyid.as_deref() == Some(&key.keyid))
+                let Some(sig) = signatures
+                    .iter()
+                    .find(|s| s.keyid.as_deref() == Some(&key.keyid))
                 else {
                     return Err(fail(format!("No signature found for key '{}'", key.keyid)));
                 };
                 let bytes = signed.canonical()?;
                 let invalid = || format!("Invalid signature for keyid '{}'", key.keyid);
                 if sig.gpg {
-                    return Err(fail(format!("{} (GPG signatures are not supported)", invalid())));
+                    return Err(fail(format!(
+                        "{} (GPG signatures are not supported)",
+                        invalid()
+                    )));
                 }
                 let Some(hex_sig) = sig.sig.as_deref() else {
                     return Err(fail(format!("{} (no 'sig' field)", invalid())));
@@ -279,9 +300,15 @@ impl Metadata {
                 let Some(raw) = py_fromhex(hex_sig) else {
                     return Err(fail(format!("{} (signature is not hex)", invalid())));
                 };
-                key.verify(&raw, &bytes).map_err(|why| fail(format!("{} ({why})", invalid())))
+                key.verify(&raw, &bytes)
+                    .map_err(|why| fail(format!("{} ({why})", invalid())))
             }
-            Metadata::Dsse { payload, payload_type, signatures, .. } => {
+            Metadata::Dsse {
+                payload,
+                payload_type,
+                signatures,
+                ..
+            } => {
                 let msg = pae(payload_type, payload);
                 let mut reasons = Vec::new();
                 for s in signatures.iter().filter(|s| s.keyid == key.keyid) {
@@ -327,11 +354,20 @@ impl Metadata {
                     raw,
                 });
             }
-            Metadata::Dsse { payload, payload_type, signatures, .. } => {
+            Metadata::Dsse {
+                payload,
+                payload_type,
+                signatures,
+                ..
+            } => {
                 let sig = key.sign(&pae(payload_type, payload))?;
                 match signatures.iter_mut().find(|s| s.keyid == keyid) {
                     Some(existing) => existing.sig = sig,
-                    None => signatures.push(DsseSignature { keyid, sig, extra: Map::new() }),
+                    None => signatures.push(DsseSignature {
+                        keyid,
+                        sig,
+                        extra: Map::new(),
+                    }),
                 }
             }
         }
@@ -346,12 +382,22 @@ impl Metadata {
             Metadata::Legacy { signatures, signed } => {
                 top.insert(
                     "signatures".into(),
-                    Value::Array(signatures.iter().map(|s| Value::Object(s.raw.clone())).collect()),
+                    Value::Array(
+                        signatures
+                            .iter()
+                            .map(|s| Value::Object(s.raw.clone()))
+                            .collect(),
+                    ),
                 );
                 top.insert("signed".into(), signed.to_value());
                 json::dumps(&Value::Object(top), DumpStyle::Pretty).into_bytes()
             }
-            Metadata::Dsse { payload, payload_type, signatures, .. } => {
+            Metadata::Dsse {
+                payload,
+                payload_type,
+                signatures,
+                ..
+            } => {
                 use base64::Engine as _;
                 let b64 = base64::engine::general_purpose::STANDARD;
                 top.insert("payload".into(), Value::String(b64.encode(payload)));
@@ -392,7 +438,10 @@ pub fn io_error(e: &std::io::Error, path: &Path) -> Error {
         _ if e.raw_os_error() == Some(21) => "IsADirectoryError",
         _ => "OSError",
     };
-    let errno = e.raw_os_error().map(|n| format!("[Errno {n}] ")).unwrap_or_default();
+    let errno = e
+        .raw_os_error()
+        .map(|n| format!("[Errno {n}] "))
+        .unwrap_or_default();
     let text = e.to_string();
     let text = text.split(" (os error").next().unwrap_or(&text);
     Error::new(class, format!("{errno}{text}: '{}'", path.display()))
@@ -404,7 +453,10 @@ impl Error {
     pub fn is_os_error(&self) -> bool {
         matches!(
             self.class,
-            "FileNotFoundError" | "PermissionError" | "IsADirectoryError" | "NotADirectoryError"
+            "FileNotFoundError"
+                | "PermissionError"
+                | "IsADirectoryError"
+                | "NotADirectoryError"
                 | "OSError"
         )
     }
@@ -467,7 +519,8 @@ fn legacy_signatures(v: Option<Value>) -> Result<Vec<LegacySignature>> {
             let gpg = m.contains_key("keyid")
                 && m.contains_key("signature")
                 && m.contains_key("other_headers");
-            if !gpg && !(m.contains_key("keyid") && m.contains_key("sig")) {
+            let plain = m.contains_key("keyid") && m.contains_key("sig");
+            if !gpg && !plain {
                 return Err(Error::format(format!(
                     "expected signature dict, got '{} (<class 'dict'>)'",
                     py_repr(&Value::Object(m))
@@ -619,8 +672,12 @@ impl<'de> serde::Deserialize<'de> for RawTop {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a metadata object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<RawTop, A::Error> {
-                let (mut signatures, mut signed, mut payload, mut payload_type) = (None, None, None, None);
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<RawTop, A::Error> {
+                let (mut signatures, mut signed, mut payload, mut payload_type) =
+                    (None, None, None, None);
                 let (mut has_payload, mut has_signed) = (false, false);
                 let mut first = true;
                 while let Some(k) = map.next_key::<String>()? {
@@ -645,9 +702,19 @@ impl<'de> serde::Deserialize<'de> for RawTop {
                         }
                     }
                 }
-                Ok(RawTop::Object { signatures, signed, payload, payload_type, has_payload, has_signed })
+                Ok(RawTop::Object {
+                    signatures,
+                    signed,
+                    payload,
+                    payload_type,
+                    has_payload,
+                    has_signed,
+                })
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<RawTop, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<RawTop, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(RawTop::NotObject)
             }
@@ -658,6 +725,15 @@ impl<'de> serde::Deserialize<'de> for RawTop {
                 Ok(RawTop::NotObject)
             }
             fn visit_unit<E: de::Error>(self) -> std::result::Result<RawTop, E> {
+                Ok(RawTop::NotObject)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<RawTop, E> {
+                Ok(RawTop::NotObject)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<RawTop, E> {
+                Ok(RawTop::NotObject)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<RawTop, E> {
                 Ok(RawTop::NotObject)
             }
         }
@@ -693,7 +769,10 @@ impl<'de> serde::Deserialize<'de> for RawSigned {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a link or layout object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<RawSigned, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<RawSigned, A::Error> {
                 let mut b = RawBody::default();
                 let mut first = true;
                 while let Some(k) = map.next_key::<String>()? {
@@ -721,7 +800,10 @@ impl<'de> serde::Deserialize<'de> for RawSigned {
                 }
                 Ok(RawSigned::Body(Box::new(b)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<RawSigned, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<RawSigned, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(RawSigned::NotObject("list"))
             }
@@ -733,6 +815,15 @@ impl<'de> serde::Deserialize<'de> for RawSigned {
             }
             fn visit_unit<E: de::Error>(self) -> std::result::Result<RawSigned, E> {
                 Ok(RawSigned::NotObject("NoneType"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<RawSigned, E> {
+                Ok(RawSigned::NotObject("int"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<RawSigned, E> {
+                Ok(RawSigned::NotObject("int"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<RawSigned, E> {
+                Ok(RawSigned::NotObject("float"))
             }
         }
         d.deserialize_any(V)
@@ -798,9 +889,18 @@ mod tests {
         assert_eq!(b64dec("").unwrap(), b"");
         assert_eq!(b64dec("-_8=").unwrap(), vec![0xfb, 0xff]);
         assert_eq!(b64dec("YQ").unwrap_err().message, "Incorrect padding");
-        assert_eq!(b64dec("YQ!=").unwrap_err().message, "Only base64 data is allowed");
-        assert_eq!(b64dec("=YQ=").unwrap_err().message, "Leading padding not allowed");
-        assert_eq!(b64dec("YQ==YQ==").unwrap_err().message, "Excess data after padding");
+        assert_eq!(
+            b64dec("YQ!=").unwrap_err().message,
+            "Only base64 data is allowed"
+        );
+        assert_eq!(
+            b64dec("=YQ=").unwrap_err().message,
+            "Leading padding not allowed"
+        );
+        assert_eq!(
+            b64dec("YQ==YQ==").unwrap_err().message,
+            "Excess data after padding"
+        );
         assert_eq!(b64dec("YWJjZ").unwrap_err().class, "Error");
     }
 
@@ -814,9 +914,18 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert_eq!(Metadata::from_bytes(b"{}").unwrap_err().class, "InvalidMetadata");
-        assert_eq!(Metadata::from_bytes(b"[]").unwrap_err().class, "InvalidMetadata");
-        assert_eq!(Metadata::from_bytes(b"").unwrap_err().class, "JSONDecodeError");
+        assert_eq!(
+            Metadata::from_bytes(b"{}").unwrap_err().class,
+            "InvalidMetadata"
+        );
+        assert_eq!(
+            Metadata::from_bytes(b"[]").unwrap_err().class,
+            "InvalidMetadata"
+        );
+        assert_eq!(
+            Metadata::from_bytes(b"").unwrap_err().class,
+            "JSONDecodeError"
+        );
         assert_eq!(
             Metadata::from_bytes(br#"{"payload": "e30=", "payloadType": "x", "signed": {}}"#)
                 .unwrap_err()
@@ -824,7 +933,9 @@ mod tests {
             "InvalidMetadata"
         );
         assert_eq!(
-            Metadata::from_bytes(br#"{"signed": {"_type": "other"}}"#).unwrap_err().class,
+            Metadata::from_bytes(br#"{"signed": {"_type": "other"}}"#)
+                .unwrap_err()
+                .class,
             "FormatError"
         );
         let m = Metadata::from_bytes(br#"{"signed": {"_type": "link", "x": 1}}"#).unwrap();
@@ -839,8 +950,14 @@ mod tests {
                 .unwrap_err()
         };
         assert_eq!(bad(r#""materials": []"#).class, "FormatError");
-        assert_eq!(bad(r#""materials": {"a": {"sha256": "xyz"}}"#).class, "FormatError");
-        assert_eq!(bad(r#""materials": {"a": {"sha256": 5}}"#).class, "FormatError");
+        assert_eq!(
+            bad(r#""materials": {"a": {"sha256": "xyz"}}"#).class,
+            "FormatError"
+        );
+        assert_eq!(
+            bad(r#""materials": {"a": {"sha256": 5}}"#).class,
+            "FormatError"
+        );
         assert_eq!(bad(r#""materials": {"a": 5}"#).class, "FormatError");
         assert_eq!(bad(r#""products": null"#).class, "FormatError");
         assert_eq!(bad(r#""command": "make""#).class, "FormatError");
@@ -850,7 +967,9 @@ mod tests {
             br#"{"signed": {"_type": "link", "materials": {"a": {}, "b": {"sha256": "01"}, "b": {"sha256": "02"}}}}"#,
         )
         .unwrap();
-        let Payload::Link(l) = m.payload().unwrap() else { panic!() };
+        let Payload::Link(l) = m.payload().unwrap() else {
+            panic!()
+        };
         assert_eq!(l.materials.len(), 2);
         assert_eq!(l.materials.get("b").unwrap().get("sha256"), Some("02"));
     }
@@ -862,7 +981,9 @@ mod tests {
             "products": {"\u00e9": {"sha256": "00"}}, "byproducts": {"return-value": 0, "stdout": "x\n"},
             "environment": {}, "extra": 1}}"#;
         let m = Metadata::from_bytes(text).unwrap();
-        let Payload::Link(l) = m.payload().unwrap() else { panic!() };
+        let Payload::Link(l) = m.payload().unwrap() else {
+            panic!()
+        };
         let generic = json::canonical(&l.to_value()).unwrap();
         assert_eq!(l.canonical().unwrap(), generic);
     }

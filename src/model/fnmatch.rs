@@ -27,7 +27,10 @@ enum Token {
     Char(char),
     Any,
     Star,
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
 }
 
 impl Pattern {
@@ -82,7 +85,11 @@ impl Pattern {
             None
         };
         let match_all = tokens == [Token::Star];
-        Pattern { tokens, literal, match_all }
+        Pattern {
+            tokens,
+            literal,
+            match_all,
+        }
     }
 
     /// Whether `name` matches the whole pattern.
@@ -173,12 +180,22 @@ fn parse_class(inner: &[char]) -> Token {
     }
     let stuff = escaped;
     if stuff.is_empty() {
-        return Token::Class { negated: false, ranges: Vec::new() };
+        return Token::Class {
+            negated: false,
+            ranges: Vec::new(),
+        };
     }
     if stuff == ['!'] {
-        return Token::Class { negated: true, ranges: Vec::new() };
+        return Token::Class {
+            negated: true,
+            ranges: Vec::new(),
+        };
     }
-    let (negated, body) = if stuff[0] == '!' { (true, &stuff[1..]) } else { (false, &stuff[..]) };
+    let (negated, body) = if stuff[0] == '!' {
+        (true, &stuff[1..])
+    } else {
+        (false, &stuff[..])
+    };
     // 2. re's reading of the set: items, `\x` escapes, `a-b` ranges, a `-` before the end
     //    is literal.
     let mut ranges = Vec::new();

@@ -59,7 +59,9 @@ pub fn canonical_into(out: &mut Vec<u8>, value: &Value) -> Result<(), CanonicalE
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             if !number_is_int(n) {
-                return Err(CanonicalError { repr: n.as_str().to_string() });
+                return Err(CanonicalError {
+                    repr: n.as_str().to_string(),
+                });
             }
             out.extend_from_slice(int_text(n).as_bytes());
         }
@@ -212,7 +214,11 @@ fn dump_into(out: &mut String, value: &Value, style: DumpStyle, level: usize) {
 
 /// Python `repr()` of a string.
 pub fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -380,7 +386,10 @@ mod tests {
         assert_eq!(py_repr_list(&["a.py", "it's"]), "['a.py', \"it's\"]");
         assert_eq!(py_repr_set::<&str>(&[]), "set()");
         assert_eq!(py_repr_set(&["a"]), "{'a'}");
-        assert_eq!(py_repr(&json!([null, true, 3, {"k": "v"}])), "[None, True, 3, {'k': 'v'}]");
+        assert_eq!(
+            py_repr(&json!([null, true, 3, {"k": "v"}])),
+            "[None, True, 3, {'k': 'v'}]"
+        );
         assert_eq!(py_str(&json!(null)), "None");
     }
 }

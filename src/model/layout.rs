@@ -26,7 +26,10 @@ pub struct LayoutKey {
 impl LayoutKey {
     /// The entry in-toto writes for a public key.
     pub fn from_public_key(key: PublicKey) -> LayoutKey {
-        LayoutKey { dict: key.to_key_dict(), key }
+        LayoutKey {
+            dict: key.to_key_dict(),
+            key,
+        }
     }
 }
 
@@ -117,15 +120,26 @@ impl Step {
     }
 
     fn name_value(&self) -> Value {
-        self.name_json.clone().unwrap_or_else(|| Value::String(self.name.clone()))
+        self.name_json
+            .clone()
+            .unwrap_or_else(|| Value::String(self.name.clone()))
     }
 
     pub fn to_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("_type".into(), "step".into());
-        m.insert("expected_command".into(), Value::Array(self.expected_command.clone()));
-        m.insert("expected_materials".into(), rules_value(&self.expected_materials));
-        m.insert("expected_products".into(), rules_value(&self.expected_products));
+        m.insert(
+            "expected_command".into(),
+            Value::Array(self.expected_command.clone()),
+        );
+        m.insert(
+            "expected_materials".into(),
+            rules_value(&self.expected_materials),
+        );
+        m.insert(
+            "expected_products".into(),
+            rules_value(&self.expected_products),
+        );
         m.insert("name".into(), self.name_value());
         m.insert(
             "pubkeys".into(),
@@ -133,7 +147,9 @@ impl Step {
         );
         m.insert(
             "threshold".into(),
-            self.threshold_json.clone().unwrap_or_else(|| Value::from(self.threshold)),
+            self.threshold_json
+                .clone()
+                .unwrap_or_else(|| Value::from(self.threshold)),
         );
         Value::Object(m)
     }
@@ -169,14 +185,22 @@ impl Inspection {
     }
 
     fn name_value(&self) -> Value {
-        self.name_json.clone().unwrap_or_else(|| Value::String(self.name.clone()))
+        self.name_json
+            .clone()
+            .unwrap_or_else(|| Value::String(self.name.clone()))
     }
 
     pub fn to_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("_type".into(), "inspection".into());
-        m.insert("expected_materials".into(), rules_value(&self.expected_materials));
-        m.insert("expected_products".into(), rules_value(&self.expected_products));
+        m.insert(
+            "expected_materials".into(),
+            rules_value(&self.expected_materials),
+        );
+        m.insert(
+            "expected_products".into(),
+            rules_value(&self.expected_products),
+        );
         m.insert("name".into(), self.name_value());
         m.insert("run".into(), Value::Array(self.run.clone()));
         Value::Object(m)
@@ -227,9 +251,18 @@ pub fn parse_expires(s: &str) -> Result<jiff::Timestamp> {
         return Err(bad());
     }
     let num = |r: std::ops::Range<usize>| s[r].parse::<i16>().unwrap_or(-1);
-    let (y, mo, d, h, mi, se) = (num(0..4), num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
+    let (y, mo, d, h, mi, se) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    );
     let invalid = |why: &str| {
-        Error::format(format!("Malformed date string in layout. Exception: {why}: {s}"))
+        Error::format(format!(
+            "Malformed date string in layout. Exception: {why}: {s}"
+        ))
     };
     if y < 1 {
         return Err(invalid("year 0 is out of range"));
@@ -243,11 +276,17 @@ pub fn parse_expires(s: &str) -> Result<jiff::Timestamp> {
 
 /// Format a timestamp as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format_expires(t: jiff::Timestamp) -> String {
-    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 fn err_expected(what: &str, v: &Value) -> Error {
-    Error::format(format!("expected {what}, got '{} ({})'", py_str(v), py_type(v)))
+    Error::format(format!(
+        "expected {what}, got '{} ({})'",
+        py_str(v),
+        py_type(v)
+    ))
 }
 
 /// `_check_str_list` + `unpack_rule` for one rule list.
@@ -293,7 +332,10 @@ fn as_object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     v.as_object().ok_or_else(|| {
         Error::new(
             "TypeError",
-            format!("{what}() argument after ** must be a mapping, not {}", short_type(v)),
+            format!(
+                "{what}() argument after ** must be a mapping, not {}",
+                short_type(v)
+            ),
         )
     })
 }
@@ -363,7 +405,11 @@ fn int_threshold(n: &Number) -> (i64, Option<Value>) {
     match text.parse::<i64>() {
         Ok(t) => (t, None),
         Err(_) => {
-            let t = if text.starts_with('-') { i64::MIN } else { i64::MAX };
+            let t = if text.starts_with('-') {
+                i64::MIN
+            } else {
+                i64::MAX
+            };
             (t, Some(Value::Number(n.clone())))
         }
     }
@@ -381,12 +427,18 @@ impl Inspection {
             Some(Value::Array(a)) => a.clone(),
             Some(_) => return Err(Error::format("The run field is malformed!")),
         };
-        Ok(Inspection { name, name_json, run, expected_materials, expected_products })
+        Ok(Inspection {
+            name,
+            name_json,
+            run,
+            expected_materials,
+            expected_products,
+        })
     }
 }
 
 /// Iterate a `steps`/`inspect` value as the reference's `for x in data.get(...)` does.
-fn iterate_items<'a>(v: Option<&'a Value>) -> Result<Vec<&'a Value>> {
+fn iterate_items(v: Option<&Value>) -> Result<Vec<&Value>> {
     match v {
         None | Some(Value::Null) => {
             Err(Error::new("TypeError", "'NoneType' object is not iterable"))
@@ -447,7 +499,13 @@ impl Layout {
                     }
                     let dict = kv.as_object().ok_or_else(|| err_expected("dict", kv))?;
                     let key = check_public_key(dict)?;
-                    keys.insert(k.clone(), LayoutKey { dict: dict.clone(), key });
+                    keys.insert(
+                        k.clone(),
+                        LayoutKey {
+                            dict: dict.clone(),
+                            key,
+                        },
+                    );
                 }
             }
             Some(other) => return Err(err_expected("dict", other)),
@@ -464,7 +522,13 @@ impl Layout {
             }
         };
 
-        let layout = Layout { steps, inspect, keys, expires, readme };
+        let layout = Layout {
+            steps,
+            inspect,
+            keys,
+            expires,
+            readme,
+        };
         layout.check_unique_names()?;
         Ok(layout)
     }
@@ -509,11 +573,17 @@ impl Layout {
         m.insert(
             "keys".into(),
             Value::Object(
-                self.keys.iter().map(|(k, v)| (k.clone(), Value::Object(v.dict.clone()))).collect(),
+                self.keys
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::Object(v.dict.clone())))
+                    .collect(),
             ),
         );
         m.insert("readme".into(), Value::String(self.readme.clone()));
-        m.insert("steps".into(), Value::Array(self.steps.iter().map(Step::to_value).collect()));
+        m.insert(
+            "steps".into(),
+            Value::Array(self.steps.iter().map(Step::to_value).collect()),
+        );
         Value::Object(m)
     }
 
@@ -543,7 +613,8 @@ impl Layout {
     /// Add (or replace) a functionary key; returns its keyid.
     pub fn add_key(&mut self, key: PublicKey) -> String {
         let id = key.keyid.clone();
-        self.keys.insert(id.clone(), LayoutKey::from_public_key(key));
+        self.keys
+            .insert(id.clone(), LayoutKey::from_public_key(key));
         id
     }
 }
@@ -619,7 +690,10 @@ mod tests {
         assert!(with("threshold", json!("1")).is_err());
         assert!(with("threshold", json!(1.0)).is_err());
         assert_eq!(with("threshold", json!(0)).unwrap().steps[0].threshold, 0);
-        assert_eq!(with("threshold", json!(true)).unwrap().steps[0].to_value()["threshold"], json!(true));
+        assert_eq!(
+            with("threshold", json!(true)).unwrap().steps[0].to_value()["threshold"],
+            json!(true)
+        );
         assert!(with("pubkeys", json!(["zz"])).is_err());
         assert!(with("pubkeys", json!("ab")).is_err());
         assert!(with("expected_command", json!("make")).is_err());

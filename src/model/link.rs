@@ -66,7 +66,11 @@ impl HashDict {
     }
 
     pub fn to_value(&self) -> Value {
-        Value::Object(self.iter().map(|(a, h)| (a.to_string(), Value::String(h.to_string()))).collect())
+        Value::Object(
+            self.iter()
+                .map(|(a, h)| (a.to_string(), Value::String(h.to_string())))
+                .collect(),
+        )
     }
 }
 
@@ -173,7 +177,11 @@ impl Artifacts {
     }
 
     pub fn to_value(&self) -> Value {
-        Value::Object(self.iter().map(|(p, h)| (p.to_string(), h.to_value())).collect())
+        Value::Object(
+            self.iter()
+                .map(|(p, h)| (p.to_string(), h.to_value()))
+                .collect(),
+        )
     }
 }
 
@@ -234,7 +242,11 @@ impl Link {
     pub fn canonical(&self) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(
             64 + 100 * (self.materials.len() + self.products.len())
-                + self.byproducts.values().map(|v| v.as_str().map_or(16, str::len)).sum::<usize>(),
+                + self
+                    .byproducts
+                    .values()
+                    .map(|v| v.as_str().map_or(16, str::len))
+                    .sum::<usize>(),
         );
         let enc = |e: json::CanonicalError| Error::format(e.to_string());
         out.extend_from_slice(b"{\"_type\":\"link\",\"byproducts\":");
@@ -259,7 +271,10 @@ impl Link {
         m.insert("_type".into(), Value::String("link".into()));
         m.insert("byproducts".into(), Value::Object(self.byproducts.clone()));
         m.insert("command".into(), Value::Array(self.command.clone()));
-        m.insert("environment".into(), Value::Object(self.environment.clone()));
+        m.insert(
+            "environment".into(),
+            Value::Object(self.environment.clone()),
+        );
         m.insert("materials".into(), self.materials.to_value());
         m.insert("name".into(), self.name.clone());
         m.insert("products".into(), self.products.to_value());
@@ -334,6 +349,15 @@ impl<'de> serde::Deserialize<'de> for ArtifactsField {
             fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
                 Ok(ArtifactsField(Err("<class 'NoneType'>".into())))
             }
+            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+                Ok(ArtifactsField(Err("<class 'int'>".into())))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+                Ok(ArtifactsField(Err("<class 'int'>".into())))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+                Ok(ArtifactsField(Err("<class 'float'>".into())))
+            }
         }
         d.deserialize_any(V)
     }
@@ -393,17 +417,47 @@ impl<'de> serde::Deserialize<'de> for HashDictField {
                 mut seq: A,
             ) -> std::result::Result<Self::Value, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(HashDictField(Err(expected("dict", "a list (<class 'list'>)"))))
+                Ok(HashDictField(Err(expected(
+                    "dict",
+                    "a list (<class 'list'>)",
+                ))))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(HashDictField(Err(expected("dict", &format!("'{v} (<class 'str'>)'")))))
+                Ok(HashDictField(Err(expected(
+                    "dict",
+                    &format!("'{v} (<class 'str'>)'"),
+                ))))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Self::Value, E> {
                 let b = if v { "True" } else { "False" };
-                Ok(HashDictField(Err(expected("dict", &format!("'{b} (<class 'bool'>)'")))))
+                Ok(HashDictField(Err(expected(
+                    "dict",
+                    &format!("'{b} (<class 'bool'>)'"),
+                ))))
             }
             fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-                Ok(HashDictField(Err(expected("dict", "'None (<class 'NoneType'>)'"))))
+                Ok(HashDictField(Err(expected(
+                    "dict",
+                    "'None (<class 'NoneType'>)'",
+                ))))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(HashDictField(Err(expected(
+                    "dict",
+                    &format!("'{v} (<class 'int'>)'"),
+                ))))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(HashDictField(Err(expected(
+                    "dict",
+                    &format!("'{v} (<class 'int'>)'"),
+                ))))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
+                Ok(HashDictField(Err(expected(
+                    "dict",
+                    &format!("'{v} (<class 'float'>)'"),
+                ))))
             }
         }
         d.deserialize_any(V)

@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 pub fn check_params(params: &BTreeMap<String, String>) -> Result<()> {
     for name in params.keys() {
         let ok = !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !ok {
             return Err(Error::format(format!(
                 "expected 'a-zA-Z0-9_-', got parameter name {name:?}"
@@ -57,7 +59,10 @@ pub fn format(template: &str, params: &BTreeMap<String, String>) -> Result<Strin
                 j += 1;
             }
             if j >= chars.len() {
-                return Err(Error::new("ValueError", "expected '}' before end of string"));
+                return Err(Error::new(
+                    "ValueError",
+                    "expected '}' before end of string",
+                ));
             }
             let field: String = chars[i + 1..j].iter().collect();
             out.push_str(&replace_field(&field, params)?);
@@ -68,7 +73,10 @@ pub fn format(template: &str, params: &BTreeMap<String, String>) -> Result<Strin
                 i += 2;
                 continue;
             }
-            return Err(Error::new("ValueError", "Single '}' encountered in format string"));
+            return Err(Error::new(
+                "ValueError",
+                "Single '}' encountered in format string",
+            ));
         } else {
             out.push(c);
             i += 1;
@@ -114,7 +122,11 @@ fn replace_field(field: &str, params: &BTreeMap<String, String>) -> Result<Strin
     match spec {
         None | Some("") => Ok(value),
         Some(spec) => {
-            let spec = if spec.contains('{') { format(spec, params)? } else { spec.to_string() };
+            let spec = if spec.contains('{') {
+                format(spec, params)?
+            } else {
+                spec.to_string()
+            };
             apply_str_spec(&value, &spec)
         }
     }
@@ -122,7 +134,12 @@ fn replace_field(field: &str, params: &BTreeMap<String, String>) -> Result<Strin
 
 /// The string part of Python's format-spec mini-language.
 fn apply_str_spec(value: &str, spec: &str) -> Result<String> {
-    let bad = || Error::new("ValueError", format!("Invalid format specifier '{spec}' for object of type 'str'"));
+    let bad = || {
+        Error::new(
+            "ValueError",
+            format!("Invalid format specifier '{spec}' for object of type 'str'"),
+        )
+    };
     let chars: Vec<char> = spec.chars().collect();
     let mut i = 0;
     let (mut fill, mut align) = (' ', '<');
@@ -159,7 +176,11 @@ fn apply_str_spec(value: &str, spec: &str) -> Result<String> {
         Some(p) => value.chars().take(p).collect(),
         None => value.to_string(),
     };
-    let width: usize = if width.is_empty() { 0 } else { width.parse().map_err(|_| bad())? };
+    let width: usize = if width.is_empty() {
+        0
+    } else {
+        width.parse().map_err(|_| bad())?
+    };
     let len = s.chars().count();
     if width > len {
         let pad = width - len;
@@ -226,7 +247,11 @@ pub fn substitute(layout: &mut Layout, params: &BTreeMap<String, String>) -> Res
     for insp in &mut layout.inspect {
         format_rules(&mut insp.expected_materials, params)?;
         format_rules(&mut insp.expected_products, params)?;
-        insp.run = insp.run.iter().map(|v| format_value(v, params)).collect::<Result<_>>()?;
+        insp.run = insp
+            .run
+            .iter()
+            .map(|v| format_value(v, params))
+            .collect::<Result<_>>()?;
     }
     Ok(())
 }
@@ -260,13 +285,19 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn python_format_semantics() {
         let params = p(&[("NAME", "demo"), ("V", "1.0")]);
-        assert_eq!(format("{NAME}-{V}.tar.gz", &params).unwrap(), "demo-1.0.tar.gz");
+        assert_eq!(
+            format("{NAME}-{V}.tar.gz", &params).unwrap(),
+            "demo-1.0.tar.gz"
+        );
         assert_eq!(format("{{literal}}", &params).unwrap(), "{literal}");
         assert_eq!(format("{NAME!r}", &params).unwrap(), "'demo'");
         assert_eq!(format("{NAME:>6}", &params).unwrap(), "  demo");

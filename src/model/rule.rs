@@ -93,7 +93,13 @@ impl RuleKind {
     /// The canonical token list (keywords upper case, as the reference's `pack_rule`).
     pub fn to_tokens(&self) -> Vec<String> {
         match self {
-            RuleKind::Match { pattern, source_prefix, dest_type, dest_prefix, dest_name } => {
+            RuleKind::Match {
+                pattern,
+                source_prefix,
+                dest_type,
+                dest_prefix,
+                dest_name,
+            } => {
                 let mut t = vec!["MATCH".to_string(), pattern.clone()];
                 if !source_prefix.is_empty() {
                     t.push("IN".into());
@@ -125,7 +131,10 @@ impl Rule {
     /// Parse a rule from its list form; the error is the reference's `FormatError`.
     pub fn from_tokens(tokens: Vec<String>) -> Result<Rule> {
         let kind = unpack(&tokens)?;
-        Ok(Rule { tokens, kind: Ok(kind) })
+        Ok(Rule {
+            tokens,
+            kind: Ok(kind),
+        })
     }
 
     /// Keep a rule whose tokens no longer parse (after parameter substitution); the error
@@ -143,7 +152,10 @@ impl Rule {
 
     /// Build a rule from a typed kind (keywords in upper case).
     pub fn from_kind(kind: RuleKind) -> Rule {
-        Rule { tokens: kind.to_tokens(), kind: Ok(kind) }
+        Rule {
+            tokens: kind.to_tokens(),
+            kind: Ok(kind),
+        }
     }
 
     /// The tokens exactly as written in the layout.
@@ -176,8 +188,12 @@ impl fmt::Display for Rule {
 
 /// Split one line into tokens with POSIX shell-word rules (the reference's `shlex.split`).
 pub fn split_line(line: &str) -> Result<Vec<String>> {
-    shlex::split(line)
-        .ok_or_else(|| Error::new("ValueError", "No closing quotation (or a trailing backslash)"))
+    shlex::split(line).ok_or_else(|| {
+        Error::new(
+            "ValueError",
+            "No closing quotation (or a trailing backslash)",
+        )
+    })
 }
 
 /// Quote tokens so that [`split_line`] returns them unchanged.
@@ -258,7 +274,13 @@ fn unpack(rule: &[String]) -> Result<RuleKind> {
             )));
         }
     };
-    Ok(RuleKind::Match { pattern, source_prefix, dest_type, dest_prefix, dest_name })
+    Ok(RuleKind::Match {
+        pattern,
+        source_prefix,
+        dest_type,
+        dest_prefix,
+        dest_name,
+    })
 }
 
 #[cfg(test)]
@@ -301,13 +323,24 @@ mod tests {
                 dest_name: "s".into()
             }
         );
-        let r =
-            Rule::from_tokens(toks(&["MATCH", "*", "IN", "a", "WITH", "MATERIALS", "FROM", "S"]))
-                .unwrap();
-        assert!(matches!(r.kind().unwrap(), RuleKind::Match { source_prefix, dest_name, dest_type: ArtifactKind::Materials, .. } if source_prefix == "a" && dest_name == "S"));
-        let r =
-            Rule::from_tokens(toks(&["MATCH", "*", "WITH", "PRODUCTS", "IN", "b", "FROM", "s"]))
-                .unwrap();
+        let r = Rule::from_tokens(toks(&[
+            "MATCH",
+            "*",
+            "IN",
+            "a",
+            "WITH",
+            "MATERIALS",
+            "FROM",
+            "S",
+        ]))
+        .unwrap();
+        assert!(
+            matches!(r.kind().unwrap(), RuleKind::Match { source_prefix, dest_name, dest_type: ArtifactKind::Materials, .. } if source_prefix == "a" && dest_name == "S")
+        );
+        let r = Rule::from_tokens(toks(&[
+            "MATCH", "*", "WITH", "PRODUCTS", "IN", "b", "FROM", "s",
+        ]))
+        .unwrap();
         assert!(
             matches!(r.kind().unwrap(), RuleKind::Match { dest_prefix, source_prefix, .. } if dest_prefix == "b" && source_prefix.is_empty())
         );
@@ -326,7 +359,17 @@ mod tests {
     #[test]
     fn line_round_trip_with_quotes() {
         let r = Rule::parse_line("MATCH 'my file.txt' WITH PRODUCTS FROM \"the step\"").unwrap();
-        assert_eq!(r.tokens(), &toks(&["MATCH", "my file.txt", "WITH", "PRODUCTS", "FROM", "the step"])[..]);
+        assert_eq!(
+            r.tokens(),
+            &toks(&[
+                "MATCH",
+                "my file.txt",
+                "WITH",
+                "PRODUCTS",
+                "FROM",
+                "the step"
+            ])[..]
+        );
         let again = Rule::parse_line(&r.to_line()).unwrap();
         assert_eq!(again, r);
         assert!(Rule::parse_line("MATCH 'unclosed").is_err());

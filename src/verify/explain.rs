@@ -42,7 +42,9 @@ pub fn root_causes(
         let mut found = false;
         for (j, rule) in rules.iter().enumerate().take(failing) {
             let Ok(rk) = rule.kind() else { continue };
-            if let Some(cause) = explain_rule(item, kind, link, rk, j, rule, a, links, scope, source) {
+            if let Some(cause) =
+                explain_rule(item, kind, link, rk, j, rule, a, links, scope, source)
+            {
                 out.push(cause);
                 found = true;
             }
@@ -122,7 +124,13 @@ fn explain_rule(
     };
     let written = rule.joined();
     match rk {
-        RuleKind::Match { pattern, source_prefix, dest_type, dest_prefix, dest_name } => {
+        RuleKind::Match {
+            pattern,
+            source_prefix,
+            dest_type,
+            dest_prefix,
+            dest_name,
+        } => {
             let pat = Pattern::new(pattern);
             let dest = links.get(dest_name).map(|l| l.artifacts(*dest_type));
             let where_ = format!("{dest_name}'s {}", dest_type.as_str());
@@ -146,7 +154,10 @@ fn explain_rule(
                             .unwrap_or_default();
                         format!("'{dest_name}' is not a step or inspection of this layout{hint}")
                     };
-                    Some(cause(format!("'{written}' could not consume '{a}': {why}"), None))
+                    Some(cause(
+                        format!("'{written}' could not consume '{a}': {why}"),
+                        None,
+                    ))
                 }
                 MatchOutcome::DestAbsent { dest_path } => Some(cause(
                     format!("'{written}' looked for '{dest_path}' in {where_}: absent there"),
@@ -165,7 +176,9 @@ fn explain_rule(
                     ))
                 }
                 MatchOutcome::SourceMissing { source_path } => Some(cause(
-                    format!("'{written}' joins the prefix into '{source_path}', which is not an artifact"),
+                    format!(
+                        "'{written}' joins the prefix into '{source_path}', which is not an artifact"
+                    ),
                     None,
                 )),
             }
@@ -236,7 +249,7 @@ mod tests {
 
     #[test]
     fn typo_suggestions() {
-        let names = vec!["clone".to_string(), "update-version".to_string()];
+        let names = ["clone".to_string(), "update-version".to_string()];
         assert_eq!(closest("clnoe", names.iter()), Some("clone"));
         assert_eq!(closest("package", names.iter()), None);
     }

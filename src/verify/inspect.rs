@@ -23,7 +23,9 @@ pub enum RunOutcome {
 /// on timeout the whole group is killed.
 pub fn run_command(argv: &[String], dir: &Path, timeout: Duration) -> Result<RunOutcome> {
     use std::os::unix::process::CommandExt;
-    let (prog, args) = argv.split_first().ok_or_else(|| Error::new("IndexError", "empty command"))?;
+    let (prog, args) = argv
+        .split_first()
+        .ok_or_else(|| Error::new("IndexError", "empty command"))?;
     let mut cmd = Command::new(prog);
     cmd.args(args)
         .current_dir(dir)
@@ -70,15 +72,19 @@ fn spawn_error(e: &std::io::Error, prog: &str) -> Error {
             "FileNotFoundError",
             format!("[Errno 2] No such file or directory: '{prog}'"),
         ),
-        std::io::ErrorKind::PermissionDenied => {
-            Error::new("PermissionError", format!("[Errno 13] Permission denied: '{prog}'"))
-        }
+        std::io::ErrorKind::PermissionDenied => Error::new(
+            "PermissionError",
+            format!("[Errno 13] Permission denied: '{prog}'"),
+        ),
         _ => Error::new("OSError", format!("{e}: '{prog}'")),
     }
 }
 
 fn record_dir(dir: &Path) -> Result<Artifacts> {
-    let opts = RecordOptions { base_path: Some(dir.to_path_buf()), ..RecordOptions::default() };
+    let opts = RecordOptions {
+        base_path: Some(dir.to_path_buf()),
+        ..RecordOptions::default()
+    };
     record_artifacts(&[".".to_string()], &opts, None)
 }
 
@@ -92,7 +98,10 @@ pub fn run_inspection(name: &str, run: &[Value], dir: &Path, timeout: Duration) 
             Value::String(s) => Ok(s.clone()),
             other => Err(Error::new(
                 "TypeError",
-                format!("expected str, bytes or os.PathLike object, not {}", py_repr(other)),
+                format!(
+                    "expected str, bytes or os.PathLike object, not {}",
+                    py_repr(other)
+                ),
             )),
         })
         .collect::<Result<Vec<String>>>()?;
@@ -127,7 +136,10 @@ pub fn run_inspection(name: &str, run: &[Value], dir: &Path, timeout: Duration) 
         environment: Map::new(),
     };
     match link.byproducts.get("return-value") {
-        None => Err(Error::new("BadReturnValueError", "Got non-int return value 'None'.")),
+        None => Err(Error::new(
+            "BadReturnValueError",
+            "Got non-int return value 'None'.",
+        )),
         Some(_) => match link.return_value() {
             Some(0) => Ok(link),
             Some(rc) => Err(Error::new(
@@ -137,7 +149,10 @@ pub fn run_inspection(name: &str, run: &[Value], dir: &Path, timeout: Duration) 
                     py_repr(&Value::Array(run.to_vec()))
                 ),
             )),
-            None => Err(Error::new("BadReturnValueError", "Got non-int return value.")),
+            None => Err(Error::new(
+                "BadReturnValueError",
+                "Got non-int return value.",
+            )),
         },
     }
 }
@@ -154,8 +169,13 @@ mod tests {
     fn records_before_and_after() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), "a").unwrap();
-        let link = run_inspection("x", &strs(&["sh", "-c", "echo b > b.txt"]), dir.path(), Duration::from_secs(10))
-            .unwrap();
+        let link = run_inspection(
+            "x",
+            &strs(&["sh", "-c", "echo b > b.txt"]),
+            dir.path(),
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert!(link.materials.contains("a.txt"));
         assert!(!link.materials.contains("b.txt"));
         assert!(link.products.contains("b.txt"));
@@ -168,7 +188,10 @@ mod tests {
         let t = Duration::from_secs(10);
         let e = run_inspection("x", &strs(&["sh", "-c", "exit 3"]), dir.path(), t).unwrap_err();
         assert_eq!(e.class, "BadReturnValueError");
-        assert_eq!(e.message, "Got non-zero return value '3' from command '['sh', '-c', 'exit 3']'.");
+        assert_eq!(
+            e.message,
+            "Got non-zero return value '3' from command '['sh', '-c', 'exit 3']'."
+        );
         let e = run_inspection("x", &[], dir.path(), t).unwrap_err();
         assert_eq!(e.message, "Got non-int return value 'None'.");
         let e = run_inspection("x", &strs(&["no-such-program-xyz"]), dir.path(), t).unwrap_err();
@@ -190,6 +213,9 @@ mod tests {
         assert_eq!(e.class, "TimeoutExpired");
         assert!(start.elapsed() < Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(1500));
-        assert!(!dir.path().join("late").exists(), "the grandchild was killed with the group");
+        assert!(
+            !dir.path().join("late").exists(),
+            "the grandchild was killed with the group"
+        );
     }
 }

@@ -87,7 +87,10 @@ pub struct FsLinks;
 impl LinkSource for FsLinks {
     fn load(&self, path: &Path) -> crate::Result<Arc<Metadata>> {
         if path.is_dir() {
-            return Err(Error::new("IsADirectoryError", format!("[Errno 21] Is a directory: '{}'", path.display())));
+            return Err(Error::new(
+                "IsADirectoryError",
+                format!("[Errno 21] Is a directory: '{}'", path.display()),
+            ));
         }
         Metadata::load(path).map(Arc::new)
     }
@@ -128,7 +131,12 @@ pub fn verify_metadata(
     opts: &VerifyOptions,
     source: &dyn LinkSource,
 ) -> Report {
-    let mut v = Verifier { opts, source, report: Report::new(), step_name: String::new() };
+    let mut v = Verifier {
+        opts,
+        source,
+        report: Report::new(),
+        step_name: String::new(),
+    };
     let _ = v.run(md, keys);
     let r = &mut v.report;
     r.passed = r.failure.is_none() && r.complete;
@@ -186,7 +194,10 @@ fn inside(dir: &Path, name: &str) -> Option<PathBuf> {
 }
 
 fn threshold_text(step: &crate::model::layout::Step) -> String {
-    step.threshold_json.as_ref().map(py_str).unwrap_or_else(|| step.threshold.to_string())
+    step.threshold_json
+        .as_ref()
+        .map(py_str)
+        .unwrap_or_else(|| step.threshold.to_string())
 }
 
 impl Verifier<'_> {
@@ -224,21 +235,39 @@ impl Verifier<'_> {
     fn run(&mut self, md: &Metadata, keys: &[PublicKey]) -> Result<(), Stop> {
         let r = &mut self.report;
         r.layout.format = Some(md.format());
-        r.set_stage(Stage::LoadLayout, Status::Passed, format!("{} metadata", md.format().as_str()));
+        r.set_stage(
+            Stage::LoadLayout,
+            Status::Passed,
+            format!("{} metadata", md.format().as_str()),
+        );
 
         // 1. Layout signatures: every given key must have signed.
         let mut seen = Vec::new();
-        let keys: Vec<&PublicKey> =
-            keys.iter().filter(|k| if seen.contains(&&k.keyid) { false } else { seen.push(&k.keyid); true }).collect();
+        let keys: Vec<&PublicKey> = keys
+            .iter()
+            .filter(|k| {
+                if seen.contains(&&k.keyid) {
+                    false
+                } else {
+                    seen.push(&k.keyid);
+                    true
+                }
+            })
+            .collect();
         if keys.is_empty() {
             return Err(self.fail(
                 Stage::LayoutSignatures,
-                Error::new("SignatureVerificationError", "Layout signature verification requires at least one key."),
+                Error::new(
+                    "SignatureVerificationError",
+                    "Layout signature verification requires at least one key.",
+                ),
                 None,
             ));
         }
-        let checks: Vec<(String, crate::Result<()>)> =
-            keys.iter().map(|k| (k.keyid.clone(), md.verify_signature(k))).collect();
+        let checks: Vec<(String, crate::Result<()>)> = keys
+            .iter()
+            .map(|k| (k.keyid.clone(), md.verify_signature(k)))
+            .collect();
         self.report.layout.key_checks = checks
             .iter()
             .map(|(id, res)| KeyCheck {
@@ -256,7 +285,13 @@ impl Verifier<'_> {
         self.report.set_stage(
             Stage::LayoutSignatures,
             Status::Passed,
-            format!("signed by every given key ({})", keys.iter().map(|k| kid8(&k.keyid)).collect::<Vec<_>>().join(", ")),
+            format!(
+                "signed by every given key ({})",
+                keys.iter()
+                    .map(|k| kid8(&k.keyid))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         );
 
         // 2. Payload.
@@ -265,13 +300,17 @@ impl Verifier<'_> {
             Ok(Payload::Link(_)) => {
                 return Err(self.fail(
                     Stage::LayoutPayload,
-                    Error::new("AttributeError", "'Link' object has no attribute 'expires' (this is a link, not a layout)"),
+                    Error::new(
+                        "AttributeError",
+                        "'Link' object has no attribute 'expires' (this is a link, not a layout)",
+                    ),
                     None,
                 ));
             }
             Err(e) => return Err(self.fail(Stage::LayoutPayload, e, None)),
         };
-        self.report.set_stage(Stage::LayoutPayload, Status::Passed, "a layout");
+        self.report
+            .set_stage(Stage::LayoutPayload, Status::Passed, "a layout");
         self.report.layout.expires = Some(layout.expires.clone());
         self.report.layout.readme = Some(layout.readme.clone());
 
@@ -288,7 +327,11 @@ impl Verifier<'_> {
             }
             Ok(_) => {
                 self.report.layout.expired = Some(false);
-                self.report.set_stage(Stage::Expiry, Status::Passed, format!("expires {}", layout.expires));
+                self.report.set_stage(
+                    Stage::Expiry,
+                    Status::Passed,
+                    format!("expires {}", layout.expires),
+                );
             }
             Err(e) => return Err(self.fail(Stage::Expiry, e, None)),
         }
@@ -299,9 +342,15 @@ impl Verifier<'_> {
                 if let Err(e) = params::substitute(&mut layout, p) {
                     return Err(self.fail(Stage::Parameters, e, None));
                 }
-                self.report.set_stage(Stage::Parameters, Status::Passed, format!("{} parameter(s) substituted", p.len()));
+                self.report.set_stage(
+                    Stage::Parameters,
+                    Status::Passed,
+                    format!("{} parameter(s) substituted", p.len()),
+                );
             }
-            _ => self.report.set_stage(Stage::Parameters, Status::Skipped, "no parameters"),
+            _ => self
+                .report
+                .set_stage(Stage::Parameters, Status::Skipped, "no parameters"),
         }
         let layout = Arc::new(layout);
         self.report.layout_model = Some(layout.clone());
@@ -326,8 +375,16 @@ impl Verifier<'_> {
         // 12. Inspections.
         if !self.opts.run_inspections && !layout.inspect.is_empty() {
             self.report.complete = false;
-            self.report.set_stage(Stage::Inspections, Status::Skipped, "inspections not run (not confirmed)");
-            self.report.set_stage(Stage::InspectionRules, Status::Skipped, "inspections not run");
+            self.report.set_stage(
+                Stage::Inspections,
+                Status::Skipped,
+                "inspections not run (not confirmed)",
+            );
+            self.report.set_stage(
+                Stage::InspectionRules,
+                Status::Skipped,
+                "inspections not run",
+            );
             for i in &mut self.report.inspections {
                 i.status = Status::Skipped;
             }
@@ -338,7 +395,8 @@ impl Verifier<'_> {
         self.run_inspections(&layout, &mut combined)?;
         // 13. Inspection rules.
         if layout.inspect.is_empty() {
-            self.report.set_stage(Stage::InspectionRules, Status::Skipped, "no inspections");
+            self.report
+                .set_stage(Stage::InspectionRules, Status::Skipped, "no inspections");
         } else {
             self.item_rules(&layout, false, &combined, &step_names, &insp_names)?;
         }
@@ -389,7 +447,11 @@ impl Verifier<'_> {
             let mut cands: Vec<Candidate> = Vec::new();
             for authorized in &step.pubkeys {
                 let mut ids = vec![authorized.clone()];
-                if let Some(Value::Object(sub)) = layout.keys.get(authorized).and_then(|k| k.dict.get("subkeys")) {
+                if let Some(Value::Object(sub)) = layout
+                    .keys
+                    .get(authorized)
+                    .and_then(|k| k.dict.get("subkeys"))
+                {
                     ids.extend(sub.keys().cloned());
                 }
                 for keyid in ids {
@@ -398,7 +460,14 @@ impl Verifier<'_> {
                     }
                     let file = format!("{}.{}.link", step.name, kid8(&keyid));
                     let path = inside(link_dir, &file).unwrap_or_default();
-                    cands.push(Candidate { keyid, path, loaded: None, verified: false, main_keyid: None, link: None });
+                    cands.push(Candidate {
+                        keyid,
+                        path,
+                        loaded: None,
+                        verified: false,
+                        main_keyid: None,
+                        link: None,
+                    });
                 }
             }
             per_step.push(cands);
@@ -410,7 +479,13 @@ impl Verifier<'_> {
             .map(|cands| {
                 cands
                     .par_iter()
-                    .map(|c| if c.path.as_os_str().is_empty() { None } else { Some(source.load(&c.path)) })
+                    .map(|c| {
+                        if c.path.as_os_str().is_empty() {
+                            None
+                        } else {
+                            Some(source.load(&c.path))
+                        }
+                    })
                     .collect()
             })
             .collect();
@@ -421,7 +496,11 @@ impl Verifier<'_> {
                 let mut lr = LinkReport {
                     keyid: cand.keyid.clone(),
                     file: if cand.path.as_os_str().is_empty() {
-                        format!("{}.{}.link (outside the link directory: not read)", step.name, kid8(&cand.keyid))
+                        format!(
+                            "{}.{}.link (outside the link directory: not read)",
+                            step.name,
+                            kid8(&cand.keyid)
+                        )
                     } else {
                         cand.path.display().to_string()
                     },
@@ -458,7 +537,8 @@ impl Verifier<'_> {
                     Some(Err(e)) => {
                         lr.state = LinkState::LoadError(e.to_string());
                         self.report.steps[si].links.push(lr);
-                        let e = Error::new(e.class, format!("{}: {}", cand.path.display(), e.message));
+                        let e =
+                            Error::new(e.class, format!("{}: {}", cand.path.display(), e.message));
                         return Err(self.fail(Stage::LoadLinks, e, None));
                     }
                 }
@@ -478,13 +558,24 @@ impl Verifier<'_> {
                 return Err(self.fail(Stage::LoadLinks, e, Some((&step.name, "step"))));
             }
         }
-        let total: usize = per_step.iter().map(|c| c.iter().filter(|c| c.loaded.is_some()).count()).sum();
-        self.report.set_stage(Stage::LoadLinks, Status::Passed, format!("{total} link file(s) found"));
+        let total: usize = per_step
+            .iter()
+            .map(|c| c.iter().filter(|c| c.loaded.is_some()).count())
+            .sum();
+        self.report.set_stage(
+            Stage::LoadLinks,
+            Status::Passed,
+            format!("{total} link file(s) found"),
+        );
         Ok(per_step)
     }
 
     /// Stage 6: keep links validly signed by an authorized key; count distinct keys.
-    fn verify_link_signatures(&mut self, layout: &Layout, per_step: &mut [Vec<Candidate>]) -> Result<(), Stop> {
+    fn verify_link_signatures(
+        &mut self,
+        layout: &Layout,
+        per_step: &mut [Vec<Candidate>],
+    ) -> Result<(), Stop> {
         // Main keys of GPG-style subkeys (`subkeys` in a key dict).
         let mut main_for_sub: BTreeMap<String, String> = BTreeMap::new();
         for (id, k) in &layout.keys {
@@ -515,7 +606,8 @@ impl Verifier<'_> {
                         }
                     }
                     if let Some(k) = auth_key {
-                        if matches!(k.dict.get("subkeys"), Some(Value::Object(s)) if s.contains_key(&c.keyid)) {
+                        if matches!(k.dict.get("subkeys"), Some(Value::Object(s)) if s.contains_key(&c.keyid))
+                        {
                             key_id = Some(authorized.clone());
                             break;
                         }
@@ -532,8 +624,15 @@ impl Verifier<'_> {
                 let key = key_id.as_ref().and_then(|k| layout.keys.get(k))?;
                 Some(match source.signature_override(&c.path) {
                     Some(true) => Ok(()),
-                    Some(false) => Err(Error::new("SignatureVerificationError", "signature stripped (what-if)")),
-                    None => c.loaded.as_ref().expect("loaded").verify_signature(&key.key),
+                    Some(false) => Err(Error::new(
+                        "SignatureVerificationError",
+                        "signature stripped (what-if)",
+                    )),
+                    None => c
+                        .loaded
+                        .as_ref()
+                        .expect("loaded")
+                        .verify_signature(&key.key),
                 })
             })
             .collect();
@@ -547,13 +646,19 @@ impl Verifier<'_> {
                 let lr_idx = *ci;
                 match (key_id, res) {
                     (None, _) | (_, None) => {
-                        self.report.steps[si].links[lr_idx].state = LinkState::Unauthorized(format!(
-                            "keyid '{}' is not authorized to sign links for step '{}' (no such key in the layout)",
-                            per_step[si][*ci].keyid, step.name
-                        ));
+                        self.report.steps[si].links[lr_idx].state = LinkState::Unauthorized(
+                            format!(
+                                "keyid '{}' is not authorized to sign links for step '{}' (no such key in the layout)",
+                                per_step[si][*ci].keyid, step.name
+                            ),
+                        );
                     }
                     (Some(kid), Some(Ok(()))) => {
-                        let main = layout.keys.get(kid).map(|k| k.key.keyid.clone()).unwrap_or_default();
+                        let main = layout
+                            .keys
+                            .get(kid)
+                            .map(|k| k.key.keyid.clone())
+                            .unwrap_or_default();
                         used.push(main.clone());
                         let c = &mut per_step[si][*ci];
                         c.verified = true;
@@ -561,10 +666,14 @@ impl Verifier<'_> {
                         self.report.steps[si].links[lr_idx].state = LinkState::Verified;
                     }
                     (Some(_), Some(Err(e))) if e.class == "SignatureVerificationError" => {
-                        self.report.steps[si].links[lr_idx].state = LinkState::BadSignature(e.message.clone());
+                        self.report.steps[si].links[lr_idx].state =
+                            LinkState::BadSignature(e.message.clone());
                     }
                     (Some(_), Some(Err(e))) => {
-                        let e = Error::new(e.class, format!("{}: {}", per_step[si][*ci].path.display(), e.message));
+                        let e = Error::new(
+                            e.class,
+                            format!("{}: {}", per_step[si][*ci].path.display(), e.message),
+                        );
                         return Err(self.fail(Stage::LinkSignatures, e, None));
                     }
                 }
@@ -584,23 +693,37 @@ impl Verifier<'_> {
                 return Err(self.fail(Stage::LinkSignatures, e, Some((&step.name, "step"))));
             }
         }
-        self.report.set_stage(Stage::LinkSignatures, Status::Passed, "every step has enough validly signed links");
+        self.report.set_stage(
+            Stage::LinkSignatures,
+            Status::Passed,
+            "every step has enough validly signed links",
+        );
         Ok(())
     }
 
     /// Stage 7: verify delegated sublayouts recursively; replace them by summary links.
-    fn verify_sublayouts(&mut self, layout: &Layout, per_step: &mut [Vec<Candidate>]) -> Result<(), Stop> {
+    fn verify_sublayouts(
+        &mut self,
+        layout: &Layout,
+        per_step: &mut [Vec<Candidate>],
+    ) -> Result<(), Stop> {
         let mut any = false;
         for (si, step) in layout.steps.iter().enumerate() {
             for ci in 0..per_step[si].len() {
                 if !per_step[si][ci].verified {
                     continue;
                 }
-                let md = per_step[si][ci].loaded.clone().expect("verified links are loaded");
+                let md = per_step[si][ci]
+                    .loaded
+                    .clone()
+                    .expect("verified links are loaded");
                 let payload = match md.payload() {
                     Ok(p) => p,
                     Err(e) => {
-                        let e = Error::new(e.class, format!("{}: {}", per_step[si][ci].path.display(), e.message));
+                        let e = Error::new(
+                            e.class,
+                            format!("{}: {}", per_step[si][ci].path.display(), e.message),
+                        );
                         return Err(self.fail(Stage::Sublayouts, e, None));
                     }
                 };
@@ -610,12 +733,25 @@ impl Verifier<'_> {
                         any = true;
                         let keyid = per_step[si][ci].keyid.clone();
                         let Some(key) = layout.keys.get(&keyid) else {
-                            let e = Error::format(format!("expected dict, got 'None (<class 'NoneType'>)' (no key '{keyid}' for the sublayout)"));
-                            return Err(self.fail(Stage::Sublayouts, e, Some((&step.name, "step"))));
+                            let e = Error::format(format!(
+                                "expected dict, got 'None (<class 'NoneType'>)' (no key '{keyid}' for the sublayout)"
+                            ));
+                            return Err(self.fail(
+                                Stage::Sublayouts,
+                                e,
+                                Some((&step.name, "step")),
+                            ));
                         };
-                        let sub_dir = inside(&self.opts.link_dir, &format!("{}.{}", step.name, kid8(&keyid)))
-                            .unwrap_or_else(|| self.opts.link_dir.join("\u{0}refused"));
-                        let sub_opts = VerifyOptions { link_dir: sub_dir, params: None, ..self.opts.clone() };
+                        let sub_dir = inside(
+                            &self.opts.link_dir,
+                            &format!("{}.{}", step.name, kid8(&keyid)),
+                        )
+                        .unwrap_or_else(|| self.opts.link_dir.join("\u{0}refused"));
+                        let sub_opts = VerifyOptions {
+                            link_dir: sub_dir,
+                            params: None,
+                            ..self.opts.clone()
+                        };
                         let mut sub = Verifier {
                             opts: &sub_opts,
                             source: self.source,
@@ -625,7 +761,9 @@ impl Verifier<'_> {
                         let _ = sub.run(&md, std::slice::from_ref(&key.key));
                         let mut sub_report = sub.report;
                         sub_report.passed = sub_report.failure.is_none() && sub_report.complete;
-                        self.report.warnings.extend(sub_report.warnings.iter().cloned());
+                        self.report
+                            .warnings
+                            .extend(sub_report.warnings.iter().cloned());
                         let failed = sub_report.failure.clone();
                         let complete = sub_report.complete;
                         let summary = sub_report.summary.clone();
@@ -635,7 +773,11 @@ impl Verifier<'_> {
                             self.report.set_stage(
                                 Stage::Sublayouts,
                                 Status::Failed,
-                                format!("sublayout '{}' failed: {}", step.name, f.message.lines().next().unwrap_or("")),
+                                format!(
+                                    "sublayout '{}' failed: {}",
+                                    step.name,
+                                    f.message.lines().next().unwrap_or("")
+                                ),
                             );
                             self.report.steps[si].status = Status::Failed;
                             self.report.failure = Some(f);
@@ -652,7 +794,11 @@ impl Verifier<'_> {
         self.report.set_stage(
             Stage::Sublayouts,
             if any { Status::Passed } else { Status::Skipped },
-            if any { "every sublayout verified" } else { "no sublayouts" },
+            if any {
+                "every sublayout verified"
+            } else {
+                "no sublayouts"
+            },
         );
         Ok(())
     }
@@ -676,24 +822,39 @@ impl Verifier<'_> {
             }
         }
         if n == 0 {
-            self.report.set_stage(Stage::CommandAlignment, Status::Passed, "recorded commands match");
+            self.report.set_stage(
+                Stage::CommandAlignment,
+                Status::Passed,
+                "recorded commands match",
+            );
         } else {
-            self.report.set_stage(Stage::CommandAlignment, Status::Warning, format!("{n} command(s) differ (warning only)"));
+            self.report.set_stage(
+                Stage::CommandAlignment,
+                Status::Warning,
+                format!("{n} command(s) differ (warning only)"),
+            );
         }
     }
 
     /// Stage 9: links of a step with threshold > 1 must record identical artifacts.
-    fn threshold_agreement(&mut self, layout: &Layout, per_step: &[Vec<Candidate>]) -> Result<(), Stop> {
+    fn threshold_agreement(
+        &mut self,
+        layout: &Layout,
+        per_step: &[Vec<Candidate>],
+    ) -> Result<(), Stop> {
         for (si, step) in layout.steps.iter().enumerate() {
             if step.threshold <= 1 {
                 continue;
             }
             let links: Vec<&Candidate> = per_step[si].iter().filter(|c| c.verified).collect();
             let Some(first) = links.first() else { continue };
-            let (Some(fl), fk) = (&first.link, &first.keyid) else { continue };
+            let (Some(fl), fk) = (&first.link, &first.keyid) else {
+                continue;
+            };
             for c in &links[1..] {
                 let Some(l) = &c.link else { continue };
-                let same = |a: &Arc<crate::model::link::Artifacts>, b: &Arc<crate::model::link::Artifacts>| {
+                let same = |a: &Arc<crate::model::link::Artifacts>,
+                            b: &Arc<crate::model::link::Artifacts>| {
                     Arc::ptr_eq(a, b) || a == b
                 };
                 if !same(&fl.materials, &l.materials) || !same(&fl.products, &l.products) {
@@ -707,11 +868,19 @@ impl Verifier<'_> {
                             kid8(&c.keyid)
                         ),
                     );
-                    return Err(self.fail(Stage::ThresholdAgreement, e, Some((&step.name, "step"))));
+                    return Err(self.fail(
+                        Stage::ThresholdAgreement,
+                        e,
+                        Some((&step.name, "step")),
+                    ));
                 }
             }
         }
-        self.report.set_stage(Stage::ThresholdAgreement, Status::Passed, "links of each step agree");
+        self.report.set_stage(
+            Stage::ThresholdAgreement,
+            Status::Passed,
+            "links of each step agree",
+        );
         Ok(())
     }
 
@@ -739,7 +908,8 @@ impl Verifier<'_> {
                 }
             }
         }
-        self.report.set_stage(Stage::ReduceLinks, Status::Passed, "one link per step");
+        self.report
+            .set_stage(Stage::ReduceLinks, Status::Passed, "one link per step");
         Ok(reduced)
     }
 
@@ -752,21 +922,68 @@ impl Verifier<'_> {
         step_names: &[String],
         insp_names: &[String],
     ) -> Result<(), Stop> {
-        let stage = if steps { Stage::StepRules } else { Stage::InspectionRules };
-        let kind_name = if steps { "step" } else { "inspection" };
-        let items: Vec<(&str, &[crate::model::rule::Rule], &[crate::model::rule::Rule])> = if steps {
-            layout.steps.iter().map(|s| (s.name.as_str(), &s.expected_materials[..], &s.expected_products[..])).collect()
+        let stage = if steps {
+            Stage::StepRules
         } else {
-            layout.inspect.iter().map(|s| (s.name.as_str(), &s.expected_materials[..], &s.expected_products[..])).collect()
+            Stage::InspectionRules
         };
-        let scope = explain::Scope { steps: step_names, inspections: insp_names, step_rules: steps };
+        let kind_name = if steps { "step" } else { "inspection" };
+        let items: Vec<(
+            &str,
+            &[crate::model::rule::Rule],
+            &[crate::model::rule::Rule],
+        )> = if steps {
+            layout
+                .steps
+                .iter()
+                .map(|s| {
+                    (
+                        s.name.as_str(),
+                        &s.expected_materials[..],
+                        &s.expected_products[..],
+                    )
+                })
+                .collect()
+        } else {
+            layout
+                .inspect
+                .iter()
+                .map(|s| {
+                    (
+                        s.name.as_str(),
+                        &s.expected_materials[..],
+                        &s.expected_products[..],
+                    )
+                })
+                .collect()
+        };
+        let scope = explain::Scope {
+            steps: step_names,
+            inspections: insp_names,
+            step_rules: steps,
+        };
         for (idx, (name, mats, prods)) in items.into_iter().enumerate() {
-            let Some(link) = links.get(name).cloned() else { continue };
-            for (kind, rules) in [(ArtifactKind::Materials, mats), (ArtifactKind::Products, prods)] {
+            let Some(link) = links.get(name).cloned() else {
+                continue;
+            };
+            for (kind, rules) in [
+                (ArtifactKind::Materials, mats),
+                (ArtifactKind::Products, prods),
+            ] {
                 let (set_report, failure) = rules::verify_rule_set(name, &link, kind, rules, links);
                 let rf = failure.map(|f| {
                     let causes = if f.class == "RuleVerificationError" {
-                        explain::root_causes(name, kind, &link, rules, &set_report, f.rule_index, &f.artifacts, links, &scope)
+                        explain::root_causes(
+                            name,
+                            kind,
+                            &link,
+                            rules,
+                            &set_report,
+                            f.rule_index,
+                            &f.artifacts,
+                            links,
+                            &scope,
+                        )
                     } else {
                         Vec::new()
                     };
@@ -774,10 +991,18 @@ impl Verifier<'_> {
                 });
                 let slot = if steps {
                     let s = &mut self.report.steps[idx];
-                    if kind == ArtifactKind::Materials { &mut s.materials } else { &mut s.products }
+                    if kind == ArtifactKind::Materials {
+                        &mut s.materials
+                    } else {
+                        &mut s.products
+                    }
                 } else {
                     let s = &mut self.report.inspections[idx];
-                    if kind == ArtifactKind::Materials { &mut s.materials } else { &mut s.products }
+                    if kind == ArtifactKind::Materials {
+                        &mut s.materials
+                    } else {
+                        &mut s.products
+                    }
                 };
                 *slot = Some(set_report);
                 if let Some((f, causes)) = rf {
@@ -796,14 +1021,20 @@ impl Verifier<'_> {
             }
             self.set_item_status(name, kind_name, Status::Passed);
         }
-        self.report.set_stage(stage, Status::Passed, "every rule passed");
+        self.report
+            .set_stage(stage, Status::Passed, "every rule passed");
         Ok(())
     }
 
     /// Stage 12: run every inspection in the working directory.
     fn run_inspections(&mut self, layout: &Layout, combined: &mut LinkMap) -> Result<(), Stop> {
         for (idx, insp) in layout.inspect.iter().enumerate() {
-            let res = inspect::run_inspection(&insp.name, &insp.run, &self.opts.workdir, self.opts.inspection_timeout);
+            let res = inspect::run_inspection(
+                &insp.name,
+                &insp.run,
+                &self.opts.workdir,
+                self.opts.inspection_timeout,
+            );
             match res {
                 Ok(link) => {
                     let link = Arc::new(link);
@@ -811,13 +1042,22 @@ impl Verifier<'_> {
                     r.return_value = link.return_value();
                     r.link = Some(link.clone());
                     if self.opts.persist_inspection_links {
-                        if let Some(path) = inside(&self.opts.workdir, &format!("{}.link", insp.name)) {
-                            let md = Metadata::new(Payload::Link(link.clone()), crate::model::envelope::Format::Legacy);
+                        if let Some(path) =
+                            inside(&self.opts.workdir, &format!("{}.link", insp.name))
+                        {
+                            let md = Metadata::new(
+                                Payload::Link(link.clone()),
+                                crate::model::envelope::Format::Legacy,
+                            );
                             match std::fs::write(&path, md.to_bytes()) {
                                 Ok(()) => r.link_file = Some(path.display().to_string()),
                                 Err(e) => {
                                     let e = crate::model::envelope::io_error(&e, &path);
-                                    return Err(self.fail(Stage::Inspections, e, Some((&insp.name, "inspection"))));
+                                    return Err(self.fail(
+                                        Stage::Inspections,
+                                        e,
+                                        Some((&insp.name, "inspection")),
+                                    ));
                                 }
                             }
                         }
@@ -837,8 +1077,16 @@ impl Verifier<'_> {
         let n = layout.inspect.len();
         self.report.set_stage(
             Stage::Inspections,
-            if n == 0 { Status::Skipped } else { Status::Passed },
-            if n == 0 { "no inspections".to_string() } else { format!("{n} inspection(s) exited 0") },
+            if n == 0 {
+                Status::Skipped
+            } else {
+                Status::Passed
+            },
+            if n == 0 {
+                "no inspections".to_string()
+            } else {
+                format!("{n} inspection(s) exited 0")
+            },
         );
         Ok(())
     }

@@ -21,7 +21,12 @@ fn verdict(r: &Report) -> String {
 }
 
 fn list(items: &[String], limit: usize) -> String {
-    let mut s = items.iter().take(limit).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = items
+        .iter()
+        .take(limit)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if items.len() > limit {
         let _ = write!(s, " … and {} more", items.len() - limit);
     }
@@ -38,7 +43,12 @@ pub fn text(r: &Report, detail: Detail) -> String {
     if let Some(f) = &r.failure {
         let _ = writeln!(o);
         let _ = writeln!(o, "Failure");
-        let _ = writeln!(o, "  check:      {} ({})", f.stage.title(), f.reference_error);
+        let _ = writeln!(
+            o,
+            "  check:      {} ({})",
+            f.stage.title(),
+            f.reference_error
+        );
         if !f.sublayout_path.is_empty() {
             let _ = writeln!(o, "  sublayout:  {}", f.sublayout_path.join(" › "));
         }
@@ -54,7 +64,10 @@ pub fn text(r: &Report, detail: Detail) -> String {
             let _ = writeln!(o, "  rule set:   {set}");
         }
         if let Some(rule) = &f.rule {
-            let idx = f.rule_index.map(|i| format!("  (rule #{})", i + 1)).unwrap_or_default();
+            let idx = f
+                .rule_index
+                .map(|i| format!("  (rule #{})", i + 1))
+                .unwrap_or_default();
             let _ = writeln!(o, "  rule:       {}{idx}", rule.join(" "));
         }
         if !f.artifacts.is_empty() {
@@ -92,7 +105,11 @@ pub fn text(r: &Report, detail: Detail) -> String {
 }
 
 fn write_stages(o: &mut String, r: &Report, indent: &str) {
-    let width = Stage::ALL.iter().map(|s| s.title().len()).max().unwrap_or(0);
+    let width = Stage::ALL
+        .iter()
+        .map(|s| s.title().len())
+        .max()
+        .unwrap_or(0);
     for s in &r.stages {
         let detail = s.detail.lines().next().unwrap_or("");
         let _ = writeln!(
@@ -100,7 +117,11 @@ fn write_stages(o: &mut String, r: &Report, indent: &str) {
             "{indent}{} {:<width$}  {}",
             s.status.glyph(),
             s.stage.title(),
-            if s.status == Status::NotReached { "not reached" } else { detail }
+            if s.status == Status::NotReached {
+                "not reached"
+            } else {
+                detail
+            }
         );
     }
 }
@@ -114,7 +135,12 @@ fn write_rule_set(o: &mut String, set: &RuleSetReport, indent: &str) {
         set.artifacts.len()
     );
     for (i, rule) in set.rules.iter().enumerate() {
-        let _ = write!(o, "{indent}  {} {}", rule.status.glyph(), rule.rule.join(" "));
+        let _ = write!(
+            o,
+            "{indent}  {} {}",
+            rule.status.glyph(),
+            rule.rule.join(" ")
+        );
         match rule.status {
             Status::NotReached => {
                 let _ = writeln!(o);
@@ -124,7 +150,8 @@ fn write_rule_set(o: &mut String, set: &RuleSetReport, indent: &str) {
                 let left = set.queue_after(i).len();
                 let _ = writeln!(o, "  — consumed {}, queue {left}", consumed.len());
                 if !rule.matched.is_empty() {
-                    let m: Vec<String> = set.matched_paths(i).iter().map(|s| s.to_string()).collect();
+                    let m: Vec<String> =
+                        set.matched_paths(i).iter().map(|s| s.to_string()).collect();
                     let _ = writeln!(o, "{indent}      matched: {}", list(&m, 10));
                 }
                 if let Some(missing) = &rule.missing {
@@ -142,7 +169,13 @@ fn write_items(o: &mut String, r: &Report, indent: &str) {
     let _ = writeln!(o);
     let _ = writeln!(o, "{indent}Steps");
     for s in &r.steps {
-        let _ = writeln!(o, "{indent}  {} {} (threshold {})", s.status.glyph(), s.name, s.threshold);
+        let _ = writeln!(
+            o,
+            "{indent}  {} {} (threshold {})",
+            s.status.glyph(),
+            s.name,
+            s.threshold
+        );
         for l in &s.links {
             let state = match &l.state {
                 LinkState::Missing => "missing".to_string(),
@@ -152,7 +185,11 @@ fn write_items(o: &mut String, r: &Report, indent: &str) {
                 LinkState::BadSignature(e) => format!("skipped: {e}"),
                 LinkState::Verified => "verified".to_string(),
             };
-            let used = if s.used_link.as_deref() == Some(&l.keyid) { " [used]" } else { "" };
+            let used = if s.used_link.as_deref() == Some(&l.keyid) {
+                " [used]"
+            } else {
+                ""
+            };
             let _ = writeln!(o, "{indent}      link {}: {state}{used}", l.file);
         }
         for set in [&s.materials, &s.products].into_iter().flatten() {
@@ -166,8 +203,17 @@ fn write_items(o: &mut String, r: &Report, indent: &str) {
     if !r.inspections.is_empty() {
         let _ = writeln!(o, "{indent}Inspections");
         for i in &r.inspections {
-            let rv = i.return_value.map(|v| format!(" → exit {v}")).unwrap_or_default();
-            let _ = writeln!(o, "{indent}  {} {}: {}{rv}", i.status.glyph(), i.name, i.run.join(" "));
+            let rv = i
+                .return_value
+                .map(|v| format!(" → exit {v}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "{indent}  {} {}: {}{rv}",
+                i.status.glyph(),
+                i.name,
+                i.run.join(" ")
+            );
             for set in [&i.materials, &i.products].into_iter().flatten() {
                 write_rule_set(o, set, &format!("{indent}    "));
             }
@@ -192,9 +238,17 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(o, "| check | {} |", f.stage.title());
         let _ = writeln!(o, "| reference error | `{}` |", f.reference_error);
         if !f.sublayout_path.is_empty() {
-            let _ = writeln!(o, "| sublayout | {} |", md_escape(&f.sublayout_path.join(" › ")));
+            let _ = writeln!(
+                o,
+                "| sublayout | {} |",
+                md_escape(&f.sublayout_path.join(" › "))
+            );
         }
-        let item = f.item.as_deref().map(md_escape).unwrap_or_else(|| "the layout".into());
+        let item = f
+            .item
+            .as_deref()
+            .map(md_escape)
+            .unwrap_or_else(|| "the layout".into());
         let _ = writeln!(o, "| item | {item} |");
         if let Some(set) = &f.rule_set {
             let _ = writeln!(o, "| rule set | {set} |");
@@ -210,7 +264,12 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(o, "### Why");
             let _ = writeln!(o);
             for c in &f.root_causes {
-                let _ = writeln!(o, "- `{}`: {}", md_escape(&c.artifact), md_escape(&c.explanation));
+                let _ = writeln!(
+                    o,
+                    "- `{}`: {}",
+                    md_escape(&c.artifact),
+                    md_escape(&c.explanation)
+                );
             }
             let _ = writeln!(o);
         }
@@ -244,10 +303,20 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(o, "| | item | kind |");
     let _ = writeln!(o, "|---|---|---|");
     for s in &r.steps {
-        let _ = writeln!(o, "| {} | {} | step |", s.status.glyph(), md_escape(&s.name));
+        let _ = writeln!(
+            o,
+            "| {} | {} | step |",
+            s.status.glyph(),
+            md_escape(&s.name)
+        );
     }
     for i in &r.inspections {
-        let _ = writeln!(o, "| {} | {} | inspection |", i.status.glyph(), md_escape(&i.name));
+        let _ = writeln!(
+            o,
+            "| {} | {} | inspection |",
+            i.status.glyph(),
+            md_escape(&i.name)
+        );
     }
     o
 }

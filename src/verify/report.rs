@@ -8,8 +8,8 @@
 use crate::model::envelope::Format;
 use crate::model::link::{Artifacts, Link};
 use crate::model::rule::ArtifactKind;
-use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 use std::sync::Arc;
 
 /// The stages of the reference's `in_toto_verify`, in order.
@@ -212,17 +212,27 @@ impl RuleSetReport {
 
     /// The paths a rule consumed.
     pub fn consumed_paths(&self, i: usize) -> Vec<&str> {
-        self.rules[i].consumed.iter().map(|&c| self.artifacts.path(c as usize)).collect()
+        self.rules[i]
+            .consumed
+            .iter()
+            .map(|&c| self.artifacts.path(c as usize))
+            .collect()
     }
 
     /// The paths a rule matched (DISALLOW failure).
     pub fn matched_paths(&self, i: usize) -> Vec<&str> {
-        self.rules[i].matched.iter().map(|&c| self.artifacts.path(c as usize)).collect()
+        self.rules[i]
+            .matched
+            .iter()
+            .map(|&c| self.artifacts.path(c as usize))
+            .collect()
     }
 
     /// The rule that consumed artifact index `a`, if any.
     pub fn consumer_of(&self, a: usize) -> Option<usize> {
-        self.rules.iter().position(|r| r.consumed.binary_search(&(a as u32)).is_ok())
+        self.rules
+            .iter()
+            .position(|r| r.consumed.binary_search(&(a as u32)).is_ok())
     }
 }
 
@@ -249,7 +259,11 @@ impl Serialize for RuleSetReport {
                 rule: &r.rule,
                 status: r.status,
                 consumed: self.consumed_paths(i),
-                queue_after: if r.status == Status::NotReached { Vec::new() } else { self.queue_after(i) },
+                queue_after: if r.status == Status::NotReached {
+                    Vec::new()
+                } else {
+                    self.queue_after(i)
+                },
                 matched: self.matched_paths(i),
                 missing: &r.missing,
                 note: &r.note,
@@ -377,7 +391,11 @@ impl Report {
             layout: LayoutInfo::default(),
             stages: Stage::ALL
                 .iter()
-                .map(|&stage| StageResult { stage, status: Status::NotReached, detail: String::new() })
+                .map(|&stage| StageResult {
+                    stage,
+                    status: Status::NotReached,
+                    detail: String::new(),
+                })
                 .collect(),
             steps: Vec::new(),
             inspections: Vec::new(),
@@ -389,7 +407,10 @@ impl Report {
 
     /// The result of one stage.
     pub fn stage(&self, stage: Stage) -> &StageResult {
-        self.stages.iter().find(|s| s.stage == stage).expect("all stages present")
+        self.stages
+            .iter()
+            .find(|s| s.stage == stage)
+            .expect("all stages present")
     }
 
     pub(crate) fn set_stage(&mut self, stage: Stage, status: Status, detail: impl Into<String>) {

@@ -51,7 +51,9 @@ fn filter(queue: &[bool], artifacts: &Artifacts, pattern: &Pattern) -> Vec<usize
             _ => Vec::new(),
         };
     }
-    (0..artifacts.len()).filter(|&i| queue[i] && pattern.matches(artifacts.path(i))).collect()
+    (0..artifacts.len())
+        .filter(|&i| queue[i] && pattern.matches(artifacts.path(i)))
+        .collect()
 }
 
 /// What one MATCH rule does with a queued artifact.
@@ -68,7 +70,10 @@ pub enum MatchOutcome {
     /// The reference looks up a source path that does not exist (it crashes with KeyError).
     SourceMissing { source_path: String },
     /// Consumed (the source path may differ from the queued path in odd prefix cases).
-    Consumed { source_path: String, dest_path: String },
+    Consumed {
+        source_path: String,
+        dest_path: String,
+    },
 }
 
 /// Evaluate a MATCH rule for one queued path (shared by evaluation and root-cause
@@ -93,7 +98,9 @@ pub fn match_one(
     if !pattern.matches(remainder) {
         return MatchOutcome::NotSelected;
     }
-    let Some(dest) = dest else { return MatchOutcome::NoLink };
+    let Some(dest) = dest else {
+        return MatchOutcome::NoLink;
+    };
     let source_path = if source_prefix.is_empty() {
         remainder.to_string()
     } else {
@@ -110,7 +117,10 @@ pub fn match_one(
     match dest.get(&dest_path) {
         None => MatchOutcome::DestAbsent { dest_path },
         Some(h) if h != src_hash => MatchOutcome::HashDiffers { dest_path },
-        Some(_) => MatchOutcome::Consumed { source_path, dest_path },
+        Some(_) => MatchOutcome::Consumed {
+            source_path,
+            dest_path,
+        },
     }
 }
 
@@ -197,8 +207,10 @@ pub fn verify_rule_set(
             RuleKind::Disallow(p) => {
                 let hits = filter(&queue, &artifacts, &Pattern::new(p));
                 if !hits.is_empty() {
-                    let paths: Vec<String> =
-                        hits.iter().map(|&i| artifacts.path(i).to_string()).collect();
+                    let paths: Vec<String> = hits
+                        .iter()
+                        .map(|&i| artifacts.path(i).to_string())
+                        .collect();
                     report.rules[idx].status = Status::Failed;
                     report.rules[idx].matched = hits.iter().map(|&i| i as u32).collect();
                     report.status = Status::Failed;
@@ -224,8 +236,10 @@ pub fn verify_rule_set(
                     report.rules[idx].status = Status::Failed;
                     report.rules[idx].missing = Some(name.clone());
                     report.status = Status::Failed;
-                    let queued: Vec<&str> =
-                        (0..artifacts.len()).filter(|&i| queue[i]).map(|i| artifacts.path(i)).collect();
+                    let queued: Vec<&str> = (0..artifacts.len())
+                        .filter(|&i| queue[i])
+                        .map(|i| artifacts.path(i))
+                        .collect();
                     let message = format!(
                         "'REQUIRE {name}' did not find {name} in: {}\n{}",
                         py_repr_set(&truncate(&queued)),
@@ -242,7 +256,13 @@ pub fn verify_rule_set(
                     );
                 }
             }
-            RuleKind::Match { pattern, source_prefix, dest_type, dest_prefix, dest_name } => {
+            RuleKind::Match {
+                pattern,
+                source_prefix,
+                dest_type,
+                dest_prefix,
+                dest_name,
+            } => {
                 let pat = Pattern::new(pattern);
                 let dest = links.get(dest_name).map(|l| l.artifacts(*dest_type));
                 if dest.is_none() {
@@ -251,10 +271,7 @@ pub fn verify_rule_set(
                     ));
                 }
                 if dest.is_some() {
-                    for i in 0..artifacts.len() {
-                        if !queue[i] {
-                            continue;
-                        }
+                    for (i, _) in queue.iter().enumerate().filter(|(_, q)| **q) {
                         match match_one(
                             artifacts.path(i),
                             &pat,
@@ -326,7 +343,10 @@ fn trace_text(
     failing: usize,
 ) -> String {
     let mut s = format!("Full trace for '{}' of item '{item}':\n", kind.rule_set());
-    for (k, arts) in [(ArtifactKind::Materials, &link.materials), (ArtifactKind::Products, &link.products)] {
+    for (k, arts) in [
+        (ArtifactKind::Materials, &link.materials),
+        (ArtifactKind::Products, &link.products),
+    ] {
         let used = if k == kind { " (used for queue)" } else { "" };
         s.push_str(&format!(
             "Available {}{used}:\n{}\n",
@@ -351,12 +371,19 @@ mod tests {
 
     fn arts(pairs: &[(&str, &str)]) -> Arc<Artifacts> {
         Arc::new(Artifacts::from_pairs(
-            pairs.iter().map(|(p, h)| ((*p).into(), HashDict::sha256(h))).collect(),
+            pairs
+                .iter()
+                .map(|(p, h)| ((*p).into(), HashDict::sha256(h)))
+                .collect(),
         ))
     }
 
     fn link(m: &[(&str, &str)], p: &[(&str, &str)]) -> Arc<Link> {
-        Arc::new(Link { materials: arts(m), products: arts(p), ..Link::default() })
+        Arc::new(Link {
+            materials: arts(m),
+            products: arts(p),
+            ..Link::default()
+        })
     }
 
     fn rules(lines: &[&str]) -> Vec<Rule> {
@@ -374,17 +401,33 @@ mod tests {
 
     #[test]
     fn create_delete_modify_allow() {
-        let l = link(&[("a", "01"), ("b", "02"), ("c", "03")], &[("b", "02"), ("c", "09"), ("d", "04")]);
+        let l = link(
+            &[("a", "01"), ("b", "02"), ("c", "03")],
+            &[("b", "02"), ("c", "09"), ("d", "04")],
+        );
         let links = LinkMap::new();
-        let (rep, fail) = run(&l, ArtifactKind::Products, &["CREATE *", "MODIFY *", "DISALLOW *"], &links);
+        let (rep, fail) = run(
+            &l,
+            ArtifactKind::Products,
+            &["CREATE *", "MODIFY *", "DISALLOW *"],
+            &links,
+        );
         assert!(fail.is_some(), "b is unchanged, so it stays queued");
         assert_eq!(rep.consumed_paths(0), vec!["d"]);
         assert_eq!(rep.consumed_paths(1), vec!["c"]);
         assert_eq!(fail.unwrap().artifacts, vec!["b"]);
-        let (rep, fail) = run(&l, ArtifactKind::Materials, &["DELETE *", "CREATE *", "ALLOW b", "MODIFY c", "DISALLOW *"], &links);
+        let (rep, fail) = run(
+            &l,
+            ArtifactKind::Materials,
+            &["DELETE *", "CREATE *", "ALLOW b", "MODIFY c", "DISALLOW *"],
+            &links,
+        );
         assert!(fail.is_none());
         assert_eq!(rep.consumed_paths(0), vec!["a"]);
-        assert!(rep.consumed_paths(1).is_empty(), "CREATE never consumes materials");
+        assert!(
+            rep.consumed_paths(1).is_empty(),
+            "CREATE never consumes materials"
+        );
         assert_eq!(rep.queue_after(4), Vec::<&str>::new());
     }
 
@@ -392,26 +435,46 @@ mod tests {
     fn require_is_literal_and_does_not_consume() {
         let l = link(&[], &[("x*", "01"), ("xy", "02")]);
         let links = LinkMap::new();
-        let (_, fail) = run(&l, ArtifactKind::Products, &["REQUIRE x*", "REQUIRE xy", "ALLOW *", "DISALLOW *"], &links);
+        let (_, fail) = run(
+            &l,
+            ArtifactKind::Products,
+            &["REQUIRE x*", "REQUIRE xy", "ALLOW *", "DISALLOW *"],
+            &links,
+        );
         assert!(fail.is_none());
-        let (_, fail) = run(&l, ArtifactKind::Products, &["ALLOW xy", "REQUIRE xy"], &links);
+        let (_, fail) = run(
+            &l,
+            ArtifactKind::Products,
+            &["ALLOW xy", "REQUIRE xy"],
+            &links,
+        );
         let fail = fail.unwrap();
         assert_eq!(fail.rule_index, 1);
         assert_eq!(fail.artifacts, vec!["xy"]);
         let (_, fail) = run(&l, ArtifactKind::Products, &["REQUIRE x"], &links);
-        assert!(fail.unwrap().message.starts_with("'REQUIRE x' did not find x in: {"));
+        assert!(
+            fail.unwrap()
+                .message
+                .starts_with("'REQUIRE x' did not find x in: {")
+        );
     }
 
     #[test]
     fn match_with_prefixes_and_hashes() {
-        let src = link(&[("build/a.o", "01"), ("build/b.o", "02"), ("c", "03")], &[]);
+        let src = link(
+            &[("build/a.o", "01"), ("build/b.o", "02"), ("c", "03")],
+            &[],
+        );
         let other = link(&[], &[("out/a.o", "01"), ("out/b.o", "ff"), ("c", "03")]);
         let mut links = LinkMap::new();
         links.insert("compile".into(), other);
         let (rep, _) = run(
             &src,
             ArtifactKind::Materials,
-            &["MATCH *.o IN build WITH PRODUCTS IN out FROM compile", "MATCH * WITH PRODUCTS FROM compile"],
+            &[
+                "MATCH *.o IN build WITH PRODUCTS IN out FROM compile",
+                "MATCH * WITH PRODUCTS FROM compile",
+            ],
             &links,
         );
         assert_eq!(rep.consumed_paths(0), vec!["build/a.o"], "b.o hash differs");
@@ -421,13 +484,20 @@ mod tests {
             let (rep, _) = run(
                 &src,
                 ArtifactKind::Materials,
-                &[&format!("MATCH *.o IN {prefix} WITH PRODUCTS IN out FROM compile")],
+                &[&format!(
+                    "MATCH *.o IN {prefix} WITH PRODUCTS IN out FROM compile"
+                )],
                 &links,
             );
             assert_eq!(rep.rules[0].consumed.len(), n, "prefix {prefix}");
         }
         // MATCH from a name without a link consumes nothing, silently.
-        let (rep, fail) = run(&src, ArtifactKind::Materials, &["MATCH * WITH PRODUCTS FROM nope"], &links);
+        let (rep, fail) = run(
+            &src,
+            ArtifactKind::Materials,
+            &["MATCH * WITH PRODUCTS FROM nope"],
+            &links,
+        );
         assert!(fail.is_none());
         assert!(rep.rules[0].consumed.is_empty());
         assert!(rep.rules[0].note.is_some());
@@ -435,18 +505,35 @@ mod tests {
 
     #[test]
     fn hash_dicts_compare_whole() {
-        let two = HashDict::new(vec![("sha256".into(), "01".into()), ("sha512".into(), "02".into())]);
+        let two = HashDict::new(vec![
+            ("sha256".into(), "01".into()),
+            ("sha512".into(), "02".into()),
+        ]);
         let src = Arc::new(Link {
-            materials: Arc::new(Artifacts::from_pairs(vec![("a".into(), HashDict::sha256("01")), ("b".into(), HashDict::sha256("AA"))])),
+            materials: Arc::new(Artifacts::from_pairs(vec![
+                ("a".into(), HashDict::sha256("01")),
+                ("b".into(), HashDict::sha256("AA")),
+            ])),
             ..Link::default()
         });
         let dest = Arc::new(Link {
-            products: Arc::new(Artifacts::from_pairs(vec![("a".into(), two), ("b".into(), HashDict::sha256("aa"))])),
+            products: Arc::new(Artifacts::from_pairs(vec![
+                ("a".into(), two),
+                ("b".into(), HashDict::sha256("aa")),
+            ])),
             ..Link::default()
         });
         let mut links = LinkMap::new();
         links.insert("s".into(), dest);
-        let (rep, _) = run(&src, ArtifactKind::Materials, &["MATCH * WITH PRODUCTS FROM s"], &links);
-        assert!(rep.rules[0].consumed.is_empty(), "algorithm sets and hex case must match exactly");
+        let (rep, _) = run(
+            &src,
+            ArtifactKind::Materials,
+            &["MATCH * WITH PRODUCTS FROM s"],
+            &links,
+        );
+        assert!(
+            rep.rules[0].consumed.is_empty(),
+            "algorithm sets and hex case must match exactly"
+        );
     }
 }
