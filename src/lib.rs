@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod crypto;
 pub mod error;
+pub mod fsutil;
 pub mod model;
 pub mod record;
 pub mod verify;

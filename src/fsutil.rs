@@ -1,0 +1,182 @@
+//! Safe file writing: every write is atomic (temporary file in the same directory, fsync,
+//! rename, directory fsync), an existing file keeps its mode, private keys are created
+//! with mode 0600, and an optional `.bak` keeps the previous version.
+
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// How to write a file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    /// Mode for a new file (an existing file keeps its mode unless `force_mode`).
+    pub mode: Option<u32>,
+    /// Apply `mode` even when the file exists (private keys).
+    pub force_mode: bool,
+    /// Keep the previous contents as `<path>.bak`.
+    pub backup: bool,
+    /// Fail if the file exists.
+    pub create_new: bool,
+}
+
+impl WriteOptions {
+    /// A private key: mode 0600, never overwrite.
+    pub fn private_key() -> Self {
+        WriteOptions {
+            mode: Some(0o600),
+            force_mode: true,
+            backup: false,
+            create_new: true,
+        }
+    }
+}
+
+fn io(e: std::io::Error, path: &Path) -> Error {
+    crate::model::envelope::io_error(&e, path)
+}
+
+/// The temporary file next to `path` used while writing it.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let unique = format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    );
+    path.with_file_name(unique)
+}
+
+/// Write `bytes` to `path` atomically: readers see either the old or the new file, never
+/// a mix, even if the process is killed.
+pub fn atomic_write(path: &Path, bytes: &[u8], opts: WriteOptions) -> Result<()> {
+    let existing = fs::metadata(path).ok();
+    if opts.create_new && existing.is_some() {
+        return Err(Error::new(
+            "FileExistsError",
+            format!(
+                "[Errno 17] File exists: '{}' (use --force to overwrite)",
+                path.display()
+            ),
+        ));
+    }
+    if existing.as_ref().is_some_and(|m| m.is_dir()) {
+        return Err(Error::new(
+            "IsADirectoryError",
+            format!("Is a directory: '{}'", path.display()),
+        ));
+    }
+    let mode = match (&existing, opts.mode) {
+        (_, Some(mode)) if opts.force_mode => mode,
+        (Some(m), _) => m.permissions().mode() & 0o7777,
+        (None, mode) => mode.unwrap_or(0o644),
+    };
+    let tmp = temp_path(path);
+    let result = (|| -> Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)
+            .map_err(|e| io(e, &tmp))?;
+        // The umask may have narrowed the mode; set it exactly.
+        f.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| io(e, &tmp))?;
+        f.write_all(bytes).map_err(|e| io(e, &tmp))?;
+        f.sync_all().map_err(|e| io(e, &tmp))?;
+        drop(f);
+        if opts.backup && existing.is_some() {
+            let bak = backup_path(path);
+            // A hard link keeps the old inode as the backup without copying.
+            let _ = fs::remove_file(&bak);
+            if fs::hard_link(path, &bak).is_err() {
+                fs::copy(path, &bak).map_err(|e| io(e, &bak))?;
+            }
+        }
+        if opts.create_new {
+            // Refuse to replace a file created meanwhile.
+            fs::hard_link(&tmp, path).map_err(|e| io(e, path))?;
+            let _ = fs::remove_file(&tmp);
+        } else {
+            fs::rename(&tmp, path).map_err(|e| io(e, path))?;
+        }
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `<path>.bak`
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".bak");
+    PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_atomically_with_modes_and_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("root.layout");
+        atomic_write(&p, b"one", WriteOptions::default()).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        atomic_write(
+            &p,
+            b"two",
+            WriteOptions {
+                backup: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::read(backup_path(&p)).unwrap(), b"one");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640,
+            "mode kept"
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn private_keys_are_0600_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("key");
+        atomic_write(&p, b"secret", WriteOptions::private_key()).unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let e = atomic_write(&p, b"other", WriteOptions::private_key()).unwrap_err();
+        assert_eq!(e.class, "FileExistsError");
+        assert_eq!(fs::read(&p).unwrap(), b"secret");
+    }
+}

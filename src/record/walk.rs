@@ -1,0 +1,147 @@
+//! The reference's directory walk: `os.walk(top, followlinks=...)` (top-down, errors
+//! ignored) with in-toto's filtering of excluded subdirectories and files.
+
+use super::pathspec::ExcludeSpec;
+use super::pypath::{join, normpath};
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A regular file found by the walk.
+#[derive(Debug)]
+pub(crate) struct FoundFile {
+    /// The recorded path before mangling: `normpath(join(base, name))`.
+    pub name: String,
+    /// Where to read it.
+    pub fs: PathBuf,
+    /// Its size when found (for progress).
+    pub size: u64,
+}
+
+/// Identity of a directory, to stop symlink loops.
+#[cfg(unix)]
+type DirId = (u64, u64);
+#[cfg(not(unix))]
+type DirId = PathBuf;
+
+#[cfg(unix)]
+fn dir_id(path: &Path) -> Option<DirId> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn dir_id(path: &Path) -> Option<DirId> {
+    fs::canonicalize(path).ok()
+}
+
+struct Frame {
+    id: Option<DirId>,
+    /// Subdirectories still to walk: (Python path as `os.walk` builds it, file system path).
+    subdirs: std::vec::IntoIter<(String, PathBuf)>,
+}
+
+/// Walk `top` (its Python path text `top_py`, found at `top_fs`) like in-toto's
+/// `FileResolver` does, appending the files to record in the reference's order.
+///
+/// Unlike the reference, a directory that is already being walked further up (a symlink
+/// loop when following symlinked directories) is not entered again.
+pub(crate) fn walk(
+    top_py: &str,
+    top_fs: &Path,
+    spec: &ExcludeSpec,
+    follow_symlink_dirs: bool,
+    out: &mut Vec<FoundFile>,
+) {
+    let mut stack: Vec<Frame> = Vec::new();
+    if let Some(subdirs) = visit(top_py, top_fs, spec, follow_symlink_dirs, out) {
+        stack.push(Frame {
+            id: dir_id(top_fs),
+            subdirs: subdirs.into_iter(),
+        });
+    }
+    loop {
+        let next = match stack.last_mut() {
+            None => break,
+            Some(frame) => frame.subdirs.next(),
+        };
+        let Some((py, fs_path)) = next else {
+            stack.pop();
+            continue;
+        };
+        let id = dir_id(&fs_path);
+        if id.is_some() && stack.iter().any(|f| f.id == id) {
+            continue;
+        }
+        if let Some(subdirs) = visit(&py, &fs_path, spec, follow_symlink_dirs, out) {
+            stack.push(Frame {
+                id,
+                subdirs: subdirs.into_iter(),
+            });
+        }
+    }
+}
+
+/// One `os.walk` step for `top`: record its files, return the subdirectories to walk.
+/// `None` if the directory cannot be listed (`os.walk` then yields nothing for it).
+fn visit(
+    top_py: &str,
+    top_fs: &Path,
+    spec: &ExcludeSpec,
+    follow_symlink_dirs: bool,
+    out: &mut Vec<FoundFile>,
+) -> Option<Vec<(String, PathBuf)>> {
+    let entries = fs::read_dir(top_fs).ok()?;
+    let mut dirs: Vec<(OsString, String, bool)> = Vec::new();
+    let mut nondirs: Vec<(OsString, String)> = Vec::new();
+    for entry in entries {
+        // An error while listing: `os.walk` drops the whole directory.
+        let entry = entry.ok()?;
+        let os_name = entry.file_name();
+        let name = os_name.to_string_lossy().into_owned();
+        // `DirEntry.is_dir()` follows symlinks; errors count as "not a directory".
+        let (is_dir, is_link) = match entry.file_type() {
+            Ok(ft) if ft.is_symlink() => (
+                fs::metadata(entry.path())
+                    .map(|m| m.is_dir())
+                    .unwrap_or(false),
+                true,
+            ),
+            Ok(ft) => (ft.is_dir(), false),
+            Err(_) => (false, false),
+        };
+        if is_dir {
+            dirs.push((os_name, name, is_link));
+        } else {
+            nondirs.push((os_name, name));
+        }
+    }
+
+    // in-toto prunes excluded subdirectories before os.walk descends.
+    dirs.retain(|(_, name, _)| !spec.is_excluded(&normpath(&join(top_py, name))));
+
+    for (os_name, name) in nondirs {
+        let filepath = normpath(&join(top_py, &name));
+        if spec.is_excluded(&filepath) {
+            continue;
+        }
+        let fs_path = top_fs.join(&os_name);
+        // Broken symlinks and anything that is not a regular file are skipped.
+        if let Ok(meta) = fs::metadata(&fs_path) {
+            if meta.is_file() {
+                out.push(FoundFile {
+                    name: filepath,
+                    fs: fs_path,
+                    size: meta.len(),
+                });
+            }
+        }
+    }
+
+    Some(
+        dirs.into_iter()
+            .filter(|(_, _, is_link)| follow_symlink_dirs || !is_link)
+            .map(|(os_name, name, _)| (join(top_py, &name), top_fs.join(os_name)))
+            .collect(),
+    )
+}
