@@ -145,7 +145,7 @@ impl Metadata {
 
     /// Parse metadata from the bytes of a file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Metadata> {
-        let top: RawTop = serde_json::from_slice(bytes).map_err(json_error)?;
+        let (top, marked): (RawTop, bool) = json::from_slice_pythonic(bytes).map_err(json_error)?;
         let RawTop::Object {
             signatures,
             signed,
@@ -178,8 +178,8 @@ impl Metadata {
             None => RawBody::default(),
         };
         let signed = match body.type_.as_ref().and_then(Value::as_str) {
-            Some("link") => Payload::Link(Arc::new(body.into_link()?)),
-            Some("layout") => Payload::Layout(Box::new(body.into_layout()?)),
+            Some("link") => Payload::Link(Arc::new(body.into_link(marked)?)),
+            Some("layout") => Payload::Layout(Box::new(body.into_layout(marked)?)),
             _ => return Err(Error::format("Invalid Metadata format")),
         };
         Ok(Metadata::Legacy { signatures, signed })
@@ -480,7 +480,8 @@ fn short_type(v: &Value) -> &'static str {
 
 /// Decode a DSSE payload (`Envelope.get_payload`).
 fn decode_payload(payload: &[u8]) -> Result<Payload> {
-    let body: RawSigned = serde_json::from_slice(payload).map_err(json_error)?;
+    let (body, marked): (RawSigned, bool) =
+        json::from_slice_pythonic(payload).map_err(json_error)?;
     let body = match body {
         RawSigned::Body(b) => *b,
         RawSigned::NotObject(t) => {
@@ -491,8 +492,8 @@ fn decode_payload(payload: &[u8]) -> Result<Payload> {
         }
     };
     match body.type_.as_ref().and_then(Value::as_str) {
-        Some("link") => Ok(Payload::Link(Arc::new(body.into_link()?))),
-        Some("layout") => Ok(Payload::Layout(Box::new(body.into_layout()?))),
+        Some("link") => Ok(Payload::Link(Arc::new(body.into_link(marked)?))),
+        Some("layout") => Ok(Payload::Layout(Box::new(body.into_layout(marked)?))),
         _ => Err(Error::new("InvalidMetadata", "")),
     }
 }
@@ -831,7 +832,21 @@ impl<'de> serde::Deserialize<'de> for RawSigned {
 }
 
 impl RawBody {
-    fn into_link(self) -> Result<Link> {
+    fn into_link(self, marked: bool) -> Result<Link> {
+        // The reference computes the canonical bytes while validating a new Link, before its
+        // field checks: floats (`FormatError`) and lone surrogates (`UnicodeEncodeError`)
+        // fail here, wherever they are in the known fields.
+        for v in [
+            &self.name,
+            &self.command,
+            &self.byproducts,
+            &self.environment,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            json::check_encodable(v, marked)?;
+        }
         let field_type = |field: &str, v: &Value| {
             Error::format(format!(
                 "Invalid Link: field `{field}` must be of type {}, got: {}",
@@ -863,6 +878,16 @@ impl RawBody {
         };
         let materials = artifacts("materials", self.materials)?;
         let products = artifacts("products", self.products)?;
+        if marked {
+            let mark = json::LONE_SURROGATE_MARK;
+            for a in [&materials, &products] {
+                if a.iter()
+                    .any(|(p, h)| p.contains(mark) || h.iter().any(|(alg, _)| alg.contains(mark)))
+                {
+                    return Err(json::surrogate_error());
+                }
+            }
+        }
         Ok(Link {
             name: self.name.unwrap_or(Value::Null),
             command,
@@ -873,8 +898,8 @@ impl RawBody {
         })
     }
 
-    fn into_layout(self) -> Result<Layout> {
-        Layout::from_value(&Value::Object(self.layout))
+    fn into_layout(self, marked: bool) -> Result<Layout> {
+        Layout::from_value_marked(&Value::Object(self.layout), marked)
     }
 }
 

@@ -308,10 +308,161 @@ pub fn py_type(value: &Value) -> &'static str {
     }
 }
 
+/// Stands in for a lone UTF-16 surrogate (which Rust strings cannot hold) in a document
+/// read with [`sanitize_python_json`]: a noncharacter that real metadata does not use.
+pub const LONE_SURROGATE_MARK: char = '\u{fdd0}';
+
+/// Whether the reference could encode `value` as canonical JSON: no floats anywhere
+/// (`FormatError`) and, in a `marked` document, no lone surrogates (`UnicodeEncodeError`).
+pub fn check_encodable(value: &Value, marked: bool) -> Result<(), crate::Error> {
+    fn floats(v: &Value) -> Option<String> {
+        match v {
+            Value::Number(n) if !number_is_int(n) => Some(n.as_str().to_string()),
+            Value::Array(a) => a.iter().find_map(floats),
+            Value::Object(m) => m.values().find_map(floats),
+            _ => None,
+        }
+    }
+    fn marks(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains(LONE_SURROGATE_MARK),
+            Value::Array(a) => a.iter().any(marks),
+            Value::Object(m) => m
+                .iter()
+                .any(|(k, v)| k.contains(LONE_SURROGATE_MARK) || marks(v)),
+            _ => false,
+        }
+    }
+    if let Some(f) = floats(value) {
+        let repr = python_float_repr(&f);
+        return Err(crate::Error::format(format!(
+            "Could not encode {repr}: I cannot encode {repr}"
+        )));
+    }
+    if marked && marks(value) {
+        return Err(surrogate_error());
+    }
+    Ok(())
+}
+
+/// The error the reference raises when a string holds a lone surrogate.
+pub fn surrogate_error() -> crate::Error {
+    crate::Error::new(
+        "UnicodeEncodeError",
+        "'utf-8' codec can't encode character: surrogates not allowed",
+    )
+}
+
+/// How Python prints a float parsed from JSON text (close enough for messages).
+fn python_float_repr(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(f) if f.is_infinite() => {
+            if f > 0.0 {
+                "inf".into()
+            } else {
+                "-inf".into()
+            }
+        }
+        Ok(f) if f.fract() == 0.0 && f.abs() < 1e16 => format!("{f:.1}"),
+        Ok(f) => format!("{f}"),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// Rewrite JSON text that Python's `json` module accepts but serde_json does not, keeping
+/// its meaning for this crate: `NaN`, `Infinity` and `-Infinity` become float literals (any
+/// float fails canonicalisation exactly like them), and lone UTF-16 surrogate escapes become
+/// [`LONE_SURROGATE_MARK`]. Returns `None` when there is nothing to rewrite; the flag says
+/// whether a surrogate was replaced. Byte offsets are kept.
+pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
+    let mut out = bytes.to_vec();
+    let mut changed = false;
+    let mut marked = false;
+    let mut i = 0;
+    let mut in_str = false;
+    let hex4 = |b: &[u8], at: usize| -> Option<u16> {
+        let s = std::str::from_utf8(b.get(at..at + 4)?).ok()?;
+        u16::from_str_radix(s, 16).ok()
+    };
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_str {
+            match c {
+                b'"' => in_str = false,
+                b'\\' => {
+                    if bytes.get(i + 1) == Some(&b'u') {
+                        if let Some(u) = hex4(bytes, i + 2) {
+                            if (0xD800..0xDC00).contains(&u) {
+                                let paired = bytes.get(i + 6) == Some(&b'\\')
+                                    && bytes.get(i + 7) == Some(&b'u')
+                                    && hex4(bytes, i + 8)
+                                        .is_some_and(|l| (0xDC00..0xE000).contains(&l));
+                                if paired {
+                                    i += 12;
+                                    continue;
+                                }
+                                out[i..i + 6].copy_from_slice(b"\\ufdd0");
+                                changed = true;
+                                marked = true;
+                            } else if (0xDC00..0xE000).contains(&u) {
+                                out[i..i + 6].copy_from_slice(b"\\ufdd0");
+                                changed = true;
+                                marked = true;
+                            }
+                            i += 6;
+                            continue;
+                        }
+                    }
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'N' if bytes[i..].starts_with(b"NaN") => {
+                out[i..i + 3].copy_from_slice(b"0.0");
+                changed = true;
+                i += 3;
+                continue;
+            }
+            b'I' if bytes[i..].starts_with(b"Infinity") => {
+                out[i..i + 8].copy_from_slice(b"1.0e0000");
+                changed = true;
+                i += 8;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    changed.then_some((out, marked))
+}
+
 /// Parse JSON text the way the reference's `json.load` does as far as this crate needs:
 /// duplicate keys keep the last value; integers of any size are kept exactly.
 pub fn parse(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     serde_json::from_slice(bytes)
+}
+
+/// Deserialize like Python's `json.loads`: when serde_json refuses the text, retry once on
+/// [`sanitize_python_json`]'s rewrite. Returns the value and whether lone surrogates were
+/// marked.
+pub fn from_slice_pythonic<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<(T, bool), serde_json::Error> {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Ok((v, false)),
+        Err(e) => match sanitize_python_json(bytes) {
+            Some((fixed, marked)) => serde_json::from_slice(&fixed)
+                .map(|v| (v, marked))
+                .map_err(|_| e),
+            None => Err(e),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -351,6 +502,24 @@ mod tests {
             canonical(&v).unwrap(),
             b"[10000000000000000000000000000000000000000,0,true,null]"
         );
+    }
+
+    #[test]
+    fn python_only_json_is_rewritten() {
+        let (v, marked): (Value, bool) =
+            from_slice_pythonic(br#"{"a": NaN, "b": [Infinity, -Infinity], "s": "NaN"}"#).unwrap();
+        assert!(!marked);
+        assert!(check_encodable(&v["a"], false).is_err());
+        assert_eq!(v["s"], "NaN");
+        let (v, marked): (Value, bool) =
+            from_slice_pythonic(br#"{"s": "x\ud800y", "ok": "\ud83d\ude00"}"#).unwrap();
+        assert!(marked);
+        assert_eq!(
+            check_encodable(&v["s"], true).unwrap_err().class,
+            "UnicodeEncodeError"
+        );
+        assert_eq!(v["ok"], "\u{1F600}");
+        assert!(from_slice_pythonic::<Value>(b"{bad").is_err());
     }
 
     #[test]

@@ -224,8 +224,9 @@ pub fn default_expires() -> String {
 }
 
 /// Parse an `expires` value as the reference validates it: the exact form
-/// `YYYY-MM-DDTHH:MM:SSZ` and a real date and time.
-pub fn parse_expires(s: &str) -> Result<jiff::Timestamp> {
+/// `YYYY-MM-DDTHH:MM:SSZ` and a real date and time (a civil date-time in UTC, so the whole
+/// range up to 9999-12-31T23:59:59Z works).
+pub fn parse_expires(s: &str) -> Result<jiff::civil::DateTime> {
     let bad = || {
         Error::format(format!(
             "Malformed date string in layout. Exception: expected 'YYYY-MM-DDTHH:MM:SSZ', got \
@@ -267,18 +268,18 @@ pub fn parse_expires(s: &str) -> Result<jiff::Timestamp> {
     if y < 1 {
         return Err(invalid("year 0 is out of range"));
     }
-    let dt = jiff::civil::DateTime::new(y, mo as i8, d as i8, h as i8, mi as i8, se as i8, 0)
-        .map_err(|_| invalid("day is out of range for month or time out of range"))?;
-    dt.to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp())
-        .map_err(|e| invalid(&e.to_string()))
+    jiff::civil::DateTime::new(y, mo as i8, d as i8, h as i8, mi as i8, se as i8, 0)
+        .map_err(|_| invalid("day is out of range for month or time out of range"))
 }
 
-/// Format a timestamp as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn format_expires(t: jiff::Timestamp) -> String {
-    t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+/// A timestamp as a civil date-time in UTC.
+pub fn utc_civil(t: jiff::Timestamp) -> jiff::civil::DateTime {
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).datetime()
+}
+
+/// Format a UTC date-time as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_expires(t: jiff::civil::DateTime) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn err_expected(what: &str, v: &Value) -> Error {
@@ -461,6 +462,12 @@ fn iterate_items(v: Option<&Value>) -> Result<Vec<&Value>> {
 impl Layout {
     /// `Layout.read(data)`: parse and validate the signed body of a layout.
     pub fn from_value(v: &Value) -> Result<Layout> {
+        Layout::from_value_marked(v, false)
+    }
+
+    /// [`Layout::from_value`] for a document in which lone UTF-16 surrogates were replaced by
+    /// [`json::LONE_SURROGATE_MARK`] (`marked`): the reference cannot encode such strings.
+    pub(crate) fn from_value_marked(v: &Value, marked: bool) -> Result<Layout> {
         let m = v
             .as_object()
             .ok_or_else(|| Error::format("Invalid Metadata format"))?;
@@ -472,6 +479,36 @@ impl Layout {
             .into_iter()
             .map(Inspection::from_value)
             .collect::<Result<Vec<_>>>()?;
+        // The reference computes the signable bytes (canonical JSON) while validating the new
+        // Layout object, before its field checks: floats and lone surrogates fail here.
+        {
+            let mut n = Map::new();
+            n.insert("_type".into(), "layout".into());
+            let expires = match m.get("expires") {
+                Some(e) if !is_falsy(e) => e.clone(),
+                _ => Value::String(String::new()),
+            };
+            n.insert("expires".into(), expires);
+            n.insert(
+                "inspect".into(),
+                Value::Array(inspect.iter().map(Inspection::to_value).collect()),
+            );
+            n.insert(
+                "keys".into(),
+                m.get("keys").cloned().unwrap_or(Value::Object(Map::new())),
+            );
+            n.insert(
+                "readme".into(),
+                m.get("readme")
+                    .cloned()
+                    .unwrap_or(Value::String(String::new())),
+            );
+            n.insert(
+                "steps".into(),
+                Value::Array(steps.iter().map(Step::to_value).collect()),
+            );
+            json::check_encodable(&Value::Object(n), marked)?;
+        }
 
         let expires = match m.get("expires") {
             None | Some(Value::Null) => default_expires(),
@@ -593,7 +630,7 @@ impl Layout {
     }
 
     /// The expiry as a timestamp.
-    pub fn expires_at(&self) -> Result<jiff::Timestamp> {
+    pub fn expires_at(&self) -> Result<jiff::civil::DateTime> {
         parse_expires(&self.expires)
     }
 

@@ -96,13 +96,11 @@ pub fn run_inspection(name: &str, run: &[Value], dir: &Path, timeout: Duration) 
         .iter()
         .map(|v| match v {
             Value::String(s) => Ok(s.clone()),
-            other => Err(Error::new(
-                "TypeError",
-                format!(
-                    "expected str, bytes or os.PathLike object, not {}",
-                    py_repr(other)
-                ),
-            )),
+            other => Err(Error::format(format!(
+                "expected str, got '{} ({})'",
+                crate::model::json::py_str(other),
+                crate::model::json::py_type(other)
+            ))),
         })
         .collect::<Result<Vec<String>>>()?;
     let materials = record_dir(dir)?;

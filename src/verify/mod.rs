@@ -315,7 +315,8 @@ impl Verifier<'_> {
         self.report.layout.readme = Some(layout.readme.clone());
 
         // 3. Expiry (`expires <= now` fails).
-        let now = self.opts.now.unwrap_or_else(jiff::Timestamp::now);
+        let now =
+            crate::model::layout::utc_civil(self.opts.now.unwrap_or_else(jiff::Timestamp::now));
         match layout.expires_at() {
             Ok(t) if t <= now => {
                 self.report.layout.expired = Some(true);
@@ -904,7 +905,9 @@ impl Verifier<'_> {
                             threshold_text(step)
                         ),
                     );
-                    return Err(self.fail(Stage::ReduceLinks, e, Some((&step.name, "step"))));
+                    // The reference's bare StopIteration names no step.
+                    self.report.steps[si].status = Status::Failed;
+                    return Err(self.fail(Stage::ReduceLinks, e, None));
                 }
             }
         }
@@ -1007,6 +1010,23 @@ impl Verifier<'_> {
                 *slot = Some(set_report);
                 if let Some((f, causes)) = rf {
                     let e = Error::new(f.class, f.message.clone());
+                    if f.class != "RuleVerificationError" {
+                        // The reference crashes here (a rule that no longer parses after
+                        // substitution, or a prefix join that leaves the artifacts) and
+                        // names no item or rule.
+                        let e = Error::new(
+                            e.class,
+                            format!(
+                                "in {} of '{name}', rule #{} '{}': {}",
+                                kind.rule_set(),
+                                f.rule_index + 1,
+                                rules[f.rule_index].joined(),
+                                e.message
+                            ),
+                        );
+                        self.set_item_status(name, kind_name, Status::Failed);
+                        return Err(self.fail(stage, e, None));
+                    }
                     self.fail(stage, e, Some((name, kind_name)));
                     let fl = self.report.failure.as_mut().expect("just set");
                     fl.rule_set = Some(kind.rule_set().to_string());
