@@ -26,6 +26,29 @@ pub struct Cli {
 
     #[command(flatten)]
     pub chain: ChainArgs,
+
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// Options of the terminal UI.
+#[derive(Args, Debug, Clone, Default)]
+pub struct UiArgs {
+    /// Theme: dark, light, high-contrast, colorblind, or a path to a theme file.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    /// Turn mouse support off (on by default; `M` toggles it).
+    #[arg(long)]
+    pub no_mouse: bool,
+
+    /// Run the layout's inspections without asking (they are shown and confirmed otherwise).
+    #[arg(long)]
+    pub run_inspections: bool,
+
+    /// Config file (default: config.toml in the platform config directory).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// The chain to open: in-toto-verify's flags (shared by `verify` and the TUI).
@@ -44,7 +67,11 @@ pub struct ChainArgs {
     pub link_dir: Option<PathBuf>,
 
     /// Timeout in seconds for each inspection command.
-    #[arg(long = "inspection-timeout", value_name = "SECONDS", default_value_t = 10)]
+    #[arg(
+        long = "inspection-timeout",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
     pub inspection_timeout: u64,
 
     /// Substitute `{NAME}` in rules, expected commands and inspection commands.
@@ -79,6 +106,45 @@ pub enum OutputFormat {
 pub enum Command {
     /// Verify a supply chain (in-toto-verify's flags and exit codes).
     Verify(VerifyArgs),
+    #[command(flatten)]
+    Tools(crate::tools::ToolCommand),
+    /// Check a layout for mistakes (exit 1 when there is an error).
+    Lint(LintArgs),
+    /// Print the layout's graph (edges are MATCH rules).
+    Graph(GraphArgs),
+}
+
+/// Output format of `lint`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// The layout file (signed or not, either format).
+    #[arg(value_name = "LAYOUT")]
+    pub layout: PathBuf,
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+}
+
+/// Output format of `graph`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Text,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// The layout file.
+    #[arg(value_name = "LAYOUT")]
+    pub layout: PathBuf,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
 }
 
 #[derive(Args, Debug)]
@@ -143,10 +209,12 @@ pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, crate::Error> {
     paths
         .iter()
         .map(|p| {
-            let text = std::fs::read(p)
-                .map_err(|e| crate::model::envelope::io_error(&e, p))?;
+            let text = std::fs::read(p).map_err(|e| crate::model::envelope::io_error(&e, p))?;
             let text = String::from_utf8(text).map_err(|_| {
-                crate::Error::new("ValueError", format!("{}: not a PEM text file", p.display()))
+                crate::Error::new(
+                    "ValueError",
+                    format!("{}: not a PEM text file", p.display()),
+                )
             })?;
             PublicKey::from_pem(&text).map_err(|e| e.context(p.display()))
         })
@@ -158,7 +226,9 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
     let chain = &args.chain;
     chain.check_supported()?;
     let Some(layout_path) = &chain.layout else {
-        return Err(UsageError("the following arguments are required: -l/--layout".into()));
+        return Err(UsageError(
+            "the following arguments are required: -l/--layout".into(),
+        ));
     };
     if chain.verification_keys.is_empty() {
         return Err(UsageError(
@@ -184,7 +254,11 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
             OutputFormat::Markdown => render::markdown(&report),
             OutputFormat::Text => render::text(
                 &report,
-                if args.verbose { render::Detail::Verbose } else { render::Detail::Normal },
+                if args.verbose {
+                    render::Detail::Verbose
+                } else {
+                    render::Detail::Normal
+                },
             ),
         };
         print_out(&out);
@@ -200,13 +274,83 @@ pub fn print_out(s: &str) {
     let _ = out.flush();
 }
 
+/// `intoto-studio lint`.
+pub fn run_lint(args: &LintArgs) -> i32 {
+    let findings = match crate::lint::lint_file(&args.layout, jiff::Timestamp::now()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("(intoto-studio lint) {e}");
+            return 1;
+        }
+    };
+    match args.format {
+        LintFormat::Json => print_out(
+            &(serde_json::to_string_pretty(&crate::lint::to_json(&findings)).unwrap_or_default()
+                + "\n"),
+        ),
+        LintFormat::Text => print_out(&crate::lint::render_text(&findings)),
+    }
+    if crate::lint::has_errors(&findings) {
+        1
+    } else {
+        0
+    }
+}
+
+/// `intoto-studio graph`.
+pub fn run_graph(args: &GraphArgs) -> i32 {
+    let layout = match crate::lint::load_layout(&args.layout) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("(intoto-studio graph) {e}");
+            return 1;
+        }
+    };
+    let g = crate::graph::Graph::from_layout(&layout);
+    print_out(&match args.format {
+        GraphFormat::Text => g.to_text(),
+        GraphFormat::Dot => g.to_dot(),
+        GraphFormat::Mermaid => g.to_mermaid(),
+    });
+    0
+}
+
+/// `intoto-studio [PATH] [verify flags]`: the terminal UI.
+pub fn run_tui(cli: &Cli) -> Result<i32, UsageError> {
+    use std::io::IsTerminal;
+    cli.chain.check_supported()?;
+    let opened = crate::tui::resolve_chain(cli.path.as_deref(), &cli.chain).map_err(UsageError)?;
+    let config = crate::tui::config::load(cli.ui.config.as_deref()).map_err(UsageError)?;
+    let keymap = config.keymap().map_err(UsageError)?;
+    let theme = crate::tui::theme::Theme::resolve(
+        cli.ui.theme.as_deref().or(config.theme.as_deref()),
+        crate::tui::theme::no_color_env(),
+    )
+    .map_err(UsageError)?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(UsageError(
+            "the terminal UI needs a terminal; for scripts use `verify`, `lint` or `graph`".into(),
+        ));
+    }
+    let opts = crate::tui::app::Options {
+        path: opened.layout.clone(),
+        chain: opened.chain.clone(),
+        theme,
+        keymap,
+        mouse: !cli.ui.no_mouse && config.mouse.unwrap_or(true),
+        run_inspections: cli.ui.run_inspections,
+    };
+    Ok(crate::tui::run(opened, opts))
+}
+
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         Some(Command::Verify(args)) => run_verify(args),
-        None => Err(UsageError(
-            "the terminal UI is not available yet; use `intoto-studio verify`".into(),
-        )),
+        Some(Command::Tools(cmd)) => Ok(crate::tools::run(cmd)),
+        Some(Command::Lint(args)) => Ok(run_lint(args)),
+        Some(Command::Graph(args)) => Ok(run_graph(args)),
+        None => run_tui(&cli),
     };
     match result {
         Ok(code) => code,

@@ -7,8 +7,12 @@ pub mod cli;
 pub mod crypto;
 pub mod error;
 pub mod fsutil;
+pub mod graph;
+pub mod lint;
 pub mod model;
 pub mod record;
+pub mod tools;
+pub mod tui;
 pub mod verify;
 
 pub use error::{Error, Result};

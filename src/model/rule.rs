@@ -186,23 +186,84 @@ impl fmt::Display for Rule {
     }
 }
 
-/// Split one line into tokens with POSIX shell-word rules (the reference's `shlex.split`).
+/// Split one line into tokens exactly like Python's `shlex.split` (POSIX mode, no
+/// comments): `'…'` is literal, `"…"` allows `\\` and `\"` escapes, a backslash outside
+/// quotes escapes the next character, and quoted empty strings are tokens.
 pub fn split_line(line: &str) -> Result<Vec<String>> {
-    shlex::split(line).ok_or_else(|| {
-        Error::new(
-            "ValueError",
-            "No closing quotation (or a trailing backslash)",
-        )
-    })
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_token = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_token {
+                    out.push(std::mem::take(&mut cur));
+                    in_token = false;
+                }
+            }
+            '\'' => {
+                in_token = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(ch) => cur.push(ch),
+                        None => return Err(Error::new("ValueError", "No closing quotation")),
+                    }
+                }
+            }
+            '"' => {
+                in_token = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.peek() {
+                            Some(&n) if n == '"' || n == '\\' => {
+                                cur.push(n);
+                                chars.next();
+                            }
+                            Some(_) => cur.push('\\'),
+                            None => return Err(Error::new("ValueError", "No closing quotation")),
+                        },
+                        Some(ch) => cur.push(ch),
+                        None => return Err(Error::new("ValueError", "No closing quotation")),
+                    }
+                }
+            }
+            '\\' => {
+                in_token = true;
+                match chars.next() {
+                    Some(ch) => cur.push(ch),
+                    None => return Err(Error::new("ValueError", "No escaped character")),
+                }
+            }
+            c => {
+                in_token = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_token {
+        out.push(cur);
+    }
+    Ok(out)
 }
 
-/// Quote tokens so that [`split_line`] returns them unchanged.
+/// Quote tokens only where [`split_line`] needs it, so rules read as written:
+/// `MATCH src/* WITH PRODUCTS FROM clone`, `CREATE 'my file.txt'`.
 pub fn join_line(tokens: &[String]) -> String {
     tokens
         .iter()
-        .map(|t| match shlex::try_quote(t) {
-            Ok(q) => q.into_owned(),
-            Err(_) => format!("'{}'", t.replace('\'', "'\"'\"'")),
+        .map(|t| {
+            let plain = !t.is_empty()
+                && !t
+                    .chars()
+                    .any(|c| c.is_whitespace() || matches!(c, '\'' | '"' | '\\'));
+            if plain {
+                t.clone()
+            } else {
+                format!("'{}'", t.replace('\'', "'\"'\"'"))
+            }
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -373,6 +434,37 @@ mod tests {
         let again = Rule::parse_line(&r.to_line()).unwrap();
         assert_eq!(again, r);
         assert!(Rule::parse_line("MATCH 'unclosed").is_err());
+    }
+
+    #[test]
+    fn split_like_python_shlex() {
+        // Answers of Python's shlex.split.
+        let cases: &[(&str, &[&str])] = &[
+            ("MATCH #x WITH", &["MATCH", "#x", "WITH"]),
+            ("a\\ b", &["a b"]),
+            ("\"a\\\"b\" c", &["a\"b", "c"]),
+            ("'a\\b'", &["a\\b"]),
+            ("\"x\\y\"", &["x\\y"]),
+            ("a\"b c\"d", &["ab cd"]),
+            ("", &[]),
+            ("x \"\" y", &["x", "", "y"]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(
+                split_line(line).unwrap(),
+                want.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                "{line:?}"
+            );
+        }
+        for tokens in [vec![
+            "it's".to_string(),
+            "".into(),
+            "a\"b\\c".into(),
+            "*.py".into(),
+        ]] {
+            assert_eq!(split_line(&join_line(&tokens)).unwrap(), tokens);
+        }
+        assert_eq!(join_line(&["MATCH".into(), "src/*".into()]), "MATCH src/*");
     }
 
     #[test]

@@ -1,0 +1,101 @@
+//! Actions: everything that changes the app's state. Terminal events become actions (via
+//! the key table or an overlay), background work reports through actions, and
+//! [`super::app::App::update`] is the only place state changes.
+
+use super::keys::Cmd;
+use crate::model::edit::ItemRef;
+use crate::model::rule::ArtifactKind;
+use crate::verify::Report;
+
+/// What a single-line input is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputPurpose {
+    AddStep {
+        after: Option<usize>,
+    },
+    AddInspection,
+    Rename(ItemRef),
+    Threshold(usize),
+    ExpectedCommand(usize),
+    /// Add (`index: None`, inserted at `insert_at`) or replace a rule.
+    Rule {
+        item: ItemRef,
+        kind: ArtifactKind,
+        index: Option<usize>,
+        insert_at: usize,
+    },
+    ImportKey,
+    GenerateKey,
+    Expiry,
+    SaveAs {
+        then_quit: bool,
+    },
+    SignKey,
+    SignPassword {
+        path: String,
+    },
+    ExportReport,
+    WhatIfHash {
+        file: String,
+        kind: ArtifactKind,
+        path: String,
+    },
+}
+
+/// What a multi-line editor is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditorPurpose {
+    Readme,
+    Run(usize),
+}
+
+/// What a confirmation is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfirmPurpose {
+    QuitUnsaved,
+    DeleteItem(ItemRef),
+    RemoveKey(String),
+    Sign,
+    Recover,
+    RunInspections,
+    WhatIfLink { file: String },
+}
+
+/// What a picker (list selection) is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PickerPurpose {
+    Functionaries(usize),
+    RuleTemplate {
+        item: ItemRef,
+        kind: ArtifactKind,
+        insert_at: usize,
+    },
+    WhatIf,
+}
+
+/// A state change.
+#[derive(Debug)]
+pub enum Action {
+    /// A key-table command.
+    Cmd(Cmd),
+    /// An input was submitted.
+    Submit(InputPurpose, String),
+    /// A multi-line editor was submitted.
+    SubmitLines(EditorPurpose, Vec<String>),
+    /// A confirmation was answered with the key of the chosen option.
+    Confirm(ConfirmPurpose, char),
+    /// A picker was closed with the chosen rows (checked rows, or the one selected row).
+    Picked(PickerPurpose, Vec<usize>),
+    /// Close the top overlay.
+    CloseOverlay,
+    /// A mouse click at a screen cell.
+    Click { col: u16, row: u16 },
+    /// Mouse wheel: positive scrolls down.
+    Scroll(i16),
+    /// A background verification finished.
+    VerifyDone(Box<Report>, u64),
+    /// Progress of a background verification.
+    VerifyProgress(String),
+    /// Time passed (autosave, message expiry).
+    Tick,
+}

@@ -1,0 +1,1745 @@
+//! The app state and its one reducer, [`App::update`]. No terminal I/O here: the event
+//! loop feeds actions in and draws the state; background jobs are requested through
+//! [`App::take_job`].
+
+use super::action::*;
+use super::dialogs::{Confirm, Editor, Input, InputKind, Overlay, Picker, parse_expiry_input};
+use super::doc::{Document, SignState, autosave};
+use super::keys::{Cmd, Ctx, KeyMap};
+use super::theme::Theme;
+use crate::crypto::{KeyKind, PrivateKey, PublicKey};
+use crate::graph::Graph;
+use crate::lint::{Finding, Severity};
+use crate::model::edit::{self, ItemKind, ItemRef};
+use crate::model::envelope::Format;
+use crate::model::rule::{ArtifactKind, Rule};
+use crate::verify::{Report, VerifyOptions};
+use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Chain,
+    Keys,
+    Layout,
+    Lint,
+    Report,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [Tab::Chain, Tab::Keys, Tab::Layout, Tab::Lint, Tab::Report];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Chain => "1 Chain",
+            Tab::Keys => "2 Keys",
+            Tab::Layout => "3 Layout",
+            Tab::Lint => "4 Lint",
+            Tab::Report => "5 Verify",
+        }
+    }
+}
+
+/// Which pane of the chain tab has the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Graph,
+    Detail,
+}
+
+/// How the graph is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphMode {
+    /// Left-to-right when it fits, else top-down, else a list.
+    Auto,
+    LeftRight,
+    TopDown,
+    List,
+}
+
+/// What is selected on the graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    Item(ItemRef),
+    Ghost(String),
+}
+
+/// A row of the detail pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Name,
+    Threshold,
+    Functionaries,
+    ExpectedCommand,
+    Run,
+    RuleSet(ArtifactKind),
+    Rule(ArtifactKind, usize),
+}
+
+/// Where verification inputs come from (the in-toto-verify flags, or a chain folder).
+#[derive(Debug, Clone, Default)]
+pub struct ChainSpec {
+    pub keys: Vec<PathBuf>,
+    pub link_dir: Option<PathBuf>,
+    pub params: Option<BTreeMap<String, String>>,
+    pub workdir: Option<PathBuf>,
+    pub inspection_timeout: u64,
+}
+
+/// A request for background work.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Verify {
+        layout: Box<crate::model::envelope::Metadata>,
+        keys: Vec<PublicKey>,
+        opts: VerifyOptions,
+        generation: u64,
+        what_if: Option<super::whatif::WhatIf>,
+    },
+}
+
+/// Verification state.
+#[derive(Debug, Default)]
+pub struct VerifyState {
+    pub report: Option<Arc<Report>>,
+    pub running: bool,
+    pub progress: String,
+    pub generation: u64,
+    /// Inspections were confirmed (or `--run-inspections`).
+    pub inspections_confirmed: bool,
+    pub what_if: Option<super::whatif::WhatIf>,
+}
+
+/// A transient status-line message.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+    pub at: Instant,
+}
+
+/// Things the renderer remembers for mouse hit-testing.
+#[derive(Debug, Clone, Default)]
+pub struct HitMap {
+    pub nodes: Vec<(Rect, String)>,
+    pub tabs: Vec<(Rect, Tab)>,
+    pub detail: Option<Rect>,
+    pub detail_first_row: usize,
+    pub graph: Option<Rect>,
+    /// The graph mode the last frame used (Auto resolved).
+    pub graph_mode: Option<GraphMode>,
+}
+
+/// Startup options of the TUI.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub path: Option<PathBuf>,
+    pub chain: ChainSpec,
+    pub theme: Theme,
+    pub keymap: KeyMap,
+    pub mouse: bool,
+    pub run_inspections: bool,
+}
+
+/// The whole state.
+pub struct App {
+    pub doc: Document,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    pub tab: Tab,
+    pub focus: Focus,
+    pub selection: Option<Selection>,
+    pub detail_row: usize,
+    pub keys_row: usize,
+    pub lint_row: usize,
+    pub report_row: usize,
+    pub graph_mode: GraphMode,
+    pub overlays: Vec<Overlay>,
+    pub status: Option<Status>,
+    pub lint: Vec<Finding>,
+    pub graph: Graph,
+    pub chain: ChainSpec,
+    pub verify: VerifyState,
+    pub mouse: bool,
+    pub quit: bool,
+    pub hits: HitMap,
+    pub report_view: super::report_view::ReportView,
+    /// The clock used for lint and new expiry dates (tests pin it).
+    pub now: jiff::Timestamp,
+    last_change: Option<Instant>,
+    autosaved: bool,
+    pending_job: Option<Job>,
+    /// The private key chosen in the sign dialog, until the signature is made.
+    sign_key: Option<PrivateKey>,
+    sign_format: Format,
+}
+
+impl App {
+    /// Build the app for a document.
+    pub fn new(doc: Document, opts: Options) -> App {
+        let mut app = App {
+            sign_format: doc.format,
+            doc,
+            keymap: opts.keymap,
+            theme: opts.theme,
+            tab: Tab::Chain,
+            focus: Focus::Graph,
+            selection: None,
+            detail_row: 0,
+            keys_row: 0,
+            lint_row: 0,
+            report_row: 0,
+            graph_mode: GraphMode::Auto,
+            overlays: Vec::new(),
+            status: None,
+            lint: Vec::new(),
+            graph: Graph::default(),
+            chain: opts.chain,
+            verify: VerifyState {
+                inspections_confirmed: opts.run_inspections,
+                ..Default::default()
+            },
+            mouse: opts.mouse,
+            quit: false,
+            hits: HitMap::default(),
+            report_view: Default::default(),
+            now: jiff::Timestamp::now(),
+            last_change: None,
+            autosaved: false,
+            pending_job: None,
+            sign_key: None,
+        };
+        app.refresh();
+        if !app.doc.layout.steps.is_empty() {
+            app.selection = Some(Selection::Item(ItemRef {
+                kind: ItemKind::Step,
+                index: 0,
+            }));
+        } else if !app.doc.layout.inspect.is_empty() {
+            app.selection = Some(Selection::Item(ItemRef {
+                kind: ItemKind::Inspection,
+                index: 0,
+            }));
+        }
+        app
+    }
+
+    /// Recompute what derives from the layout (graph, lint).
+    fn refresh(&mut self) {
+        self.graph = Graph::from_layout(&self.doc.layout);
+        self.lint = crate::lint::lint(&self.doc.layout, self.now);
+        self.lint_row = self.lint_row.min(self.lint.len().saturating_sub(1));
+        // Keep the selection valid.
+        match &self.selection {
+            Some(Selection::Item(r)) if edit::name_of(&self.doc.layout, *r).is_none() => {
+                self.selection = self.first_item();
+            }
+            Some(Selection::Ghost(n)) if self.graph.node(n).is_none() => {
+                self.selection = self.first_item()
+            }
+            None => self.selection = self.first_item(),
+            _ => {}
+        }
+        let rows = self.detail_rows().len();
+        self.detail_row = self.detail_row.min(rows.saturating_sub(1));
+        let nkeys = self.doc.layout.keys.len();
+        self.keys_row = self.keys_row.min(nkeys.saturating_sub(1));
+    }
+
+    fn first_item(&self) -> Option<Selection> {
+        if !self.doc.layout.steps.is_empty() {
+            Some(Selection::Item(ItemRef {
+                kind: ItemKind::Step,
+                index: 0,
+            }))
+        } else if !self.doc.layout.inspect.is_empty() {
+            Some(Selection::Item(ItemRef {
+                kind: ItemKind::Inspection,
+                index: 0,
+            }))
+        } else {
+            None
+        }
+    }
+
+    /// Take the pending background job, if any (the event loop runs it).
+    pub fn take_job(&mut self) -> Option<Job> {
+        self.pending_job.take()
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: false,
+            at: Instant::now(),
+        });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: true,
+            at: Instant::now(),
+        });
+    }
+
+    /// The selected item's name.
+    pub fn selected_name(&self) -> Option<String> {
+        match self.selection.as_ref()? {
+            Selection::Item(r) => edit::name_of(&self.doc.layout, *r).map(str::to_string),
+            Selection::Ghost(n) => Some(n.clone()),
+        }
+    }
+
+    pub fn selected_item(&self) -> Option<ItemRef> {
+        match self.selection.as_ref()? {
+            Selection::Item(r) => Some(*r),
+            Selection::Ghost(_) => None,
+        }
+    }
+
+    /// The rows of the detail pane for the selection.
+    pub fn detail_rows(&self) -> Vec<Row> {
+        let Some(item) = self.selected_item() else {
+            return Vec::new();
+        };
+        let mut rows = vec![Row::Name];
+        match item.kind {
+            ItemKind::Step => {
+                rows.extend([Row::Threshold, Row::Functionaries, Row::ExpectedCommand])
+            }
+            ItemKind::Inspection => rows.push(Row::Run),
+        }
+        for kind in [ArtifactKind::Materials, ArtifactKind::Products] {
+            rows.push(Row::RuleSet(kind));
+            let n = edit::rules(&self.doc.layout, item, kind)
+                .map(|r| r.len())
+                .unwrap_or(0);
+            rows.extend((0..n).map(|i| Row::Rule(kind, i)));
+        }
+        rows
+    }
+
+    pub fn current_row(&self) -> Option<Row> {
+        self.detail_rows().get(self.detail_row).cloned()
+    }
+
+    /// The active key contexts, innermost first.
+    pub fn contexts(&self) -> Vec<Ctx> {
+        let mut v = match self.tab {
+            Tab::Chain => match self.focus {
+                Focus::Graph => vec![Ctx::Graph],
+                Focus::Detail => match self.current_row() {
+                    Some(Row::Rule(..)) => vec![Ctx::Rule, Ctx::Detail],
+                    _ => vec![Ctx::Detail],
+                },
+            },
+            Tab::Keys => vec![Ctx::Keys],
+            Tab::Layout => vec![Ctx::Layout],
+            Tab::Lint => vec![Ctx::Lint],
+            Tab::Report => self.report_view.contexts(),
+        };
+        if self.verify.what_if.is_some() {
+            v.push(Ctx::WhatIf);
+        }
+        v.push(Ctx::Global);
+        v
+    }
+
+    /// A key press: the top overlay gets it, else the key table routes it.
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if let Some(top) = self.overlays.last_mut() {
+            if let Some(action) = top.handle_key(key) {
+                self.update(action);
+            }
+            return;
+        }
+        if let Some(cmd) = self.keymap.lookup(&key, &self.contexts()) {
+            self.update(Action::Cmd(cmd));
+        }
+    }
+
+    fn push(&mut self, o: Overlay) {
+        self.overlays.push(o);
+    }
+
+    fn close(&mut self) {
+        self.overlays.pop();
+    }
+
+    /// Record that the layout changed (autosave, derived state).
+    fn changed(&mut self) {
+        self.last_change = Some(Instant::now());
+        self.autosaved = false;
+        self.refresh();
+    }
+
+    /// Apply an edit to the document as one undo step; report errors in the status line.
+    fn edit<T>(
+        &mut self,
+        label: &str,
+        f: impl FnOnce(&mut crate::model::layout::Layout) -> crate::Result<T>,
+    ) -> Option<T> {
+        match self.doc.edit(label, f) {
+            Ok(v) => {
+                self.changed();
+                Some(v)
+            }
+            Err(e) => {
+                self.error(e.message);
+                None
+            }
+        }
+    }
+
+    /// The one reducer.
+    pub fn update(&mut self, action: Action) {
+        match action {
+            Action::Cmd(cmd) => self.command(cmd),
+            Action::CloseOverlay => self.close(),
+            Action::Submit(purpose, text) => self.submit(purpose, text),
+            Action::SubmitLines(purpose, lines) => self.submit_lines(purpose, lines),
+            Action::Confirm(purpose, choice) => self.confirm(purpose, choice),
+            Action::Picked(purpose, rows) => self.picked(purpose, rows),
+            Action::Click { col, row } => self.click(col, row),
+            Action::Scroll(d) => {
+                let cmd = if d > 0 { Cmd::Down } else { Cmd::Up };
+                for _ in 0..d.unsigned_abs().min(10) {
+                    self.command(cmd);
+                }
+            }
+            Action::VerifyDone(report, generation) => {
+                if generation == self.verify.generation {
+                    self.verify.running = false;
+                    self.verify.progress.clear();
+                    let r = Arc::new(*report);
+                    self.report_view.on_new_report(&r);
+                    self.verify.report = Some(r.clone());
+                    self.after_verify(&r);
+                }
+            }
+            Action::VerifyProgress(p) => self.verify.progress = p,
+            Action::Tick => self.tick(),
+        }
+    }
+
+    fn tick(&mut self) {
+        if let Some(s) = &self.status {
+            if s.at.elapsed() > Duration::from_secs(8) {
+                self.status = None;
+            }
+        }
+        if !self.autosaved
+            && self.doc.is_dirty()
+            && self
+                .last_change
+                .is_some_and(|t| t.elapsed() > Duration::from_secs(2))
+        {
+            self.autosaved = true;
+            if let Err(e) = autosave::write(&self.doc) {
+                self.error(format!("autosave failed: {}", e.message));
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Help => {
+                let contexts = self.contexts();
+                self.push(Overlay::Help {
+                    scroll: 0,
+                    contexts,
+                });
+            }
+            Cmd::Back => {
+                if self.tab == Tab::Report && self.report_view.back() {
+                } else if self.tab == Tab::Chain && self.focus == Focus::Detail {
+                    self.focus = Focus::Graph;
+                }
+            }
+            Cmd::Quit => self.request_quit(),
+            Cmd::Save => self.save(None, false),
+            Cmd::SaveAs => self.ask_save_as(false),
+            Cmd::Sign => self.start_sign(),
+            Cmd::Undo => match self.doc.undo() {
+                Some(l) => {
+                    self.changed();
+                    self.info(format!("undid: {l}"));
+                }
+                None => self.info("nothing to undo"),
+            },
+            Cmd::Redo => match self.doc.redo() {
+                Some(l) => {
+                    self.changed();
+                    self.info(format!("redid: {l}"));
+                }
+                None => self.info("nothing to redo"),
+            },
+            Cmd::NextTab | Cmd::PrevTab => {
+                let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let n = Tab::ALL.len();
+                let j = if cmd == Cmd::NextTab {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.tab = Tab::ALL[j];
+            }
+            Cmd::TabChain => self.tab = Tab::Chain,
+            Cmd::TabKeys => self.tab = Tab::Keys,
+            Cmd::TabLayout => self.tab = Tab::Layout,
+            Cmd::TabLint => self.tab = Tab::Lint,
+            Cmd::TabReport => self.tab = Tab::Report,
+            Cmd::ToggleMouse => {
+                self.mouse = !self.mouse;
+                self.info(if self.mouse { "mouse on" } else { "mouse off" });
+            }
+            Cmd::Verify => self.start_verify(),
+            Cmd::ToggleWhatIf => self.toggle_what_if(),
+            _ => match self.tab {
+                Tab::Chain => match self.focus {
+                    Focus::Graph => self.graph_command(cmd),
+                    Focus::Detail => self.detail_command(cmd),
+                },
+                Tab::Keys => self.keys_command(cmd),
+                Tab::Layout => self.layout_command(cmd),
+                Tab::Lint => self.lint_command(cmd),
+                Tab::Report => self.report_command(cmd),
+            },
+        }
+    }
+
+    // ---- graph ----------------------------------------------------------------------
+
+    fn select_name(&mut self, name: &str) {
+        self.selection = match edit::find(&self.doc.layout, name) {
+            Some(r) => Some(Selection::Item(r)),
+            None if self.graph.node(name).is_some() => Some(Selection::Ghost(name.to_string())),
+            None => self.selection.clone(),
+        };
+        self.detail_row = 0;
+    }
+
+    fn graph_command(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Left | Cmd::Right | Cmd::Up | Cmd::Down => {
+                let Some(name) = self.selected_name() else {
+                    self.selection = self.first_item();
+                    return;
+                };
+                let list_mode = self.effective_graph_mode_hint() == GraphMode::List;
+                let target = if list_mode {
+                    // In the list, up/down walk the node order.
+                    let idx = self
+                        .graph
+                        .nodes
+                        .iter()
+                        .position(|n| n.name == name)
+                        .unwrap_or(0);
+                    let j = match cmd {
+                        Cmd::Up | Cmd::Left => idx.checked_sub(1),
+                        _ => Some(idx + 1).filter(|j| *j < self.graph.nodes.len()),
+                    };
+                    j.map(|j| self.graph.nodes[j].name.clone())
+                } else {
+                    let nb = self.graph.neighbours(&name);
+                    let top_down = self.effective_graph_mode_hint() == GraphMode::TopDown;
+                    nb.and_then(|nb| {
+                        let n = match (cmd, top_down) {
+                            (Cmd::Left, false) | (Cmd::Up, true) => nb.left,
+                            (Cmd::Right, false) | (Cmd::Down, true) => nb.right,
+                            (Cmd::Up, false) | (Cmd::Left, true) => nb.up,
+                            _ => nb.down,
+                        };
+                        n.map(|n| n.name.clone())
+                    })
+                };
+                if let Some(t) = target {
+                    self.select_name(&t);
+                }
+            }
+            Cmd::FocusNext if self.selected_item().is_some() => self.focus = Focus::Detail,
+            Cmd::AddStep => {
+                let after = match self.selected_item() {
+                    Some(ItemRef {
+                        kind: ItemKind::Step,
+                        index,
+                    }) => Some(index),
+                    _ => None,
+                };
+                let fresh = edit::fresh_name(&self.doc.layout, "step");
+                self.push(Overlay::Input(Input::new(
+                    "Add a step",
+                    "name of the new step (after the selected step)",
+                    InputPurpose::AddStep { after },
+                    InputKind::Name {
+                        taken: edit::names(&self.doc.layout),
+                    },
+                    &fresh,
+                )));
+            }
+            Cmd::AddInspection => {
+                let fresh = edit::fresh_name(&self.doc.layout, "inspection");
+                self.push(Overlay::Input(Input::new(
+                    "Add an inspection",
+                    "name of the new inspection",
+                    InputPurpose::AddInspection,
+                    InputKind::Name {
+                        taken: edit::names(&self.doc.layout),
+                    },
+                    &fresh,
+                )));
+            }
+            Cmd::Rename => {
+                let Some(item) = self.selected_item() else {
+                    return;
+                };
+                let name = edit::name_of(&self.doc.layout, item)
+                    .unwrap_or("")
+                    .to_string();
+                let taken = edit::names(&self.doc.layout)
+                    .into_iter()
+                    .filter(|n| *n != name)
+                    .collect();
+                self.push(Overlay::Input(Input::new(
+                    format!("Rename '{name}'"),
+                    "every MATCH … FROM naming it is updated too",
+                    InputPurpose::Rename(item),
+                    InputKind::Name { taken },
+                    &name,
+                )));
+            }
+            Cmd::Delete => {
+                let Some(item) = self.selected_item() else {
+                    return;
+                };
+                let name = edit::name_of(&self.doc.layout, item)
+                    .unwrap_or("")
+                    .to_string();
+                let refs = edit::references_to(&self.doc.layout, &name);
+                let mut body = vec![format!("Delete '{name}'?")];
+                if !refs.is_empty() {
+                    body.push(format!(
+                        "{} rule(s) MATCH FROM it and will match nothing:",
+                        refs.len()
+                    ));
+                    body.extend(refs.into_iter().take(8).map(|r| format!("  {r}")));
+                }
+                self.push(Overlay::Confirm(Confirm {
+                    title: "Delete".into(),
+                    body,
+                    purpose: ConfirmPurpose::DeleteItem(item),
+                    choices: vec![('y', "delete (undo with u)".into())],
+                }));
+            }
+            Cmd::MoveUp | Cmd::MoveDown => {
+                let Some(item) = self.selected_item() else {
+                    return;
+                };
+                let d = if cmd == Cmd::MoveUp { -1 } else { 1 };
+                if let Some(new) = self.edit("move item", |l| Ok(edit::move_item(l, item, d))) {
+                    self.selection = Some(Selection::Item(new));
+                }
+            }
+            Cmd::ToggleDirection => {
+                self.graph_mode = match self.graph_mode {
+                    GraphMode::Auto => GraphMode::LeftRight,
+                    GraphMode::LeftRight => GraphMode::TopDown,
+                    GraphMode::TopDown => GraphMode::List,
+                    GraphMode::List => GraphMode::Auto,
+                };
+                self.info(format!("graph: {:?}", self.graph_mode).to_lowercase());
+            }
+            Cmd::OpenSublayout => self.report_view_open_sublayout(),
+            _ => {}
+        }
+    }
+
+    /// The mode the last render used (Auto resolved), for navigation.
+    fn effective_graph_mode_hint(&self) -> GraphMode {
+        self.hits.graph_mode.unwrap_or(match self.graph_mode {
+            GraphMode::Auto => GraphMode::LeftRight,
+            m => m,
+        })
+    }
+
+    // ---- detail pane --------------------------------------------------------------------
+
+    fn detail_command(&mut self, cmd: Cmd) {
+        let rows = self.detail_rows();
+        let Some(item) = self.selected_item() else {
+            self.focus = Focus::Graph;
+            return;
+        };
+        match cmd {
+            Cmd::Up => self.detail_row = self.detail_row.saturating_sub(1),
+            Cmd::Down => self.detail_row = (self.detail_row + 1).min(rows.len().saturating_sub(1)),
+            Cmd::FocusNext => self.focus = Focus::Graph,
+            Cmd::Activate => self.activate_row(item),
+            Cmd::AddRule | Cmd::RuleTemplate => {
+                let (kind, insert_at) = match self.current_row() {
+                    Some(Row::Rule(k, i)) => (k, i + 1),
+                    Some(Row::RuleSet(k)) => (
+                        k,
+                        edit::rules(&self.doc.layout, item, k)
+                            .map(|r| r.len())
+                            .unwrap_or(0),
+                    ),
+                    _ => (
+                        ArtifactKind::Materials,
+                        edit::rules(&self.doc.layout, item, ArtifactKind::Materials)
+                            .map(|r| r.len())
+                            .unwrap_or(0),
+                    ),
+                };
+                if cmd == Cmd::AddRule {
+                    self.open_rule_editor(item, kind, None, insert_at);
+                } else {
+                    let templates = edit::rule_templates(&self.doc.layout, item, kind);
+                    self.push(Overlay::Picker(Picker::new(
+                        format!("Add a rule to {}", kind.rule_set()),
+                        PickerPurpose::RuleTemplate {
+                            item,
+                            kind,
+                            insert_at,
+                        },
+                        templates,
+                        None,
+                    )));
+                }
+            }
+            Cmd::Delete => {
+                if let Some(Row::Rule(kind, i)) = self.current_row() {
+                    self.edit("delete rule", |l| {
+                        if let Some(r) = edit::rules_mut(l, item, kind) {
+                            r.remove(i);
+                        }
+                        Ok(())
+                    });
+                }
+            }
+            Cmd::MoveUp | Cmd::MoveDown => {
+                if let Some(Row::Rule(kind, i)) = self.current_row() {
+                    let up = cmd == Cmd::MoveUp;
+                    let n = edit::rules(&self.doc.layout, item, kind)
+                        .map(|r| r.len())
+                        .unwrap_or(0);
+                    let j = if up {
+                        i.checked_sub(1)
+                    } else {
+                        Some(i + 1).filter(|j| *j < n)
+                    };
+                    if let Some(j) = j {
+                        self.edit("move rule", |l| {
+                            if let Some(r) = edit::rules_mut(l, item, kind) {
+                                r.swap(i, j);
+                            }
+                            Ok(())
+                        });
+                        if up {
+                            self.detail_row -= 1;
+                        } else {
+                            self.detail_row += 1;
+                        }
+                    }
+                }
+            }
+            Cmd::ShowTrace => {
+                self.tab = Tab::Report;
+                if let Some(name) = self.selected_name() {
+                    self.report_view.focus_item(&name);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn open_rule_editor(
+        &mut self,
+        item: ItemRef,
+        kind: ArtifactKind,
+        index: Option<usize>,
+        insert_at: usize,
+    ) {
+        let current = index
+            .and_then(|i| edit::rules(&self.doc.layout, item, kind).and_then(|r| r.get(i)))
+            .map(|r| r.to_line())
+            .unwrap_or_default();
+        let name = edit::name_of(&self.doc.layout, item)
+            .unwrap_or("")
+            .to_string();
+        self.push(Overlay::Input(Input::new(
+            format!(
+                "{} rule of '{name}' ({})",
+                if index.is_some() { "Edit" } else { "New" },
+                kind.rule_set()
+            ),
+            "e.g. MATCH src/* WITH PRODUCTS FROM clone · CREATE *.tar.gz · DISALLOW *",
+            InputPurpose::Rule {
+                item,
+                kind,
+                index,
+                insert_at,
+            },
+            InputKind::Rule {
+                names: edit::names(&self.doc.layout),
+            },
+            &current,
+        )));
+    }
+
+    fn activate_row(&mut self, item: ItemRef) {
+        let Some(row) = self.current_row() else {
+            return;
+        };
+        let layout = &self.doc.layout;
+        match row {
+            Row::Name => self.command_rename(),
+            Row::Threshold => {
+                let t = layout.steps[item.index].threshold;
+                self.push(Overlay::Input(Input::new(
+                    "Threshold",
+                    "how many distinct functionaries must provide a link for this step",
+                    InputPurpose::Threshold(item.index),
+                    InputKind::Number,
+                    &t.to_string(),
+                )));
+            }
+            Row::Functionaries => {
+                let step = &layout.steps[item.index];
+                let ids: Vec<String> = layout.keys.keys().cloned().collect();
+                if ids.is_empty() {
+                    self.error("the layout has no keys yet: add one in the Keys tab (2)");
+                    return;
+                }
+                let rows = ids
+                    .iter()
+                    .map(|id| {
+                        format!(
+                            "{}  {}",
+                            &id[..id.len().min(16)],
+                            layout.keys[id].key.kind_label()
+                        )
+                    })
+                    .collect();
+                let checked = ids.iter().map(|id| step.pubkeys.contains(id)).collect();
+                self.push(Overlay::Picker(Picker::new(
+                    format!("Functionaries of '{}'", step.name),
+                    PickerPurpose::Functionaries(item.index),
+                    rows,
+                    Some(checked),
+                )));
+            }
+            Row::ExpectedCommand => {
+                let cmd = crate::model::rule::join_line(
+                    &layout.steps[item.index].expected_command_strings(),
+                );
+                self.push(Overlay::Input(Input::new(
+                    "Expected command",
+                    "shell words; a different recorded command is only a warning",
+                    InputPurpose::ExpectedCommand(item.index),
+                    InputKind::Words,
+                    &cmd,
+                )));
+            }
+            Row::Run => {
+                let run = &layout.inspect[item.index];
+                let text = crate::model::rule::join_line(&run.run_strings());
+                self.push(Overlay::Editor(Editor::new(
+                    format!("Command of inspection '{}' (shell words)", run.name),
+                    EditorPurpose::Run(item.index),
+                    vec![text],
+                    true,
+                )));
+            }
+            Row::RuleSet(kind) => {
+                let n = edit::rules(layout, item, kind)
+                    .map(|r| r.len())
+                    .unwrap_or(0);
+                self.open_rule_editor(item, kind, None, n);
+            }
+            Row::Rule(kind, i) => self.open_rule_editor(item, kind, Some(i), i),
+        }
+    }
+
+    fn command_rename(&mut self) {
+        self.graph_command(Cmd::Rename);
+    }
+
+    // ---- keys tab -----------------------------------------------------------------------
+
+    fn keys_command(&mut self, cmd: Cmd) {
+        let n = self.doc.layout.keys.len();
+        match cmd {
+            Cmd::Up => self.keys_row = self.keys_row.saturating_sub(1),
+            Cmd::Down => self.keys_row = (self.keys_row + 1).min(n.saturating_sub(1)),
+            Cmd::ImportKey => self.push(Overlay::Input(Input::new(
+                "Import a functionary's public key",
+                "path of a PEM public key (SubjectPublicKeyInfo)",
+                InputPurpose::ImportKey,
+                InputKind::Path,
+                "",
+            ))),
+            Cmd::GenerateKey => self.push(Overlay::Input(Input::new(
+                "Generate an ed25519 key pair",
+                "path of the new private key (mode 0600); the public key goes to <path>.pub",
+                InputPurpose::GenerateKey,
+                InputKind::Path,
+                "",
+            ))),
+            Cmd::Delete => {
+                let Some(id) = self.doc.layout.keys.keys().nth(self.keys_row).cloned() else {
+                    return;
+                };
+                let users = edit::steps_using_key(&self.doc.layout, &id);
+                let mut body = vec![format!("Remove key {}?", &id[..id.len().min(16)])];
+                if !users.is_empty() {
+                    body.push(format!("It is still authorized for: {}.", users.join(", ")));
+                    body.push("It will be removed from those steps too.".into());
+                }
+                self.push(Overlay::Confirm(Confirm {
+                    title: "Remove key".into(),
+                    body,
+                    purpose: ConfirmPurpose::RemoveKey(id),
+                    choices: vec![('y', "remove (undo with u)".into())],
+                }));
+            }
+            _ => {}
+        }
+    }
+
+    // ---- layout tab ---------------------------------------------------------------------
+
+    fn layout_command(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::EditExpiry => {
+                let cur = self.doc.layout.expires.clone();
+                self.push(Overlay::Input(Input::new(
+                    "Expiry",
+                    "YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or relative: +6m, +1y, +30d",
+                    InputPurpose::Expiry,
+                    InputKind::Expiry,
+                    &cur,
+                )));
+            }
+            Cmd::EditReadme => {
+                let lines = self.doc.layout.readme.lines().map(str::to_string).collect();
+                self.push(Overlay::Editor(Editor::new(
+                    "Readme",
+                    EditorPurpose::Readme,
+                    lines,
+                    false,
+                )));
+            }
+            _ => {}
+        }
+    }
+
+    // ---- lint tab -----------------------------------------------------------------------
+
+    fn lint_command(&mut self, cmd: Cmd) {
+        let n = self.lint.len();
+        match cmd {
+            Cmd::Up => self.lint_row = self.lint_row.saturating_sub(1),
+            Cmd::Down => self.lint_row = (self.lint_row + 1).min(n.saturating_sub(1)),
+            Cmd::Activate => {
+                let Some(f) = self.lint.get(self.lint_row).cloned() else {
+                    return;
+                };
+                self.jump_to(f.item.as_deref(), f.rule_set.as_deref(), f.rule_index);
+            }
+            _ => {}
+        }
+    }
+
+    /// Select an item (and a rule of it) in the chain tab.
+    pub fn jump_to(
+        &mut self,
+        item: Option<&str>,
+        rule_set: Option<&str>,
+        rule_index: Option<usize>,
+    ) {
+        match item {
+            None => {
+                self.tab = Tab::Layout;
+            }
+            Some(name) => {
+                self.tab = Tab::Chain;
+                self.select_name(name);
+                self.focus = Focus::Detail;
+                let rows = self.detail_rows();
+                let want = match (rule_set, rule_index) {
+                    (Some(set), Some(i)) => {
+                        let kind = if set == "expected_materials" {
+                            ArtifactKind::Materials
+                        } else {
+                            ArtifactKind::Products
+                        };
+                        rows.iter().position(|r| *r == Row::Rule(kind, i))
+                    }
+                    (Some(set), None) => {
+                        let kind = if set == "expected_materials" {
+                            ArtifactKind::Materials
+                        } else {
+                            ArtifactKind::Products
+                        };
+                        rows.iter().position(|r| *r == Row::RuleSet(kind))
+                    }
+                    _ => None,
+                };
+                self.detail_row = want.unwrap_or(0);
+            }
+        }
+    }
+
+    // ---- overlays' results --------------------------------------------------------------
+
+    fn submit(&mut self, purpose: InputPurpose, text: String) {
+        self.close();
+        match purpose {
+            InputPurpose::AddStep { after } => {
+                let name = text.trim().to_string();
+                if let Some(r) = self.edit("add step", |l| edit::add_step(l, &name, after)) {
+                    self.selection = Some(Selection::Item(r));
+                    self.info(format!("added step '{name}' — Enter edits it"));
+                }
+            }
+            InputPurpose::AddInspection => {
+                let name = text.trim().to_string();
+                if let Some(r) = self.edit("add inspection", |l| edit::add_inspection(l, &name)) {
+                    self.selection = Some(Selection::Item(r));
+                    self.info(format!("added inspection '{name}'"));
+                }
+            }
+            InputPurpose::Rename(item) => {
+                let new = text.trim().to_string();
+                if self
+                    .edit("rename", |l| edit::rename(l, item, &new))
+                    .is_some()
+                {
+                    self.info(format!("renamed to '{new}'"));
+                }
+            }
+            InputPurpose::Threshold(i) => {
+                if let Ok(t) = text.trim().parse::<i64>() {
+                    self.edit("threshold", |l| {
+                        l.steps[i].set_threshold(t);
+                        Ok(())
+                    });
+                }
+            }
+            InputPurpose::ExpectedCommand(i) => {
+                if let Ok(words) = crate::model::rule::split_line(&text) {
+                    self.edit("expected command", |l| {
+                        l.steps[i].expected_command =
+                            words.into_iter().map(Value::String).collect();
+                        Ok(())
+                    });
+                }
+            }
+            InputPurpose::Rule {
+                item,
+                kind,
+                index,
+                insert_at,
+            } => match Rule::parse_line(&text) {
+                Ok(rule) => {
+                    let label = if index.is_some() {
+                        "edit rule"
+                    } else {
+                        "add rule"
+                    };
+                    self.edit(label, |l| {
+                        let rules = edit::rules_mut(l, item, kind)
+                            .ok_or_else(|| crate::Error::new("IndexError", "no such item"))?;
+                        match index {
+                            Some(i) => rules[i] = rule,
+                            None => rules.insert(insert_at.min(rules.len()), rule),
+                        }
+                        Ok(())
+                    });
+                    let rows = self.detail_rows();
+                    let target = index.unwrap_or(insert_at);
+                    if let Some(p) = rows.iter().position(|r| *r == Row::Rule(kind, target)) {
+                        self.detail_row = p;
+                    }
+                }
+                Err(e) => self.error(e.message),
+            },
+            InputPurpose::ImportKey => {
+                let path = PathBuf::from(text.trim());
+                match std::fs::read_to_string(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| PublicKey::from_pem(&t).map_err(|e| e.to_string()))
+                {
+                    Ok(key) => {
+                        let label = format!("{} {}", key.short_keyid(), key.kind_label());
+                        self.edit("import key", |l| Ok(l.add_key(key)));
+                        self.info(format!("imported key {label}"));
+                    }
+                    Err(e) => self.error(format!("{}: {e}", path.display())),
+                }
+            }
+            InputPurpose::GenerateKey => self.generate_key(PathBuf::from(text.trim())),
+            InputPurpose::Expiry => match parse_expiry_input(&text, self.now) {
+                Ok(e) => {
+                    self.edit("expiry", |l| {
+                        l.expires = e.clone();
+                        Ok(())
+                    });
+                }
+                Err(e) => self.error(e),
+            },
+            InputPurpose::SaveAs { then_quit } => {
+                let p = PathBuf::from(text.trim());
+                self.save(Some(p), then_quit);
+            }
+            InputPurpose::SignKey => self.load_sign_key(text.trim().to_string(), None),
+            InputPurpose::SignPassword { path } => self.load_sign_key(path, Some(text)),
+            InputPurpose::ExportReport => self.export_report(PathBuf::from(text.trim())),
+            InputPurpose::WhatIfHash { file, kind, path } => {
+                let hex = text.trim().to_string();
+                if let Some(w) = &mut self.verify.what_if {
+                    w.set_hash(&file, kind, &path, &hex);
+                }
+                self.start_verify();
+            }
+        }
+    }
+
+    fn submit_lines(&mut self, purpose: EditorPurpose, lines: Vec<String>) {
+        self.close();
+        match purpose {
+            EditorPurpose::Readme => {
+                let text = lines.join("\n");
+                self.edit("readme", |l| {
+                    l.readme = text;
+                    Ok(())
+                });
+            }
+            EditorPurpose::Run(i) => {
+                if let Ok(words) = crate::model::rule::split_line(&lines.join("\n")) {
+                    self.edit("inspection command", |l| {
+                        l.inspect[i].run = words.into_iter().map(Value::String).collect();
+                        Ok(())
+                    });
+                }
+            }
+        }
+    }
+
+    fn confirm(&mut self, purpose: ConfirmPurpose, choice: char) {
+        self.close();
+        match (purpose, choice) {
+            (ConfirmPurpose::QuitUnsaved, 's') => self.save(None, true),
+            (ConfirmPurpose::QuitUnsaved, 'd') => {
+                autosave::clear(self.doc.path.as_deref());
+                self.quit = true;
+            }
+            (ConfirmPurpose::DeleteItem(item), 'y') => {
+                if let Some(left) = self.edit("delete item", |l| Ok(edit::remove(l, item))) {
+                    if !left.is_empty() {
+                        self.info(format!(
+                            "deleted; {} rule(s) now MATCH FROM a missing item (see Lint)",
+                            left.len()
+                        ));
+                    }
+                }
+            }
+            (ConfirmPurpose::RemoveKey(id), 'y') => {
+                self.edit("remove key", |l| {
+                    edit::remove_key(l, &id);
+                    Ok(())
+                });
+            }
+            (ConfirmPurpose::Sign, 's') => self.finish_sign(),
+            (ConfirmPurpose::Sign, 'f') => {
+                self.sign_format = match self.sign_format {
+                    Format::Legacy => Format::Dsse,
+                    Format::Dsse => Format::Legacy,
+                };
+                self.show_sign_summary();
+            }
+            (ConfirmPurpose::Recover, 'r') => {
+                if let Some((layout, _)) = autosave::pending(&self.doc) {
+                    self.edit("recover autosave", |l| {
+                        *l = layout;
+                        Ok(())
+                    });
+                    self.info("recovered the unsaved changes — save with Ctrl-s");
+                }
+            }
+            (ConfirmPurpose::Recover, 'd') => autosave::clear(self.doc.path.as_deref()),
+            (ConfirmPurpose::RunInspections, 'r') => {
+                self.verify.inspections_confirmed = true;
+                self.start_verify();
+            }
+            (ConfirmPurpose::WhatIfLink { file }, c) => {
+                if let Some(w) = &mut self.verify.what_if {
+                    match c {
+                        'd' => w.drop_link(&file),
+                        's' => w.strip_signature(&file),
+                        _ => {}
+                    }
+                }
+                self.start_verify();
+            }
+            _ => {}
+        }
+    }
+
+    fn picked(&mut self, purpose: PickerPurpose, rows: Vec<usize>) {
+        self.close();
+        match purpose {
+            PickerPurpose::Functionaries(i) => {
+                let ids: Vec<String> = self.doc.layout.keys.keys().cloned().collect();
+                self.edit("functionaries", |l| {
+                    let chosen: Vec<String> =
+                        rows.iter().filter_map(|r| ids.get(*r).cloned()).collect();
+                    // Keep the existing order; append new ones.
+                    let step = &mut l.steps[i];
+                    step.pubkeys
+                        .retain(|k| chosen.contains(k) || !ids.contains(k));
+                    for k in chosen {
+                        if !step.pubkeys.contains(&k) {
+                            step.pubkeys.push(k);
+                        }
+                    }
+                    Ok(())
+                });
+            }
+            PickerPurpose::RuleTemplate {
+                item,
+                kind,
+                insert_at,
+            } => {
+                let templates = edit::rule_templates(&self.doc.layout, item, kind);
+                if let Some(t) = rows.first().and_then(|r| templates.get(*r)) {
+                    // Open the editor on the template so the pattern can be adjusted.
+                    let mut input_text = t.clone();
+                    if t.ends_with("FROM ") {
+                        input_text = t.clone();
+                    }
+                    self.open_rule_editor(item, kind, None, insert_at);
+                    if let Some(Overlay::Input(inp)) = self.overlays.last_mut() {
+                        inp.area = ratatui_textarea::TextArea::new(vec![input_text]);
+                        inp.area.move_cursor(ratatui_textarea::CursorMove::End);
+                    }
+                }
+            }
+            PickerPurpose::WhatIf => self.what_if_picked(rows),
+        }
+    }
+
+    // ---- files ----------------------------------------------------------------------------
+
+    fn ask_save_as(&mut self, then_quit: bool) {
+        let cur = self
+            .doc
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "root.layout".into());
+        self.push(Overlay::Input(Input::new(
+            "Save as",
+            "path of the layout file",
+            InputPurpose::SaveAs { then_quit },
+            InputKind::Path,
+            &cur,
+        )));
+    }
+
+    fn save(&mut self, path: Option<PathBuf>, then_quit: bool) {
+        if path.is_none() && self.doc.path.is_none() {
+            self.ask_save_as(then_quit);
+            return;
+        }
+        let old = self.doc.path.clone();
+        match self.doc.save(path.as_deref()) {
+            Ok(p) => {
+                autosave::clear(old.as_deref());
+                autosave::clear(Some(&p));
+                let state = match self.doc.sign_state() {
+                    SignState::Signed(ids) => format!(
+                        "signed by {}",
+                        ids.iter()
+                            .map(|i| &i[..i.len().min(8)])
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    SignState::Stale(_) => {
+                        "unsigned (edited since signing: sign again with S)".into()
+                    }
+                    SignState::Unsigned => "unsigned".into(),
+                };
+                self.info(format!("saved {} ({state})", p.display()));
+                if then_quit {
+                    self.quit = true;
+                }
+            }
+            Err(e) => self.error(format!("save failed: {e}")),
+        }
+    }
+
+    fn request_quit(&mut self) {
+        if self.doc.is_dirty() {
+            self.push(Overlay::Confirm(Confirm {
+                title: "Unsaved changes".into(),
+                body: vec![format!("{} has unsaved changes.", self.doc.title())],
+                purpose: ConfirmPurpose::QuitUnsaved,
+                choices: vec![
+                    ('s', "save and quit".into()),
+                    ('d', "discard the changes and quit".into()),
+                ],
+            }));
+        } else {
+            autosave::clear(self.doc.path.as_deref());
+            self.quit = true;
+        }
+    }
+
+    fn generate_key(&mut self, path: PathBuf) {
+        let result = (|| -> crate::Result<PublicKey> {
+            let key = PrivateKey::generate(KeyKind::Ed25519)?;
+            let pem = key.to_pkcs8_pem(None)?;
+            let pub_path = PathBuf::from(format!("{}.pub", path.display()));
+            if pub_path.exists() {
+                return Err(crate::Error::new(
+                    "FileExistsError",
+                    format!("{} exists", pub_path.display()),
+                ));
+            }
+            crate::fsutil::atomic_write(
+                &path,
+                pem.as_bytes(),
+                crate::fsutil::WriteOptions::private_key(),
+            )?;
+            crate::fsutil::atomic_write(
+                &pub_path,
+                key.public_pem().as_bytes(),
+                crate::fsutil::WriteOptions {
+                    create_new: true,
+                    ..Default::default()
+                },
+            )?;
+            Ok(key.public_key().clone())
+        })();
+        match result {
+            Ok(pk) => {
+                let id = pk.keyid.clone();
+                self.edit("generate key", |l| Ok(l.add_key(pk)));
+                self.info(format!(
+                    "wrote {} (private, 0600) and its .pub; keyid {}",
+                    path.display(),
+                    &id[..16]
+                ));
+            }
+            Err(e) => self.error(format!("key generation failed: {e}")),
+        }
+    }
+
+    // ---- signing --------------------------------------------------------------------------
+
+    fn start_sign(&mut self) {
+        self.push(Overlay::Input(Input::new(
+            "Sign the layout",
+            "path of the owner's private key (PKCS#8 PEM; ed25519, RSA or ECDSA)",
+            InputPurpose::SignKey,
+            InputKind::Path,
+            "",
+        )));
+    }
+
+    fn load_sign_key(&mut self, path: String, password: Option<String>) {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => return self.error(format!("{path}: {e}")),
+        };
+        match PrivateKey::from_pem(&text, password.as_deref().map(str::as_bytes)) {
+            Ok(k) => {
+                self.sign_key = Some(k);
+                self.show_sign_summary();
+            }
+            Err(e) if e.class == "TypeError" && password.is_none() => {
+                self.push(Overlay::Input(Input::new(
+                    "Password",
+                    format!("{path} is encrypted"),
+                    InputPurpose::SignPassword { path },
+                    InputKind::Secret,
+                    "",
+                )));
+            }
+            Err(e) => self.error(format!("{path}: {}", e.message)),
+        }
+    }
+
+    fn show_sign_summary(&mut self) {
+        let Some(key) = &self.sign_key else { return };
+        let l = &self.doc.layout;
+        let errors = self
+            .lint
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        let mut body = vec![
+            format!("Layout: {}", self.doc.title()),
+            format!(
+                "  {} step(s), {} inspection(s), {} key(s)",
+                l.steps.len(),
+                l.inspect.len(),
+                l.keys.len()
+            ),
+            format!("  expires {}", l.expires),
+            format!(
+                "Signer: {} ({})",
+                &key.public_key().keyid[..16],
+                key.public_key().kind_label()
+            ),
+            format!(
+                "Format: {}",
+                match self.sign_format {
+                    Format::Legacy => "legacy (signed/signatures, canonical JSON)",
+                    Format::Dsse => "DSSE envelope",
+                }
+            ),
+        ];
+        if let SignState::Signed(ids) = self.doc.sign_state() {
+            if self.doc.format == self.sign_format {
+                body.push(format!(
+                    "The signature is added to the existing one(s) by {}.",
+                    ids.iter().map(|i| &i[..8]).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        if errors > 0 {
+            body.push(format!("Warning: lint reports {errors} error(s) (tab 4)."));
+        }
+        self.push(Overlay::Confirm(Confirm {
+            title: "Sign".into(),
+            body,
+            purpose: ConfirmPurpose::Sign,
+            choices: vec![
+                ('s', "sign".into()),
+                ('f', "switch format (legacy / DSSE)".into()),
+            ],
+        }));
+    }
+
+    fn finish_sign(&mut self) {
+        let Some(key) = self.sign_key.take() else {
+            return;
+        };
+        match self.doc.sign(&key, self.sign_format) {
+            Ok(()) => self.info(format!(
+                "signed by {} — save with Ctrl-s",
+                &key.public_key().keyid[..16]
+            )),
+            Err(e) => self.error(format!("signing failed: {e}")),
+        }
+    }
+
+    // ---- mouse -----------------------------------------------------------------------------
+
+    fn click(&mut self, col: u16, row: u16) {
+        if !self.mouse || !self.overlays.is_empty() {
+            return;
+        }
+        let inside =
+            |r: &Rect| col >= r.x && col < r.x + r.width && row >= r.y && row < r.y + r.height;
+        if let Some((_, tab)) = self.hits.tabs.iter().find(|(r, _)| inside(r)) {
+            self.tab = *tab;
+            return;
+        }
+        if self.tab == Tab::Chain {
+            if let Some((_, name)) = self.hits.nodes.iter().find(|(r, _)| inside(r)).cloned() {
+                self.select_name(&name);
+                self.focus = Focus::Graph;
+                return;
+            }
+            if let Some(d) = self.hits.detail {
+                if inside(&d) {
+                    self.focus = Focus::Detail;
+                    let idx = self.hits.detail_first_row + (row - d.y) as usize;
+                    if idx < self.detail_rows().len() {
+                        self.detail_row = idx;
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- verification (replay) ------------------------------------------------------------
+
+    /// Whether the chain has what verification needs (keys).
+    pub fn can_verify(&self) -> bool {
+        !self.chain.keys.is_empty()
+    }
+
+    /// Start (or restart) a verification in the background.
+    pub fn start_verify(&mut self) {
+        if self.chain.keys.is_empty() {
+            self.error("no verification keys: open the chain with --verification-keys or a folder with owner*.pub");
+            return;
+        }
+        let keys = match crate::cli::load_keys(&self.chain.keys) {
+            Ok(k) => k,
+            Err(e) => return self.error(e.to_string()),
+        };
+        let md = match &self.verify.what_if {
+            Some(w) => w.layout_metadata(&self.doc),
+            None => self.doc.to_metadata(),
+        };
+        let has_inspections = !self.doc.layout.inspect.is_empty();
+        let opts = VerifyOptions {
+            link_dir: self
+                .chain
+                .link_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".")),
+            params: self.chain.params.clone(),
+            inspection_timeout: Duration::from_secs(self.chain.inspection_timeout.max(1)),
+            run_inspections: self.verify.inspections_confirmed || !has_inspections,
+            persist_inspection_links: false,
+            workdir: self
+                .chain
+                .workdir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".")),
+            now: self.verify.what_if.as_ref().and_then(|w| w.clock),
+            assume_layout_signed: self.verify.what_if.is_some()
+                && matches!(self.doc.sign_state(), SignState::Stale(_)),
+            progress: None,
+        };
+        self.verify.generation += 1;
+        self.verify.running = true;
+        self.verify.progress = "verifying…".into();
+        self.pending_job = Some(Job::Verify {
+            layout: Box::new(md),
+            keys,
+            opts,
+            generation: self.verify.generation,
+            what_if: self.verify.what_if.clone(),
+        });
+    }
+
+    fn after_verify(&mut self, r: &Report) {
+        if let Some(f) = &r.failure {
+            // Put the failure in view without a key press.
+            if f.sublayout_path.is_empty() {
+                if let Some(item) = &f.item {
+                    self.select_name(item);
+                }
+            } else if let Some(step) = f.sublayout_path.first() {
+                self.select_name(step);
+            }
+            if self.tab != Tab::Chain {
+                self.tab = Tab::Report;
+            }
+        } else if !r.complete && !self.verify.inspections_confirmed {
+            self.info(
+                "the layout has inspections: press R in the Verify tab (5) to review and run them",
+            );
+        }
+    }
+
+    fn report_command(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::RunInspections => self.confirm_inspections(),
+            Cmd::ExportReport => {
+                if self.verify.report.is_none() {
+                    return self.error("no report yet: verify first (V)");
+                }
+                self.push(Overlay::Input(Input::new(
+                    "Export the report",
+                    "base path: writes <path>.md and <path>.json",
+                    InputPurpose::ExportReport,
+                    InputKind::Path,
+                    "verification-report",
+                )));
+            }
+            Cmd::Activate => {
+                if let Some((item, set, idx)) = self
+                    .report_view
+                    .selected_target(self.verify.report.as_deref())
+                {
+                    self.jump_to(Some(&item), set.as_deref(), idx);
+                }
+            }
+            other => {
+                let report = self.verify.report.clone();
+                if let Some(req) = self.report_view.command(other, report.as_deref()) {
+                    self.what_if_request(req);
+                }
+            }
+        }
+    }
+
+    fn confirm_inspections(&mut self) {
+        let l = &self.doc.layout;
+        if l.inspect.is_empty() {
+            return self.info("the layout has no inspections");
+        }
+        let mut body = vec![format!(
+            "These commands run in {} (timeout {} s):",
+            self.chain
+                .workdir
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| ".".into()),
+            self.chain.inspection_timeout
+        )];
+        for i in &l.inspect {
+            body.push(format!(
+                "  {}: {}",
+                i.name,
+                crate::model::rule::join_line(&i.run_strings())
+            ));
+        }
+        body.push("Their links stay in memory.".into());
+        self.push(Overlay::Confirm(Confirm {
+            title: "Run inspections?".into(),
+            body,
+            purpose: ConfirmPurpose::RunInspections,
+            choices: vec![('r', "run them".into())],
+        }));
+    }
+
+    fn export_report(&mut self, base: PathBuf) {
+        let Some(r) = self.verify.report.clone() else {
+            return;
+        };
+        let md = crate::verify::render::markdown(&r);
+        let json = serde_json::to_string_pretty(&*r).unwrap_or_default();
+        let md_path = PathBuf::from(format!("{}.md", base.display()));
+        let json_path = PathBuf::from(format!("{}.json", base.display()));
+        let res = crate::fsutil::atomic_write(&md_path, md.as_bytes(), Default::default())
+            .and_then(|_| {
+                crate::fsutil::atomic_write(&json_path, json.as_bytes(), Default::default())
+            });
+        match res {
+            Ok(()) => self.info(format!(
+                "wrote {} and {}",
+                md_path.display(),
+                json_path.display()
+            )),
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    fn report_view_open_sublayout(&mut self) {
+        let Some(name) = self.selected_name() else {
+            return;
+        };
+        let report = self.verify.report.clone();
+        if self.report_view.open_sublayout(&name, report.as_deref()) {
+            self.tab = Tab::Report;
+        } else {
+            self.info(format!("'{name}' has no verified sublayout"));
+        }
+    }
+
+    // ---- what-if ----------------------------------------------------------------------------
+
+    fn toggle_what_if(&mut self) {
+        if self.verify.what_if.take().is_some() {
+            self.info("what-if off: back to the real chain");
+            self.start_verify_if_possible();
+        } else {
+            if !self.can_verify() {
+                return self.error("what-if needs a chain to verify (verification keys and links)");
+            }
+            self.verify.what_if = Some(super::whatif::WhatIf::default());
+            let rows = super::whatif::WhatIf::menu();
+            self.push(Overlay::Picker(Picker::new(
+                "What-if (in memory only)",
+                PickerPurpose::WhatIf,
+                rows,
+                None,
+            )));
+        }
+    }
+
+    fn start_verify_if_possible(&mut self) {
+        if self.can_verify() {
+            self.start_verify();
+        }
+    }
+
+    fn what_if_picked(&mut self, rows: Vec<usize>) {
+        let Some(choice) = rows.first().copied() else {
+            return;
+        };
+        match choice {
+            0 => {
+                // Change an artifact's hash: go to the link browser.
+                self.tab = Tab::Report;
+                self.report_view.open_links();
+                self.info("what-if: pick an artifact in the link browser and press Enter");
+            }
+            1 => {
+                self.tab = Tab::Report;
+                self.report_view.open_links();
+                self.info("what-if: pick a link in the link browser and press Enter to drop it or strip its signature");
+            }
+            2 => {
+                self.tab = Tab::Chain;
+                self.info("what-if: edit any rule in the Chain tab; the replay uses your edits (nothing is saved unless you save)");
+                self.start_verify();
+            }
+            3 => {
+                if let Some(w) = &mut self.verify.what_if {
+                    let exp = crate::model::layout::parse_expires(&self.doc.layout.expires).ok();
+                    w.clock = exp
+                        .and_then(|e| e.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+                        .map(|z| z.timestamp() + jiff::SignedDuration::from_secs(1));
+                }
+                self.start_verify();
+            }
+            _ => {}
+        }
+    }
+
+    fn what_if_request(&mut self, req: super::report_view::WhatIfRequest) {
+        use super::report_view::WhatIfRequest;
+        if self.verify.what_if.is_none() {
+            self.verify.what_if = Some(super::whatif::WhatIf::default());
+        }
+        match req {
+            WhatIfRequest::Hash {
+                file,
+                kind,
+                path,
+                current,
+            } => self.push(Overlay::Input(Input::new(
+                format!("What-if: new hash for {path}"),
+                format!(
+                    "sha256 hex of {path} among the {} of {file} (treated as validly signed)",
+                    kind.as_str()
+                ),
+                InputPurpose::WhatIfHash { file, kind, path },
+                InputKind::Hex,
+                &current,
+            ))),
+            WhatIfRequest::Link { file } => self.push(Overlay::Confirm(Confirm {
+                title: "What-if: link".into(),
+                body: vec![format!("Link file {file}")],
+                purpose: ConfirmPurpose::WhatIfLink { file },
+                choices: vec![
+                    ('d', "drop the link (as if the file were missing)".into()),
+                    ('s', "strip its signature".into()),
+                ],
+            })),
+        }
+    }
+
+    /// The banner text while what-if is on.
+    pub fn what_if_banner(&self) -> Option<String> {
+        self.verify.what_if.as_ref().map(|w| w.describe())
+    }
+}

@@ -1,0 +1,313 @@
+//! The terminal UI. Data flows one way: terminal event → action → [`app::App::update`] →
+//! render. Background verification reports back through the same channel. Rendering is
+//! coalesced: all pending events are applied before the next frame is drawn.
+
+pub mod action;
+pub mod app;
+pub mod config;
+pub mod dialogs;
+pub mod doc;
+pub mod graph_view;
+pub mod keys;
+pub mod report_view;
+pub mod theme;
+pub mod ui;
+pub mod whatif;
+
+use action::Action;
+use app::{App, ChainSpec, Job, Options};
+use crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::Stdout;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+/// What the event loop receives.
+enum Msg {
+    Term(Event),
+    Action(Action),
+}
+
+/// Where a chain opened from the command line lives.
+#[derive(Debug, Clone, Default)]
+pub struct Opened {
+    pub layout: Option<PathBuf>,
+    pub chain: ChainSpec,
+}
+
+/// Resolve `PATH` and the verify flags: PATH is a layout file, or a folder with
+/// `root.layout`, owner keys `owner*.pub`, `links/` and (for inspections) `workdir/`.
+pub fn resolve_chain(path: Option<&Path>, flags: &crate::cli::ChainArgs) -> Result<Opened, String> {
+    let mut o = Opened {
+        layout: flags.layout.clone(),
+        chain: ChainSpec {
+            keys: flags.verification_keys.clone(),
+            link_dir: flags.link_dir.clone(),
+            params: flags.params(),
+            workdir: None,
+            inspection_timeout: flags.inspection_timeout,
+        },
+    };
+    if let Some(p) = path {
+        if p.is_dir() {
+            let root = p.join("root.layout");
+            if o.layout.is_none() {
+                o.layout = Some(root);
+            }
+            if o.chain.keys.is_empty() {
+                let mut keys: Vec<PathBuf> = std::fs::read_dir(p)
+                    .map_err(|e| format!("{}: {e}", p.display()))?
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|f| {
+                        let n = f
+                            .file_name()
+                            .map(|n| n.to_string_lossy().to_string())
+                            .unwrap_or_default();
+                        n.starts_with("owner") && n.ends_with(".pub")
+                    })
+                    .collect();
+                keys.sort();
+                o.chain.keys = keys;
+            }
+            if o.chain.link_dir.is_none() && p.join("links").is_dir() {
+                o.chain.link_dir = Some(p.join("links"));
+            }
+            if p.join("workdir").is_dir() {
+                o.chain.workdir = Some(p.join("workdir"));
+            }
+        } else if o.layout.is_none() {
+            o.layout = Some(p.to_path_buf());
+        } else {
+            return Err("give the layout either as PATH or with --layout, not both".into());
+        }
+    }
+    if o.chain.link_dir.is_none() && !o.chain.keys.is_empty() {
+        o.chain.link_dir = Some(PathBuf::from("."));
+    }
+    Ok(o)
+}
+
+/// Restore the terminal (raw mode off, main screen, mouse off).
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+fn setup_terminal(mouse: bool) -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
+    enable_raw_mode()?;
+    let mut out = std::io::stdout();
+    execute!(out, EnterAlternateScreen)?;
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+    }
+    Terminal::new(CrosstermBackend::new(out))
+}
+
+/// Build the app (document, autosave recovery, first verification) without a terminal.
+pub fn build_app(opened: &Opened, opts: Options) -> Result<App, String> {
+    let mut opts = opts;
+    opts.path = opened.layout.clone();
+    opts.chain = opened.chain.clone();
+    let doc = match &opened.layout {
+        Some(p) if p.exists() => doc::Document::open(p).map_err(|e| e.to_string())?,
+        Some(p) => {
+            let mut d = doc::Document::new();
+            d.path = Some(p.clone());
+            d
+        }
+        None => doc::Document::new(),
+    };
+    let mut app = App::new(doc, opts);
+    if let Some((_, when)) = doc::autosave::pending(&app.doc) {
+        app.overlays
+            .push(dialogs::Overlay::Confirm(dialogs::Confirm {
+                title: "Recover unsaved work?".into(),
+                body: vec![
+                    format!(
+                        "An autosave of {} from {when} differs from the file.",
+                        app.doc.title()
+                    ),
+                    "It is left from a session that did not end cleanly.".into(),
+                ],
+                purpose: action::ConfirmPurpose::Recover,
+                choices: vec![('r', "recover it".into()), ('d', "discard it".into())],
+            }));
+    }
+    if app.can_verify() && opened.layout.as_ref().is_some_and(|p| p.exists()) {
+        app.start_verify();
+    }
+    Ok(app)
+}
+
+/// Run a background job to completion (on the calling thread); `progress` gets stage
+/// descriptions.
+pub fn run_job(job: Job, progress: Option<crate::verify::Progress>) -> Action {
+    match job {
+        Job::Verify {
+            layout,
+            keys,
+            mut opts,
+            generation,
+            what_if,
+        } => {
+            opts.progress = progress;
+            let report = match &what_if {
+                Some(w) => crate::verify::verify_metadata(
+                    &layout,
+                    &keys,
+                    &opts,
+                    &whatif::WhatIfLinks { what_if: w },
+                ),
+                None => {
+                    crate::verify::verify_metadata(&layout, &keys, &opts, &crate::verify::FsLinks)
+                }
+            };
+            Action::VerifyDone(Box::new(report), generation)
+        }
+    }
+}
+
+fn spawn_job(job: Job, tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        let ptx = tx.clone();
+        let progress = crate::verify::Progress::new(move |p: &str| {
+            let _ = ptx.send(Msg::Action(Action::VerifyProgress(p.to_string())));
+        });
+        let done = run_job(job, Some(progress));
+        let _ = tx.send(Msg::Action(done));
+    });
+}
+
+/// Run the TUI until the user quits. Returns the process exit code.
+pub fn run(opened: Opened, opts: Options) -> i32 {
+    let mut app = match build_app(&opened, opts) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("intoto-studio: {e}");
+            return 1;
+        }
+    };
+    // Restore the terminal on panic, keeping the panic message readable.
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        prev(info);
+    }));
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ] {
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
+    let mut terminal = match setup_terminal(app.mouse) {
+        Ok(t) => t,
+        Err(e) => {
+            restore_terminal();
+            eprintln!("intoto-studio: cannot use the terminal: {e}");
+            return 1;
+        }
+    };
+    let (tx, rx) = mpsc::channel::<Msg>();
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            loop {
+                match event::poll(Duration::from_millis(200)) {
+                    Ok(true) => match event::read() {
+                        Ok(ev) => {
+                            if tx.send(Msg::Term(ev)).is_err() {
+                                break;
+                            }
+                        }
+                        Err(_) => break,
+                    },
+                    Ok(false) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+    let mut mouse_on = app.mouse;
+    let mut dirty = true;
+    loop {
+        if let Some(job) = app.take_job() {
+            spawn_job(job, tx.clone());
+        }
+        if app.mouse != mouse_on {
+            mouse_on = app.mouse;
+            let _ = if mouse_on {
+                execute!(std::io::stdout(), EnableMouseCapture)
+            } else {
+                execute!(std::io::stdout(), DisableMouseCapture)
+            };
+        }
+        if dirty {
+            if let Err(e) = terminal.draw(|f| ui::draw(f, &mut app)) {
+                restore_terminal();
+                eprintln!("intoto-studio: drawing failed: {e}");
+                return 1;
+            }
+            dirty = false;
+        }
+        if app.quit || stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let first = match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(m) => Some(m),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        let mut batch: Vec<Msg> = first.into_iter().collect();
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
+        }
+        if batch.is_empty() {
+            app.update(Action::Tick);
+            dirty = true;
+            continue;
+        }
+        for m in batch {
+            dirty = true;
+            match m {
+                Msg::Action(a) => app.update(a),
+                Msg::Term(Event::Key(k)) if k.kind != KeyEventKind::Release => app.on_key(k),
+                Msg::Term(Event::Mouse(me)) => match me.kind {
+                    MouseEventKind::Down(MouseButton::Left) => app.update(Action::Click {
+                        col: me.column,
+                        row: me.row,
+                    }),
+                    MouseEventKind::ScrollDown => app.update(Action::Scroll(1)),
+                    MouseEventKind::ScrollUp => app.update(Action::Scroll(-1)),
+                    _ => dirty = false,
+                },
+                Msg::Term(_) => {}
+            }
+            if app.quit {
+                break;
+            }
+        }
+    }
+    // Unsaved work survives a signal: keep an autosave.
+    if app.doc.is_dirty() && !app.quit {
+        let _ = doc::autosave::write(&app.doc);
+    }
+    restore_terminal();
+    0
+}

@@ -1,0 +1,1078 @@
+//! The Verify tab: the replayed verification (stages, items, rule traces), the link
+//! browser (links per step with their signature state and artifacts, compared with each
+//! MATCH source), artifact lineage and sublayouts. All views of one [`Report`].
+
+use super::keys::{Cmd, Ctx};
+use super::theme::Theme;
+use crate::model::fnmatch::Pattern;
+use crate::model::link::{Artifacts, Link};
+use crate::model::rule::{ArtifactKind, RuleKind};
+use crate::verify::report::{LinkState, Report, RuleSetReport, Stage, Status};
+use crate::verify::rules::{MatchOutcome, match_one};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout as Split, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use std::sync::Arc;
+
+/// Which sub-view of the tab is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    Summary,
+    Links,
+    Lineage(String),
+}
+
+/// A what-if change the user asked for from the link browser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WhatIfRequest {
+    Hash {
+        file: String,
+        kind: ArtifactKind,
+        path: String,
+        current: String,
+    },
+    Link {
+        file: String,
+    },
+}
+
+/// State of the Verify tab.
+#[derive(Debug, Clone, Default)]
+pub struct ReportView {
+    pub view: View,
+    /// Sublayout steps entered, outermost first.
+    pub stack: Vec<String>,
+    /// Selected item row in the summary.
+    pub row: usize,
+    /// Scroll of the detail text.
+    pub scroll: u16,
+    /// Link browser: selected link and artifact row.
+    pub link: usize,
+    pub art_row: usize,
+    pub lineage_row: usize,
+    /// An item to select once a report is drawn (from the chain tab's trace key).
+    pub pending_focus: Option<String>,
+}
+
+/// One selectable row of the summary: an item of the current (sub)layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ItemRow {
+    name: String,
+    inspection: bool,
+    status: Status,
+}
+
+fn items(r: &Report) -> Vec<ItemRow> {
+    r.steps
+        .iter()
+        .map(|s| ItemRow {
+            name: s.name.clone(),
+            inspection: false,
+            status: s.status,
+        })
+        .chain(r.inspections.iter().map(|i| ItemRow {
+            name: i.name.clone(),
+            inspection: true,
+            status: i.status,
+        }))
+        .collect()
+}
+
+/// A link file of the current report: (step, index into its links).
+fn link_list(r: &Report) -> Vec<(usize, usize)> {
+    r.steps
+        .iter()
+        .enumerate()
+        .flat_map(|(si, s)| (0..s.links.len()).map(move |li| (si, li)))
+        .collect()
+}
+
+impl ReportView {
+    pub fn contexts(&self) -> Vec<Ctx> {
+        match self.view {
+            View::Summary => vec![Ctx::Report],
+            View::Links => vec![Ctx::Links, Ctx::Report],
+            View::Lineage(_) => vec![Ctx::Lineage, Ctx::Report],
+        }
+    }
+
+    /// Esc: leave a sub-view or a sublayout. Returns whether it did something.
+    pub fn back(&mut self) -> bool {
+        match self.view {
+            View::Summary if self.stack.is_empty() => false,
+            View::Summary => {
+                self.stack.pop();
+                self.row = 0;
+                true
+            }
+            _ => {
+                self.view = View::Summary;
+                true
+            }
+        }
+    }
+
+    /// A new report arrived: select the failure.
+    pub fn on_new_report(&mut self, r: &Arc<Report>) {
+        self.stack.clear();
+        self.view = View::Summary;
+        self.scroll = 0;
+        self.row = 0;
+        if let Some(f) = &r.failure {
+            self.stack = f.sublayout_path.clone();
+            let cur = self.current(r);
+            if let Some(item) = &f.item {
+                if let Some(i) = items(cur).iter().position(|x| &x.name == item) {
+                    self.row = i;
+                }
+            } else if let Some(i) = items(cur).iter().position(|x| x.status == Status::Failed) {
+                self.row = i;
+            }
+        }
+    }
+
+    /// The report being viewed (following the sublayout stack).
+    pub fn current<'a>(&self, r: &'a Report) -> &'a Report {
+        let mut cur = r;
+        for s in &self.stack {
+            match cur.step(s).and_then(|x| x.sublayout.as_deref()) {
+                Some(sub) => cur = sub,
+                None => break,
+            }
+        }
+        cur
+    }
+
+    pub fn focus_item(&mut self, name: &str) {
+        self.view = View::Summary;
+        self.stack.clear();
+        self.pending_focus = Some(name.to_string());
+    }
+
+    pub fn open_links(&mut self) {
+        self.view = View::Links;
+        self.art_row = 0;
+    }
+
+    pub fn open_sublayout(&mut self, step: &str, r: Option<&Report>) -> bool {
+        let Some(r) = r else { return false };
+        let cur = self.current(r);
+        if cur.step(step).and_then(|s| s.sublayout.as_ref()).is_some() {
+            self.stack.push(step.to_string());
+            self.view = View::Summary;
+            self.row = 0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The item (and rule) to show in the chain tab for the selected row.
+    pub fn selected_target(
+        &self,
+        r: Option<&Report>,
+    ) -> Option<(String, Option<String>, Option<usize>)> {
+        let r = r?;
+        if !self.stack.is_empty() {
+            return Some((self.stack[0].clone(), None, None));
+        }
+        let it = items(r).get(self.row)?.clone();
+        let f = r
+            .failure
+            .as_ref()
+            .filter(|f| f.item.as_deref() == Some(&it.name));
+        Some((
+            it.name,
+            f.and_then(|f| f.rule_set.clone()),
+            f.and_then(|f| f.rule_index),
+        ))
+    }
+
+    /// A key command; may ask for a what-if change.
+    pub fn command(&mut self, cmd: Cmd, r: Option<&Report>) -> Option<WhatIfRequest> {
+        let r = r?;
+        let cur = self.current(r);
+        match &self.view {
+            View::Summary => {
+                let n = items(cur).len();
+                match cmd {
+                    Cmd::Up => self.row = self.row.saturating_sub(1),
+                    Cmd::Down => self.row = (self.row + 1).min(n.saturating_sub(1)),
+                    Cmd::PageDown => self.scroll = self.scroll.saturating_add(10),
+                    Cmd::PageUp => self.scroll = self.scroll.saturating_sub(10),
+                    Cmd::Links => self.open_links(),
+                    Cmd::Lineage => {
+                        if let Some(a) = first_failing_artifact(r) {
+                            self.view = View::Lineage(a);
+                            self.lineage_row = 0;
+                        }
+                    }
+                    _ => {}
+                }
+                if matches!(cmd, Cmd::Up | Cmd::Down) {
+                    self.scroll = 0;
+                }
+                None
+            }
+            View::Links => {
+                let links = link_list(cur);
+                let &(si, li) = links.get(self.link.min(links.len().saturating_sub(1)))?;
+                let lr = &cur.steps[si].links[li];
+                let (m, p) = lr
+                    .link
+                    .as_ref()
+                    .map(|l| (l.materials.len(), l.products.len()))
+                    .unwrap_or((0, 0));
+                let rows = 1 + m + p;
+                match cmd {
+                    Cmd::Left => {
+                        self.link = self.link.saturating_sub(1);
+                        self.art_row = 0;
+                    }
+                    Cmd::Right => {
+                        self.link = (self.link + 1).min(links.len().saturating_sub(1));
+                        self.art_row = 0;
+                    }
+                    Cmd::Up => self.art_row = self.art_row.saturating_sub(1),
+                    Cmd::Down => self.art_row = (self.art_row + 1).min(rows.saturating_sub(1)),
+                    Cmd::PageUp => self.art_row = self.art_row.saturating_sub(20),
+                    Cmd::PageDown => self.art_row = (self.art_row + 20).min(rows.saturating_sub(1)),
+                    Cmd::Top => self.art_row = 0,
+                    Cmd::Bottom => self.art_row = rows.saturating_sub(1),
+                    Cmd::Lineage => {
+                        if let Some((_, path)) = artifact_at(lr.link.as_deref(), self.art_row) {
+                            self.view = View::Lineage(path);
+                            self.lineage_row = 0;
+                        }
+                    }
+                    Cmd::Activate => {
+                        return match artifact_at(lr.link.as_deref(), self.art_row) {
+                            Some((kind, path)) => {
+                                let current = lr
+                                    .link
+                                    .as_ref()
+                                    .and_then(|l| {
+                                        l.artifacts(kind)
+                                            .get(&path)
+                                            .and_then(|h| h.get("sha256"))
+                                            .map(str::to_string)
+                                    })
+                                    .unwrap_or_default();
+                                Some(WhatIfRequest::Hash {
+                                    file: lr.file.clone(),
+                                    kind,
+                                    path,
+                                    current,
+                                })
+                            }
+                            None => Some(WhatIfRequest::Link {
+                                file: lr.file.clone(),
+                            }),
+                        };
+                    }
+                    _ => {}
+                }
+                None
+            }
+            View::Lineage(_) => {
+                match cmd {
+                    Cmd::Up => self.lineage_row = self.lineage_row.saturating_sub(1),
+                    Cmd::Down => self.lineage_row += 1,
+                    _ => {}
+                }
+                None
+            }
+        }
+    }
+
+    /// Draw the tab.
+    pub fn render(
+        &mut self,
+        f: &mut Frame,
+        area: Rect,
+        report: Option<&Report>,
+        theme: &Theme,
+        progress: &str,
+    ) {
+        let Some(r) = report else {
+            let msg = if progress.is_empty() {
+                "No verification yet. Open a chain with --verification-keys (or a folder with owner*.pub and links/) and press V."
+            } else {
+                progress
+            };
+            f.render_widget(
+                Paragraph::new(Span::styled(msg, theme.dim))
+                    .wrap(Wrap { trim: true })
+                    .block(panel(" Verification ", theme, true)),
+                area,
+            );
+            return;
+        };
+        if let Some(name) = self.pending_focus.take() {
+            if let Some(i) = items(r).iter().position(|x| x.name == name) {
+                self.row = i;
+            }
+        }
+        match self.view.clone() {
+            View::Summary => self.render_summary(f, area, r, theme, progress),
+            View::Links => self.render_links(f, area, r, theme),
+            View::Lineage(path) => self.render_lineage(f, area, r, &path, theme),
+        }
+    }
+
+    fn render_summary(
+        &mut self,
+        f: &mut Frame,
+        area: Rect,
+        top: &Report,
+        theme: &Theme,
+        progress: &str,
+    ) {
+        let r = self.current(top);
+        let [left, right] =
+            Split::horizontal([Constraint::Length(34), Constraint::Min(20)]).areas(area);
+        // Left: verdict, stages, items.
+        let mut lines: Vec<Line> = Vec::new();
+        let verdict = verdict_line(top, theme);
+        lines.push(verdict);
+        if !self.stack.is_empty() {
+            lines.push(Line::from(Span::styled(
+                format!("sublayout: {}", self.stack.join(" › ")),
+                theme.warning,
+            )));
+        }
+        if !progress.is_empty() {
+            lines.push(Line::from(Span::styled(progress.to_string(), theme.info)));
+        }
+        lines.push(Line::from(""));
+        for s in &r.stages {
+            let st = status_style(s.status, theme);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", s.status.glyph()), st),
+                Span::styled(
+                    s.stage.title().to_string(),
+                    if s.status == Status::NotReached {
+                        theme.not_reached
+                    } else {
+                        theme.text
+                    },
+                ),
+            ]));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled("Items", theme.title)));
+        let rows = items(r);
+        self.row = self.row.min(rows.len().saturating_sub(1));
+        for (i, it) in rows.iter().enumerate() {
+            let mut name = it.name.clone();
+            if it.inspection {
+                name.push_str(" ◇");
+            }
+            if r.step(&it.name).is_some_and(|s| s.sublayout.is_some()) {
+                name.push_str(" ▸");
+            }
+            let st = if i == self.row {
+                theme.selection
+            } else {
+                theme.text
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{} ", it.status.glyph()),
+                    status_style(it.status, theme),
+                ),
+                Span::styled(name, st),
+            ]));
+        }
+        f.render_widget(
+            Paragraph::new(lines).block(panel(" Verification ", theme, false)),
+            left,
+        );
+
+        // Right: failure (if it concerns the view) and the selected item's trace.
+        let mut d: Vec<Line> = Vec::new();
+        if let Some(fl) = &top.failure {
+            failure_lines(&mut d, top, fl, theme);
+            d.push(Line::from(""));
+        } else if top.complete {
+            d.push(Line::from(Span::styled("✓ Every check passed.", theme.ok)));
+            d.push(Line::from(""));
+        }
+        for w in &top.warnings {
+            d.push(Line::from(Span::styled(format!("! {w}"), theme.warning)));
+        }
+        if let Some(it) = rows.get(self.row) {
+            item_lines(&mut d, r, &it.name, theme);
+        }
+        let title = rows
+            .get(self.row)
+            .map(|it| format!(" {} ", it.name))
+            .unwrap_or_default();
+        f.render_widget(
+            Paragraph::new(d)
+                .wrap(Wrap { trim: false })
+                .scroll((self.scroll, 0))
+                .block(panel(&title, theme, true)),
+            right,
+        );
+    }
+
+    fn render_links(&mut self, f: &mut Frame, area: Rect, top: &Report, theme: &Theme) {
+        let r = self.current(top);
+        let links = link_list(r);
+        if links.is_empty() {
+            f.render_widget(
+                Paragraph::new(
+                    "No link files were looked up (verification stopped before loading links).",
+                )
+                .block(panel(" Link browser ", theme, true)),
+                area,
+            );
+            return;
+        }
+        self.link = self.link.min(links.len() - 1);
+        let [left, right] =
+            Split::horizontal([Constraint::Length(40), Constraint::Min(20)]).areas(area);
+        let mut l: Vec<Line> = Vec::new();
+        for (k, (si, li)) in links.iter().enumerate() {
+            let s = &r.steps[*si];
+            let lr = &s.links[*li];
+            let (glyph, st) = link_state_glyph(&lr.state, theme);
+            let name = std::path::Path::new(&lr.file)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| lr.file.clone());
+            let sel = if k == self.link {
+                theme.selection
+            } else {
+                theme.text
+            };
+            l.push(Line::from(vec![
+                Span::styled(format!("{glyph} "), st),
+                Span::styled(name, sel),
+            ]));
+        }
+        f.render_widget(
+            Paragraph::new(l).block(panel(" Links (←→) ", theme, false)),
+            left,
+        );
+
+        let (si, li) = links[self.link];
+        let step = &r.steps[si];
+        let lr = &step.links[li];
+        let layout = r.layout_model.as_deref();
+        let mut head: Vec<Line> = vec![
+            Line::from(vec![
+                Span::styled("file      ", theme.dim),
+                Span::styled(lr.file.clone(), theme.text),
+            ]),
+            Line::from(vec![
+                Span::styled("step      ", theme.dim),
+                Span::styled(
+                    format!("{} (threshold {})", step.name, step.threshold),
+                    theme.text,
+                ),
+            ]),
+            Line::from(vec![
+                Span::styled("key       ", theme.dim),
+                Span::styled(lr.keyid.clone(), theme.text),
+            ]),
+        ];
+        let (glyph, st) = link_state_glyph(&lr.state, theme);
+        head.push(Line::from(vec![
+            Span::styled("signature ", theme.dim),
+            Span::styled(format!("{glyph} {}", link_state_text(&lr.state)), st),
+        ]));
+        if !lr.signed_by.is_empty() {
+            head.push(Line::from(vec![
+                Span::styled("signed by ", theme.dim),
+                Span::styled(
+                    lr.signed_by
+                        .iter()
+                        .map(|k| &k[..k.len().min(16)])
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    theme.text,
+                ),
+            ]));
+        }
+        if let Some(cmd) = &lr.command {
+            let expected = layout
+                .and_then(|l| l.step(&step.name))
+                .map(|s| s.expected_command_strings())
+                .unwrap_or_default();
+            let same = *cmd == expected;
+            head.push(Line::from(vec![
+                Span::styled("command   ", theme.dim),
+                Span::styled(cmd.join(" "), if same { theme.text } else { theme.warning }),
+            ]));
+            if !same {
+                head.push(Line::from(vec![
+                    Span::styled("expected  ", theme.dim),
+                    Span::styled(expected.join(" "), theme.text),
+                ]));
+            }
+        }
+        if let Some(n) = &lr.name_mismatch {
+            head.push(Line::from(Span::styled(
+                format!("note: the link's own name is '{n}' (the reference ignores it)"),
+                theme.warning,
+            )));
+        }
+        let hh = head.len() as u16 + 2;
+        let [top_area, list_area] =
+            Split::vertical([Constraint::Length(hh), Constraint::Min(3)]).areas(right);
+        f.render_widget(
+            Paragraph::new(head).block(panel(" Link ", theme, true)),
+            top_area,
+        );
+
+        // Artifacts: a virtualised list (only visible rows are built).
+        let Some(link) = lr.link.as_deref() else {
+            f.render_widget(
+                Paragraph::new(Span::styled(
+                    "no link content (missing, unreadable or a sublayout)",
+                    theme.dim,
+                ))
+                .block(panel(" Artifacts ", theme, false)),
+                list_area,
+            );
+            return;
+        };
+        let total = 1 + link.materials.len() + link.products.len();
+        self.art_row = self.art_row.min(total.saturating_sub(1));
+        let inner_h = list_area.height.saturating_sub(2) as usize;
+        let start = if self.art_row >= inner_h {
+            self.art_row + 1 - inner_h
+        } else {
+            0
+        };
+        let ctx = MatchContext {
+            report: r,
+            layout,
+            step: &step.name,
+        };
+        let mut rows: Vec<Line> = Vec::with_capacity(inner_h);
+        for i in start..(start + inner_h).min(total) {
+            let sel = i == self.art_row;
+            rows.push(artifact_row(link, i, sel, &ctx, theme));
+        }
+        let title = format!(
+            " Artifacts {}/{} — Enter: what-if · A: lineage ",
+            self.art_row + 1,
+            total
+        );
+        f.render_widget(
+            Paragraph::new(rows).block(panel(&title, theme, false)),
+            list_area,
+        );
+    }
+
+    fn render_lineage(
+        &mut self,
+        f: &mut Frame,
+        area: Rect,
+        top: &Report,
+        path: &str,
+        theme: &Theme,
+    ) {
+        let r = self.current(top);
+        let mut lines: Vec<Line> = vec![
+            Line::from(Span::styled(
+                format!("Where '{path}' appears, in layout order (hash changes marked ✱):"),
+                theme.title,
+            )),
+            Line::from(""),
+        ];
+        let mut last: Option<String> = None;
+        let mut rows = 0;
+        let mut add = |who: &str, kind: &str, link: &Link, lines: &mut Vec<Line>| {
+            for (k, arts) in [("material", &link.materials), ("product", &link.products)] {
+                if let Some(h) = arts.get(path) {
+                    let hs = h.short();
+                    let changed = last.as_ref().is_some_and(|l| *l != hs);
+                    let mark = if changed { "✱ " } else { "  " };
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            mark.to_string(),
+                            if changed { theme.warning } else { theme.dim },
+                        ),
+                        Span::styled(format!("{who:<20} "), theme.text),
+                        Span::styled(format!("{kind:<10} {k:<8} "), theme.dim),
+                        Span::styled(hs.clone(), if changed { theme.warning } else { theme.text }),
+                    ]));
+                    last = Some(hs);
+                    rows += 1;
+                }
+            }
+        };
+        for s in &r.steps {
+            if let Some(l) = &s.link {
+                add(&s.name, "step", l, &mut lines);
+            }
+        }
+        for i in &r.inspections {
+            if let Some(l) = &i.link {
+                add(&i.name, "inspection", l, &mut lines);
+            }
+        }
+        if rows == 0 {
+            lines.push(Line::from(Span::styled(
+                "no verified link records it",
+                theme.dim,
+            )));
+        }
+        f.render_widget(
+            Paragraph::new(lines).block(panel(" Artifact lineage ", theme, true)),
+            area,
+        );
+    }
+}
+
+fn panel<'a>(title: &str, theme: &Theme, focus: bool) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focus {
+            theme.border_focus
+        } else {
+            theme.border
+        })
+        .title(Span::styled(title.to_string(), theme.title))
+}
+
+pub fn status_style(s: Status, theme: &Theme) -> Style {
+    match s {
+        Status::Passed => theme.ok,
+        Status::Failed => theme.error,
+        Status::Warning => theme.warning,
+        Status::NotReached | Status::Skipped => theme.not_reached,
+    }
+}
+
+/// `✓ PASSED` / `✗ FAILED (Class)` / `… INCOMPLETE`.
+pub fn verdict_line(r: &Report, theme: &Theme) -> Line<'static> {
+    match (&r.failure, r.complete) {
+        (None, true) => Line::from(Span::styled("✓ PASSED", theme.ok)),
+        (None, false) => Line::from(Span::styled(
+            "… INCOMPLETE: inspections not run (R)",
+            theme.warning,
+        )),
+        (Some(f), _) => Line::from(Span::styled(
+            format!("✗ FAILED: {}", f.reference_error),
+            theme.error,
+        )),
+    }
+}
+
+/// The failure: check, item, rule as written, artifacts, root cause.
+pub fn failure_lines(
+    d: &mut Vec<Line>,
+    top: &Report,
+    fl: &crate::verify::report::Failure,
+    theme: &Theme,
+) {
+    let label = |s: &str| Span::styled(format!("{s:<11}"), theme.dim);
+    let check = match fl.stage {
+        Stage::Expiry => "layout expired".to_string(),
+        s => s.title().to_string(),
+    };
+    d.push(Line::from(vec![
+        label("failed"),
+        Span::styled(format!("{check} ({})", fl.reference_error), theme.error),
+    ]));
+    if !fl.sublayout_path.is_empty() {
+        d.push(Line::from(vec![
+            label("sublayout"),
+            Span::styled(fl.sublayout_path.join(" › "), theme.warning),
+        ]));
+    }
+    let item = match (&fl.item, &fl.item_kind) {
+        (Some(i), Some(k)) => format!("{i} ({k})"),
+        _ => "the layout".to_string(),
+    };
+    d.push(Line::from(vec![
+        label("item"),
+        Span::styled(item, theme.text),
+    ]));
+    if let Some(set) = &fl.rule_set {
+        d.push(Line::from(vec![
+            label("rule set"),
+            Span::styled(set.clone(), theme.text),
+        ]));
+    }
+    if let Some(rule) = &fl.rule {
+        let idx = fl
+            .rule_index
+            .map(|i| format!("#{} ", i + 1))
+            .unwrap_or_default();
+        d.push(Line::from(vec![
+            label("rule"),
+            Span::styled(format!("{idx}{}", rule.join(" ")), theme.error),
+        ]));
+    }
+    if !fl.artifacts.is_empty() {
+        let mut a = fl
+            .artifacts
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if fl.artifacts.len() > 8 {
+            a.push_str(&format!(" … (+{})", fl.artifacts.len() - 8));
+        }
+        d.push(Line::from(vec![
+            label("artifacts"),
+            Span::styled(a, theme.error),
+        ]));
+    }
+    if fl.root_causes.is_empty() {
+        let first = fl.message.lines().next().unwrap_or("").to_string();
+        if !first.is_empty() {
+            d.push(Line::from(vec![
+                label("why"),
+                Span::styled(first, theme.text),
+            ]));
+        }
+    } else {
+        d.push(Line::from(label("why")));
+        for c in fl.root_causes.iter().take(12) {
+            d.push(Line::from(vec![
+                Span::styled("  • ", theme.error),
+                Span::styled(format!("{}: ", c.artifact), theme.text),
+                Span::styled(c.explanation.clone(), theme.text),
+            ]));
+        }
+    }
+    if top.layout.expired == Some(true) {
+        d.push(Line::from(Span::styled(
+            format!(
+                "The layout expired on {}.",
+                top.layout.expires.clone().unwrap_or_default()
+            ),
+            theme.error,
+        )));
+    }
+}
+
+/// An item's status, links and rule traces.
+pub fn item_lines(d: &mut Vec<Line>, r: &Report, name: &str, theme: &Theme) {
+    if let Some(s) = r.step(name) {
+        d.push(Line::from(vec![
+            Span::styled(
+                format!("{} step {} ", s.status.glyph(), s.name),
+                status_style(s.status, theme),
+            ),
+            Span::styled(
+                format!("— {} (threshold {})", s.status.word(), s.threshold),
+                theme.dim,
+            ),
+        ]));
+        for l in &s.links {
+            let (g, st) = link_state_glyph(&l.state, theme);
+            let used = if s.used_link.as_deref() == Some(&l.keyid) {
+                " [used]"
+            } else {
+                ""
+            };
+            d.push(Line::from(vec![
+                Span::styled(format!("  {g} "), st),
+                Span::styled(
+                    format!("{} — {}{used}", l.file, link_state_text(&l.state)),
+                    theme.text,
+                ),
+            ]));
+        }
+        for w in &s.command_warnings {
+            d.push(Line::from(Span::styled(format!("  ! {w}"), theme.warning)));
+        }
+        if let Some(sub) = &s.sublayout {
+            d.push(Line::from(vec![
+                Span::styled("  ▸ sublayout: ", theme.text),
+                verdict_line(sub, theme)
+                    .spans
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default(),
+                Span::styled(" (O opens it)", theme.dim),
+            ]));
+        }
+        for set in [&s.materials, &s.products].into_iter().flatten() {
+            rule_set_lines(d, set, theme);
+        }
+    } else if let Some(i) = r.inspection(name) {
+        let rv = i
+            .return_value
+            .map(|v| format!(", exit {v}"))
+            .unwrap_or_default();
+        d.push(Line::from(vec![
+            Span::styled(
+                format!("{} inspection {} ", i.status.glyph(), i.name),
+                status_style(i.status, theme),
+            ),
+            Span::styled(format!("— {}{rv}", i.status.word()), theme.dim),
+        ]));
+        d.push(Line::from(vec![
+            Span::styled("  run: ", theme.dim),
+            Span::styled(i.run.join(" "), theme.text),
+        ]));
+        if let Some(e) = &i.error {
+            d.push(Line::from(Span::styled(format!("  {e}"), theme.error)));
+        }
+        for set in [&i.materials, &i.products].into_iter().flatten() {
+            rule_set_lines(d, set, theme);
+        }
+    }
+}
+
+const TRACE_LIST: usize = 6;
+
+fn short_list(paths: &[&str]) -> String {
+    let mut s = paths
+        .iter()
+        .take(TRACE_LIST)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > TRACE_LIST {
+        s.push_str(&format!(" … (+{})", paths.len() - TRACE_LIST));
+    }
+    s
+}
+
+/// Every rule with what it consumed and the queue after it.
+pub fn rule_set_lines(d: &mut Vec<Line>, set: &RuleSetReport, theme: &Theme) {
+    d.push(Line::from(""));
+    d.push(Line::from(vec![
+        Span::styled(
+            format!("  {} {}", set.status.glyph(), set.rule_set()),
+            status_style(set.status, theme),
+        ),
+        Span::styled(
+            format!("  queue: {} artifact(s)", set.artifacts.len()),
+            theme.dim,
+        ),
+    ]));
+    for (i, rule) in set.rules.iter().enumerate() {
+        let st = status_style(rule.status, theme);
+        d.push(Line::from(vec![
+            Span::styled(format!("    {} #{} ", rule.status.glyph(), i + 1), st),
+            Span::styled(
+                rule.rule.join(" "),
+                if rule.status == Status::Failed {
+                    theme.error
+                } else {
+                    theme.text
+                },
+            ),
+        ]));
+        if rule.status == Status::NotReached {
+            continue;
+        }
+        let consumed = set.consumed_paths(i);
+        if !consumed.is_empty() {
+            d.push(Line::from(Span::styled(
+                format!(
+                    "        consumed {}: {}",
+                    consumed.len(),
+                    short_list(&consumed)
+                ),
+                theme.dim,
+            )));
+        }
+        if !rule.matched.is_empty() {
+            let m = set.matched_paths(i);
+            d.push(Line::from(Span::styled(
+                format!("        matched {}: {}", m.len(), short_list(&m)),
+                theme.error,
+            )));
+        }
+        if let Some(miss) = &rule.missing {
+            d.push(Line::from(Span::styled(
+                format!("        not in the queue: {miss}"),
+                theme.error,
+            )));
+        }
+        if let Some(n) = &rule.note {
+            d.push(Line::from(Span::styled(
+                format!("        note: {n}"),
+                theme.warning,
+            )));
+        }
+        let q = set.queue_after(i);
+        d.push(Line::from(Span::styled(
+            format!(
+                "        queue after: {}",
+                if q.is_empty() {
+                    "∅".into()
+                } else {
+                    format!("{} — {}", q.len(), short_list(&q))
+                }
+            ),
+            theme.dim,
+        )));
+    }
+}
+
+pub fn link_state_glyph(s: &LinkState, theme: &Theme) -> (&'static str, Style) {
+    match s {
+        LinkState::Verified => ("✓", theme.ok),
+        LinkState::Missing => ("∅", theme.not_reached),
+        LinkState::NotChecked => ("·", theme.not_reached),
+        LinkState::LoadError(_) => ("✗", theme.error),
+        LinkState::Unauthorized(_) | LinkState::BadSignature(_) => ("✗", theme.error),
+    }
+}
+
+pub fn link_state_text(s: &LinkState) -> String {
+    match s {
+        LinkState::Verified => "signature verified".into(),
+        LinkState::Missing => "missing".into(),
+        LinkState::NotChecked => "not checked".into(),
+        LinkState::LoadError(e) => format!("unreadable: {e}"),
+        LinkState::Unauthorized(e) => format!("skipped: {e}"),
+        LinkState::BadSignature(e) => format!("skipped (bad signature): {e}"),
+    }
+}
+
+fn first_failing_artifact(r: &Report) -> Option<String> {
+    r.failure
+        .as_ref()
+        .and_then(|f| f.artifacts.first().cloned())
+}
+
+/// The artifact at a row of the link browser (row 0 is the header).
+fn artifact_at(link: Option<&Link>, row: usize) -> Option<(ArtifactKind, String)> {
+    let link = link?;
+    if row == 0 {
+        return None;
+    }
+    let i = row - 1;
+    if i < link.materials.len() {
+        Some((ArtifactKind::Materials, link.materials.path(i).to_string()))
+    } else {
+        let j = i - link.materials.len();
+        (j < link.products.len())
+            .then(|| (ArtifactKind::Products, link.products.path(j).to_string()))
+    }
+}
+
+struct MatchContext<'a> {
+    report: &'a Report,
+    layout: Option<&'a crate::model::layout::Layout>,
+    step: &'a str,
+}
+
+/// How this artifact fares against each MATCH rule of the step that selects it.
+fn match_notes(
+    link: &Link,
+    kind: ArtifactKind,
+    path: &str,
+    ctx: &MatchContext,
+) -> Vec<(bool, String)> {
+    let Some(step) = ctx.layout.and_then(|l| l.step(ctx.step)) else {
+        return Vec::new();
+    };
+    let source: &Artifacts = link.artifacts(kind);
+    let mut out = Vec::new();
+    for rule in step.rules(kind) {
+        let Ok(RuleKind::Match {
+            pattern,
+            source_prefix,
+            dest_type,
+            dest_prefix,
+            dest_name,
+        }) = rule.kind()
+        else {
+            continue;
+        };
+        let dest_link = ctx
+            .report
+            .step(dest_name)
+            .and_then(|s| s.link.clone())
+            .or_else(|| {
+                ctx.report
+                    .inspection(dest_name)
+                    .and_then(|i| i.link.clone())
+            });
+        let dest = dest_link.as_deref().map(|l| l.artifacts(*dest_type));
+        match match_one(
+            path,
+            &Pattern::new(pattern),
+            source_prefix,
+            dest_prefix,
+            dest,
+            source,
+        ) {
+            MatchOutcome::NotSelected => {}
+            MatchOutcome::Consumed { .. } => out.push((true, format!("= {dest_name}"))),
+            MatchOutcome::HashDiffers { .. } => {
+                out.push((false, format!("≠ {dest_name} (hash differs)")))
+            }
+            MatchOutcome::DestAbsent { .. } => out.push((false, format!("∉ {dest_name}"))),
+            MatchOutcome::NoLink => out.push((false, format!("no link for {dest_name}"))),
+            MatchOutcome::SourceMissing { .. } => out.push((false, "prefix join".into())),
+        }
+    }
+    out
+}
+
+fn artifact_row(
+    link: &Link,
+    row: usize,
+    selected: bool,
+    ctx: &MatchContext,
+    theme: &Theme,
+) -> Line<'static> {
+    if row == 0 {
+        let st = if selected {
+            theme.selection
+        } else {
+            theme.title
+        };
+        return Line::from(Span::styled(
+            format!(
+                "{} material(s), {} product(s) — Enter here: drop the link / strip its signature",
+                link.materials.len(),
+                link.products.len()
+            ),
+            st,
+        ));
+    }
+    let Some((kind, path)) = artifact_at(Some(link), row) else {
+        return Line::from("");
+    };
+    let hashes = link
+        .artifacts(kind)
+        .get(&path)
+        .map(|h| h.short())
+        .unwrap_or_default();
+    let tag = if kind == ArtifactKind::Materials {
+        "M"
+    } else {
+        "P"
+    };
+    let notes = match_notes(link, kind, &path, ctx);
+    let mut spans = vec![
+        Span::styled(format!("{tag} "), theme.dim),
+        Span::styled(
+            format!("{path:<40} "),
+            if selected {
+                theme.selection
+            } else {
+                theme.text
+            },
+        ),
+        Span::styled(format!("{hashes} "), theme.dim),
+    ];
+    for (ok, n) in notes {
+        spans.push(Span::styled(
+            format!("{n} "),
+            if ok { theme.ok } else { theme.error },
+        ));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,392 @@
+//! The TUI without a terminal: state/action tests for editing, and insta snapshots of
+//! every screen rendered on ratatui's `TestBackend`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use intoto_studio::cli::ChainArgs;
+use intoto_studio::model::edit::{ItemKind, ItemRef};
+use intoto_studio::tui::app::{App, Options, Tab};
+use intoto_studio::tui::keys::KeyMap;
+use intoto_studio::tui::theme::Theme;
+use intoto_studio::tui::{self, resolve_chain};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::{Path, PathBuf};
+
+const CASES: &str = "tests/fixtures/conformance/cases";
+
+fn isolate() {
+    // Autosave goes to a scratch folder, never the user's data dir.
+    let dir = std::env::temp_dir().join(format!("intoto-studio-test-{}", std::process::id()));
+    // SAFETY: tests in this file set the same value; no other thread reads it concurrently
+    // with a different expectation.
+    unsafe { std::env::set_var("INTOTO_STUDIO_DATA_DIR", dir) };
+}
+
+fn options(theme: Theme) -> Options {
+    Options {
+        path: None,
+        chain: Default::default(),
+        theme,
+        keymap: KeyMap::default(),
+        mouse: true,
+        run_inspections: false,
+    }
+}
+
+/// Open a conformance case like `intoto-studio --layout … --verification-keys … --link-dir …`
+/// and finish its verification.
+fn open_case(name: &str) -> App {
+    isolate();
+    let dir = PathBuf::from(CASES).join(name);
+    let flags = ChainArgs {
+        layout: Some(dir.join("root.layout")),
+        verification_keys: vec![dir.join("alice.pub")],
+        link_dir: Some(dir.join("links")),
+        inspection_timeout: 10,
+        ..Default::default()
+    };
+    let opened = resolve_chain(None, &flags).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    app.now = "2026-01-01T00:00:00Z".parse().unwrap();
+    finish_jobs(&mut app);
+    app
+}
+
+fn finish_jobs(app: &mut App) {
+    while let Some(job) = app.take_job() {
+        let done = tui::run_job(job, None);
+        app.update(done);
+    }
+}
+
+fn new_app() -> App {
+    isolate();
+    let opened = resolve_chain(None, &ChainArgs::default()).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    app.now = "2026-01-01T00:00:00Z".parse().unwrap();
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn ch(app: &mut App, c: char) {
+    key(app, KeyCode::Char(c));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+fn typ(app: &mut App, text: &str) {
+    for c in text.chars() {
+        ch(app, c);
+    }
+}
+
+/// Clear an input line (Ctrl-u deletes to the start in the editor widget).
+fn clear_input(app: &mut App) {
+    app.on_key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE));
+    for _ in 0..80 {
+        key(app, KeyCode::Backspace);
+    }
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| tui::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---- editing: state and actions ---------------------------------------------------------
+
+#[test]
+fn author_a_layout_with_keys_only() {
+    let mut app = new_app();
+    ch(&mut app, 'a');
+    clear_input(&mut app);
+    typ(&mut app, "clone");
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'a');
+    clear_input(&mut app);
+    typ(&mut app, "build");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.doc
+            .layout
+            .steps
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["clone", "build"]
+    );
+    // Add a rule to build's materials: detail pane, go to the materials header, `a`.
+    key(&mut app, KeyCode::Enter); // focus details
+    let rows = app.detail_rows();
+    let header = rows
+        .iter()
+        .position(|r| matches!(r, tui::app::Row::RuleSet(_)))
+        .unwrap();
+    for _ in 0..header {
+        key(&mut app, KeyCode::Down);
+    }
+    ch(&mut app, 'a');
+    typ(&mut app, "MATCH * WITH PRODUCTS FROM cl");
+    key(&mut app, KeyCode::Tab); // completes "clone"
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'a');
+    typ(&mut app, "DISALLOW *");
+    key(&mut app, KeyCode::Enter);
+    let b = &app.doc.layout.steps[1];
+    assert_eq!(
+        b.expected_materials
+            .iter()
+            .map(|r| r.joined())
+            .collect::<Vec<_>>(),
+        ["MATCH * WITH PRODUCTS FROM clone", "DISALLOW *"]
+    );
+    // Reorder: the selected rule is DISALLOW *; move it up.
+    ch(&mut app, 'K');
+    assert_eq!(
+        app.doc.layout.steps[1].expected_materials[0].joined(),
+        "DISALLOW *"
+    );
+    // Undo the move, then redo it, then undo again.
+    ch(&mut app, 'u');
+    assert_eq!(
+        app.doc.layout.steps[1].expected_materials[1].joined(),
+        "DISALLOW *"
+    );
+    ctrl(&mut app, 'r');
+    assert_eq!(
+        app.doc.layout.steps[1].expected_materials[0].joined(),
+        "DISALLOW *"
+    );
+    ch(&mut app, 'u');
+    // Rename clone: the MATCH rule follows.
+    key(&mut app, KeyCode::Esc);
+    app.selection = Some(tui::app::Selection::Item(ItemRef {
+        kind: ItemKind::Step,
+        index: 0,
+    }));
+    ch(&mut app, 'r');
+    clear_input(&mut app);
+    typ(&mut app, "fetch");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.doc.layout.steps[0].name, "fetch");
+    assert_eq!(
+        app.doc.layout.steps[1].expected_materials[0].joined(),
+        "MATCH * WITH PRODUCTS FROM fetch"
+    );
+    assert!(app.doc.is_dirty());
+}
+
+#[test]
+fn invalid_rules_are_refused_live() {
+    let mut app = new_app();
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter); // details
+    ch(&mut app, 'a');
+    typ(&mut app, "MATCH * FROM nowhere");
+    key(&mut app, KeyCode::Enter); // refused: the input stays open
+    assert_eq!(app.overlays.len(), 1);
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("✗ Wrong rule format"), "{screen}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.overlays.is_empty());
+    assert!(app.doc.layout.steps[0].expected_materials.is_empty());
+}
+
+#[test]
+fn quitting_with_unsaved_changes_asks() {
+    let mut app = new_app();
+    ch(&mut app, 'q');
+    assert!(app.quit, "an unmodified layout quits at once");
+    let mut app = new_app();
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'q');
+    assert!(!app.quit);
+    assert_eq!(app.overlays.len(), 1);
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.quit && app.overlays.is_empty());
+    ch(&mut app, 'q');
+    ch(&mut app, 'd');
+    assert!(app.quit);
+}
+
+#[test]
+fn save_sign_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app();
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    // Sign with alice's key (DSSE), then save under a new name.
+    ch(&mut app, 'S');
+    typ(
+        &mut app,
+        "tests/fixtures/keys/TEST-ONLY-alice-ed25519.private.pem",
+    );
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'f'); // switch to DSSE
+    ch(&mut app, 's');
+    ctrl(&mut app, 's'); // no file name yet: asks
+    clear_input(&mut app);
+    let target = dir.path().join("root.layout");
+    typ(&mut app, &target.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.doc.is_dirty());
+    let md = intoto_studio::model::envelope::Metadata::load(&target).unwrap();
+    assert_eq!(md.format(), intoto_studio::model::envelope::Format::Dsse);
+    let alice = intoto_studio::cli::load_keys(&[Path::new(
+        "tests/fixtures/keys/TEST-ONLY-alice-ed25519.pub.pem",
+    )
+    .to_path_buf()])
+    .unwrap();
+    md.verify_signature(&alice[0]).unwrap();
+    // No private key text ever reaches the screen.
+    let screen = render(&mut app, 120, 30);
+    assert!(!screen.contains("PRIVATE KEY"));
+}
+
+#[test]
+fn lint_enter_jumps_to_the_rule() {
+    let mut app = new_app();
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'a');
+    typ(&mut app, "MATCH * WITH PRODUCTS FROM ghost");
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, '4');
+    assert_eq!(app.tab, Tab::Lint);
+    let row = app
+        .lint
+        .iter()
+        .position(|f| f.rule_index == Some(0))
+        .expect("a finding on the rule");
+    app.lint_row = row;
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.tab, Tab::Chain);
+    assert!(matches!(app.current_row(), Some(tui::app::Row::Rule(_, 0))));
+}
+
+// ---- snapshots ---------------------------------------------------------------------------
+
+#[test]
+fn snapshot_graph_and_details() {
+    let mut app = open_case("pass-demo-chain-legacy");
+    insta::assert_snapshot!(
+        "chain_passed_inspections_pending",
+        render(&mut app, 140, 34)
+    );
+}
+
+#[test]
+fn snapshot_help_overlay() {
+    let mut app = open_case("pass-demo-chain-legacy");
+    ch(&mut app, '?');
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("quit"));
+    insta::assert_snapshot!("help", s);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.overlays.is_empty());
+}
+
+#[test]
+fn snapshot_editors() {
+    let mut app = open_case("pass-demo-chain-legacy");
+    key(&mut app, KeyCode::Enter);
+    // A rule editor on the first material rule of the first step with rules.
+    let rows = app.detail_rows();
+    let first_rule = rows
+        .iter()
+        .position(|r| matches!(r, tui::app::Row::Rule(..)));
+    if let Some(p) = first_rule {
+        app.detail_row = p;
+    }
+    key(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("rule_editor", render(&mut app, 120, 30));
+    key(&mut app, KeyCode::Esc);
+    app.detail_row = 1; // threshold
+    key(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("threshold_editor", render(&mut app, 120, 30));
+    key(&mut app, KeyCode::Esc);
+    app.detail_row = 2; // functionaries
+    key(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("functionaries_picker", render(&mut app, 120, 30));
+    key(&mut app, KeyCode::Esc);
+    // The inspection's command editor.
+    app.selection = Some(tui::app::Selection::Item(ItemRef {
+        kind: ItemKind::Inspection,
+        index: 0,
+    }));
+    app.detail_row = 1;
+    key(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("run_editor", render(&mut app, 120, 30));
+    key(&mut app, KeyCode::Esc);
+    ch(&mut app, '3');
+    ch(&mut app, 'x');
+    insta::assert_snapshot!("expiry_editor", render(&mut app, 120, 30));
+    key(&mut app, KeyCode::Esc);
+    ch(&mut app, 'e');
+    insta::assert_snapshot!("readme_editor", render(&mut app, 120, 30));
+}
+
+#[test]
+fn snapshot_tabs() {
+    let mut app = open_case("pass-demo-chain-legacy");
+    ch(&mut app, '2');
+    insta::assert_snapshot!("keys_tab", render(&mut app, 120, 24));
+    ch(&mut app, '3');
+    insta::assert_snapshot!("layout_tab", render(&mut app, 120, 24));
+    ch(&mut app, '4');
+    insta::assert_snapshot!("lint_tab", render(&mut app, 120, 24));
+    ch(&mut app, '5');
+    insta::assert_snapshot!("verify_tab", render(&mut app, 120, 30));
+}
+
+#[test]
+fn snapshot_sign_dialog_and_unsaved_prompt() {
+    let mut app = open_case("pass-demo-chain-legacy");
+    ch(&mut app, 'S');
+    typ(
+        &mut app,
+        "tests/fixtures/keys/TEST-ONLY-alice-ed25519.private.pem",
+    );
+    key(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("sign_summary", render(&mut app, 120, 30));
+    key(&mut app, KeyCode::Esc);
+    app.update(tui::action::Action::Cmd(tui::keys::Cmd::AddInspection));
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'q');
+    insta::assert_snapshot!("unsaved_changes", render(&mut app, 120, 30));
+}
+
+#[test]
+fn snapshot_narrow_terminal() {
+    let mut app = open_case("pass-demo-chain-legacy");
+    let s = render(&mut app, 60, 24);
+    for n in ["clone", "update-version", "package", "untar"] {
+        assert!(s.contains(n), "{n} visible on a narrow terminal:\n{s}");
+    }
+    insta::assert_snapshot!("narrow", s);
+}
+
+#[test]
+fn snapshot_empty_layout() {
+    let mut app = new_app();
+    insta::assert_snapshot!("empty", render(&mut app, 100, 20));
+}
