@@ -456,14 +456,8 @@ mod tests {
                 "{line:?}"
             );
         }
-        for tokens in [vec![
-            "it's".to_string(),
-            "".into(),
-            "a\"b\\c".into(),
-            "*.py".into(),
-        ]] {
-            assert_eq!(split_line(&join_line(&tokens)).unwrap(), tokens);
-        }
+        let tokens: Vec<String> = vec!["it's".into(), "".into(), "a\"b\\c".into(), "*.py".into()];
+        assert_eq!(split_line(&join_line(&tokens)).unwrap(), tokens);
         assert_eq!(join_line(&["MATCH".into(), "src/*".into()]), "MATCH src/*");
     }
 

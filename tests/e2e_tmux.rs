@@ -1,0 +1,480 @@
+//! End-to-end runs of the real binary in tmux (`send-keys`, `capture-pane`).
+//!
+//! tmux is required; set `INTOTO_STUDIO_SKIP_TMUX=1` to skip these tests where it is
+//! missing (`.ci/run` never skips).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_intoto-studio");
+
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("INTOTO_STUDIO_SKIP_TMUX").is_some() {
+            eprintln!("tmux missing: skipped (INTOTO_STUDIO_SKIP_TMUX)");
+            return false;
+        }
+        panic!("tmux is required for the end-to-end tests (set INTOTO_STUDIO_SKIP_TMUX=1 to skip)");
+    }
+    true
+}
+
+/// A tmux session running the binary; killed on drop.
+struct Session {
+    name: String,
+    socket: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Session {
+    fn start(dir: &Path, args: &[&str], width: u16, height: u16) -> Session {
+        let tmp = tempfile::tempdir().unwrap();
+        let socket = tmp.path().join("tmux.sock");
+        let name = "s".to_string();
+        let data = tmp.path().join("data");
+        let quoted: Vec<String> = args
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect();
+        let cmd = format!(
+            "cd '{}' && INTOTO_STUDIO_DATA_DIR='{}' INTOTO_STUDIO_CONFIG=/nonexistent-config.toml TERM=xterm-256color '{}' {}; echo EXITED-$?; sleep 60",
+            dir.display(),
+            data.display(),
+            BIN,
+            quoted.join(" ")
+        );
+        let st = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                &cmd,
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success(), "tmux could not start");
+        Session {
+            name,
+            socket,
+            _tmp: tmp,
+        }
+    }
+
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let st = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    /// Type text literally.
+    fn text(&self, text: &str) {
+        let st = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["send-keys", "-l", "-t", &self.name, text])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    /// Wait until the screen satisfies `pred`; returns the screen.
+    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.capture();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(text, |s| s.contains(text))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["kill-server"])
+            .status();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/conformance/cases")
+        .join(name)
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
+/// Open examples/demo (a chain folder); the graph shows every item; `?` shows help that
+/// mentions quit; Esc returns; `q` quits.
+#[test]
+fn demo_graph_help_and_quit() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = tmp.path().join("demo");
+    copy_dir(&example("demo"), &demo);
+    let s = Session::start(tmp.path(), &["demo"], 160, 45);
+    let screen = s.wait("the graph", |s| {
+        s.contains("Graph (") && s.contains("untar")
+    });
+    for item in ["clone", "update-version", "package", "untar"] {
+        assert!(screen.contains(item), "{item} missing:\n{screen}");
+    }
+    s.keys(&["?"]);
+    let help = s.wait_for("Help — keys");
+    assert!(help.contains("quit"), "{help}");
+    s.keys(&["Escape"]);
+    s.wait("help closed", |s| {
+        !s.contains("Help — keys") && s.contains("Graph (")
+    });
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+}
+
+/// A failing shared case shows the item, the rule as written and the artifact with no key
+/// press; a passing case shows no failure.
+#[test]
+fn failure_is_in_view_without_a_key_press() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(
+        &case("fail-tampered-artifact-legacy"),
+        &tmp.path().join("c"),
+    );
+    let work = tmp.path().join("c/workdir");
+    let s = Session::start(
+        &work,
+        &[
+            "--layout",
+            "../root.layout",
+            "--verification-keys",
+            "../alice.pub",
+            "--link-dir",
+            "../links",
+        ],
+        180,
+        45,
+    );
+    let screen = s.wait("the failure", |s| s.contains("FAILED"));
+    assert!(screen.contains("package"), "{screen}");
+    assert!(screen.contains("DISALLOW *"), "{screen}");
+    assert!(screen.contains("demo-project/foo.py"), "{screen}");
+    assert!(
+        screen.contains("hash differs"),
+        "root cause shown:\n{screen}"
+    );
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&case("pass-sublayout-legacy"), &tmp.path().join("c"));
+    let s = Session::start(
+        &tmp.path().join("c"),
+        &[
+            "--layout",
+            "root.layout",
+            "--verification-keys",
+            "alice.pub",
+            "--link-dir",
+            "links",
+        ],
+        180,
+        45,
+    );
+    let screen = s.wait("the verdict", |s| s.contains("PASSED"));
+    assert!(!screen.contains("FAILED"), "{screen}");
+    assert!(!screen.contains('✗'), "{screen}");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+}
+
+/// Expiry failures are shown on the layout itself with the word "expired".
+#[test]
+fn expired_layout_says_expired() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&case("fail-expired-layout-dsse"), &tmp.path().join("c"));
+    let s = Session::start(
+        &tmp.path().join("c"),
+        &[
+            "--layout",
+            "root.layout",
+            "--verification-keys",
+            "alice.pub",
+            "--link-dir",
+            "links",
+        ],
+        160,
+        40,
+    );
+    let screen = s.wait("the failure", |s| s.contains("FAILED"));
+    assert!(screen.contains("expired"), "{screen}");
+    s.keys(&["q"]);
+}
+
+/// Unsaved work: q asks; Esc keeps the session; d discards and quits.
+#[test]
+fn unsaved_changes_are_guarded() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Session::start(tmp.path(), &["new.layout"], 120, 35);
+    s.wait_for("empty layout");
+    s.keys(&["a"]);
+    s.wait_for("Add a step");
+    s.keys(&["Enter"]);
+    s.wait_for("step-1");
+    s.keys(&["q"]);
+    s.wait_for("Unsaved changes");
+    s.keys(&["Escape"]);
+    s.wait("prompt closed", |x| !x.contains("Unsaved changes"));
+    s.keys(&["C-s"]);
+    s.wait_for("saved");
+    assert!(tmp.path().join("new.layout").exists());
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+    let text = std::fs::read_to_string(tmp.path().join("new.layout")).unwrap();
+    assert!(text.contains("\"step-1\""), "{text}");
+}
+
+/// The reference's bin directory (installing it on first use), or `None` to skip.
+fn reference_bin() -> Option<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/ensure-reference.sh");
+    let out = Command::new("bash").arg(script).output().unwrap();
+    if !out.status.success() {
+        if std::env::var_os("INTOTO_STUDIO_SKIP_INTEROP").is_some() {
+            eprintln!("reference missing: skipped (INTOTO_STUDIO_SKIP_INTEROP)");
+            return None;
+        }
+        panic!(
+            "the reference implementation is required: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// Author a layout entirely in the TUI (step, functionary key, rules, expiry), sign it,
+/// save it, reopen it: it verifies with the reference's in-toto-verify against a link
+/// recorded by the reference's in-toto-run, and with ours.
+#[test]
+fn author_sign_save_reopen_verifies_with_the_reference() {
+    if !have_tmux() {
+        return;
+    }
+    let Some(refbin) = reference_bin() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
+    std::fs::copy(
+        keys.join("TEST-ONLY-alice-ed25519.private.pem"),
+        w.join("alice.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        keys.join("TEST-ONLY-alice-ed25519.pub.pem"),
+        w.join("alice.pub"),
+    )
+    .unwrap();
+    std::fs::copy(
+        keys.join("TEST-ONLY-bob-ed25519.private.pem"),
+        w.join("bob.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        keys.join("TEST-ONLY-bob-ed25519.pub.pem"),
+        w.join("bob.pub"),
+    )
+    .unwrap();
+    std::fs::create_dir(w.join("src")).unwrap();
+    std::fs::write(w.join("src/hello.txt"), "hello\n").unwrap();
+    let run = Command::new(refbin.join("in-toto-run"))
+        .current_dir(w)
+        .args([
+            "-n",
+            "build",
+            "--signing-key",
+            "bob.pem",
+            "-m",
+            "src",
+            "-p",
+            "src",
+            "out.txt",
+            "--",
+            "sh",
+            "-c",
+            "cat src/hello.txt > out.txt",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "in-toto-run: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let s = Session::start(w, &["root.layout"], 140, 40);
+    s.wait_for("empty layout");
+    // A step named build.
+    s.keys(&["a"]);
+    s.wait_for("Add a step");
+    s.keys(&["End"]);
+    for _ in 0..10 {
+        s.keys(&["BSpace"]);
+    }
+    s.text("build");
+    s.keys(&["Enter"]);
+    s.wait_for("Step build");
+    // Import bob's public key.
+    s.keys(&["2"]);
+    s.keys(&["I"]);
+    s.wait_for("Import a functionary");
+    s.text("bob.pub");
+    s.keys(&["Enter"]);
+    s.wait_for("imported key");
+    // Authorize it for build.
+    s.keys(&["1"]);
+    s.keys(&["Enter"]);
+    s.keys(&["Down", "Down", "Enter"]);
+    s.wait_for("Functionaries of 'build'");
+    s.keys(&["Space", "Enter"]);
+    s.wait_for("1 of 1 key");
+    // Rules: materials ALLOW src/*, DISALLOW *; products CREATE out.txt, ALLOW src/*, DISALLOW *.
+    s.keys(&["Down", "Down"]);
+    for rule in ["ALLOW src/*", "DISALLOW *"] {
+        s.keys(&["a"]);
+        s.wait_for("New rule");
+        s.text(rule);
+        s.keys(&["Enter"]);
+        s.wait("editor closed", |x| !x.contains("New rule"));
+    }
+    s.keys(&["Down"]);
+    for rule in ["CREATE out.txt", "ALLOW src/*", "DISALLOW *"] {
+        s.keys(&["a"]);
+        s.wait_for("New rule");
+        s.text(rule);
+        s.keys(&["Enter"]);
+        s.wait("editor closed", |x| !x.contains("New rule"));
+    }
+    s.wait_for("expected_products (3)");
+    // Expiry in a year.
+    s.keys(&["3", "x"]);
+    s.wait_for("Expiry");
+    s.keys(&["End"]);
+    for _ in 0..30 {
+        s.keys(&["BSpace"]);
+    }
+    s.text("+1y");
+    s.keys(&["Enter"]);
+    // Sign with the owner's key, then save.
+    s.keys(&["S"]);
+    s.wait_for("Sign the layout");
+    s.text("alice.pem");
+    s.keys(&["Enter"]);
+    s.wait_for("Signer:");
+    s.keys(&["s"]);
+    s.wait_for("signed by");
+    s.keys(&["C-s"]);
+    s.wait_for("saved");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+    drop(s);
+
+    let verify = Command::new(refbin.join("in-toto-verify"))
+        .current_dir(w)
+        .args([
+            "--layout",
+            "root.layout",
+            "--verification-keys",
+            "alice.pub",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "in-toto-verify rejected the layout authored in the TUI: {}{}\n{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr),
+        std::fs::read_to_string(w.join("root.layout")).unwrap()
+    );
+    // Reopen it in the TUI as a chain: it verifies there too.
+    let s = Session::start(
+        w,
+        &[
+            "--layout",
+            "root.layout",
+            "--verification-keys",
+            "alice.pub",
+            "--link-dir",
+            ".",
+        ],
+        140,
+        40,
+    );
+    s.wait_for("PASSED");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+}
