@@ -17,7 +17,10 @@ pub struct Error {
 
 impl Error {
     pub fn new(class: &'static str, message: impl Into<String>) -> Self {
-        Error { class, message: message.into() }
+        Error {
+            class,
+            message: message.into(),
+        }
     }
 
     /// `securesystemslib.exceptions.FormatError`

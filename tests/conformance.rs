@@ -35,8 +35,12 @@ fn run_case(name: &str) -> Vec<String> {
     let copy = tmp.path().join("case");
     copy_dir(&case_dir, &copy);
     let cwd = copy.join(expected["cwd"].as_str().unwrap());
-    let argv: Vec<&str> =
-        expected["command"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let argv: Vec<&str> = expected["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert_eq!(argv[0], "in-toto-verify");
     let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
         .arg("verify")
@@ -61,7 +65,10 @@ fn run_case(name: &str) -> Vec<String> {
         wrong.push(format!("exit code {code}, reference {exp_code}"));
     }
     if report["passed"] != expected["passed"] {
-        wrong.push(format!("passed {}, reference {}", report["passed"], expected["passed"]));
+        wrong.push(format!(
+            "passed {}, reference {}",
+            report["passed"], expected["passed"]
+        ));
     }
     let f = &report["failure"];
     let field = |ours: &Value, theirs: &Value, what: &str, wrong: &mut Vec<String>| {
@@ -70,25 +77,65 @@ fn run_case(name: &str) -> Vec<String> {
         }
     };
     if expected["passed"] == Value::Bool(false) {
-        field(&f["reference_error"], &expected["error_class"], "error class", &mut wrong);
-        field(&f["item"], &expected["failing_item"], "failing item", &mut wrong);
-        field(&f["rule_set"], &expected["failing_rule_set"], "rule set", &mut wrong);
+        field(
+            &f["reference_error"],
+            &expected["error_class"],
+            "error class",
+            &mut wrong,
+        );
+        field(
+            &f["item"],
+            &expected["failing_item"],
+            "failing item",
+            &mut wrong,
+        );
+        field(
+            &f["rule_set"],
+            &expected["failing_rule_set"],
+            "rule set",
+            &mut wrong,
+        );
         field(&f["rule"], &expected["failing_rule"], "rule", &mut wrong);
-        field(&f["artifacts"], &expected["failing_artifacts"], "artifacts", &mut wrong);
-        field(&f["sublayout_path"], &expected["sublayout_path"], "sublayout path", &mut wrong);
-        let first = f["artifacts"].as_array().and_then(|a| a.first()).cloned().unwrap_or(Value::Null);
-        field(&first, &expected["failing_artifact"], "first artifact", &mut wrong);
+        field(
+            &f["artifacts"],
+            &expected["failing_artifacts"],
+            "artifacts",
+            &mut wrong,
+        );
+        field(
+            &f["sublayout_path"],
+            &expected["sublayout_path"],
+            "sublayout path",
+            &mut wrong,
+        );
+        let first = f["artifacts"]
+            .as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .unwrap_or(Value::Null);
+        field(
+            &first,
+            &expected["failing_artifact"],
+            "first artifact",
+            &mut wrong,
+        );
     } else {
         field(f, &Value::Null, "failure", &mut wrong);
     }
-    field(&report["warnings"], &expected["warnings"], "warnings", &mut wrong);
+    field(
+        &report["warnings"],
+        &expected["warnings"],
+        "warnings",
+        &mut wrong,
+    );
     wrong.into_iter().map(|w| format!("{name}: {w}")).collect()
 }
 
 #[test]
 fn every_reference_case_agrees() {
     let index: Value =
-        serde_json::from_str(&std::fs::read_to_string(corpus().join("index.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(corpus().join("index.json")).unwrap())
+            .unwrap();
     let cases: Vec<String> = index
         .as_array()
         .unwrap()
@@ -107,7 +154,15 @@ fn every_reference_case_agrees() {
     assert_eq!(folders, sorted);
     let wrong: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = cases.iter().map(|c| s.spawn(move || run_case(c))).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
-    assert!(wrong.is_empty(), "{} disagreement(s):\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} disagreement(s):\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

@@ -15,8 +15,15 @@ fn matcher_agrees_with_python_fnmatch() {
         let name = case[1].as_str().unwrap();
         let expected = case[2].as_bool().unwrap();
         if Pattern::new(pattern).matches(name) != expected {
-            wrong.push(format!("pattern {pattern:?} name {name:?}: python says {expected}"));
+            wrong.push(format!(
+                "pattern {pattern:?} name {name:?}: python says {expected}"
+            ));
         }
     }
-    assert!(wrong.is_empty(), "{} disagreements:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
