@@ -110,6 +110,8 @@ pub enum Command {
     Tools(crate::tools::ToolCommand),
     /// Check a layout for mistakes (exit 1 when there is an error).
     Lint(LintArgs),
+    /// Show a public key's keyid, or the key dict to put into a layout's `keys`.
+    Key(KeyArgs),
     /// Print the layout's graph (edges are MATCH rules).
     Graph(GraphArgs),
 }
@@ -128,6 +130,25 @@ pub struct LintArgs {
     pub layout: PathBuf,
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
+}
+
+/// What `key` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyShow {
+    /// The keyid.
+    Id,
+    /// The securesystemslib key dict, as in a layout's `keys`.
+    Layout,
+}
+
+#[derive(Args, Debug)]
+pub struct KeyArgs {
+    /// What to print.
+    #[arg(value_enum)]
+    pub show: KeyShow,
+    /// A public key (PEM SubjectPublicKeyInfo).
+    #[arg(value_name = "PUBLIC_KEY")]
+    pub key: PathBuf,
 }
 
 /// Output format of `graph`.
@@ -297,6 +318,27 @@ pub fn run_lint(args: &LintArgs) -> i32 {
     }
 }
 
+/// `intoto-studio key id|layout PUB`.
+pub fn run_key(args: &KeyArgs) -> i32 {
+    match load_keys(std::slice::from_ref(&args.key)) {
+        Ok(keys) => {
+            let k = &keys[0];
+            match args.show {
+                KeyShow::Id => print_out(&format!("{}\n", k.keyid)),
+                KeyShow::Layout => {
+                    let dict = serde_json::Value::Object(k.to_key_dict());
+                    print_out(&(serde_json::to_string_pretty(&dict).unwrap_or_default() + "\n"))
+                }
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("(intoto-studio key) {e}");
+            1
+        }
+    }
+}
+
 /// `intoto-studio graph`.
 pub fn run_graph(args: &GraphArgs) -> i32 {
     let layout = match crate::lint::load_layout(&args.layout) {
@@ -350,6 +392,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Tools(cmd)) => Ok(crate::tools::run(cmd)),
         Some(Command::Lint(args)) => Ok(run_lint(args)),
         Some(Command::Graph(args)) => Ok(run_graph(args)),
+        Some(Command::Key(args)) => Ok(run_key(args)),
         None => run_tui(&cli),
     };
     match result {

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// How to write a file.
@@ -123,6 +123,64 @@ pub fn atomic_write(path: &Path, bytes: &[u8], opts: WriteOptions) -> Result<()>
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Copy a directory tree (files, directories, symlinks as links) to a new directory.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| io(e, to))?;
+    for entry in fs::read_dir(from).map_err(|e| io(e, from))? {
+        let entry = entry.map_err(|e| io(e, from))?;
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        let ft = entry.file_type().map_err(|e| io(e, &src))?;
+        if ft.is_symlink() {
+            let target = fs::read_link(&src).map_err(|e| io(e, &src))?;
+            std::os::unix::fs::symlink(&target, &dst).map_err(|e| io(e, &dst))?;
+        } else if ft.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            fs::copy(&src, &dst).map_err(|e| io(e, &src))?;
+        }
+    }
+    Ok(())
+}
+
+/// A fresh, private scratch directory under the system temp dir (removed on drop).
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub fn new(prefix: &str) -> Result<ScratchDir> {
+        let base = std::env::temp_dir();
+        for n in 0..1000u32 {
+            let p = base.join(format!(
+                "{prefix}-{}-{}-{n}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0)
+            ));
+            match fs::DirBuilder::new().mode(0o700).create(&p) {
+                Ok(()) => return Ok(ScratchDir(p)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io(e, &p)),
+            }
+        }
+        Err(Error::new(
+            "OSError",
+            "could not create a scratch directory",
+        ))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 /// `<path>.bak`

@@ -101,6 +101,8 @@ pub enum Job {
         opts: VerifyOptions,
         generation: u64,
         what_if: Option<super::whatif::WhatIf>,
+        /// Run inspections in a scratch copy of the chain's workdir folder.
+        scratch_inspections: bool,
     },
 }
 
@@ -1525,6 +1527,7 @@ impl App {
             opts,
             generation: self.verify.generation,
             what_if: self.verify.what_if.clone(),
+            scratch_inspections: self.chain.workdir.is_some(),
         });
     }
 
@@ -1601,7 +1604,7 @@ impl App {
                 crate::model::rule::join_line(&i.run_strings())
             ));
         }
-        body.push("Their links stay in memory.".into());
+        body.push("They run in a scratch copy of that folder; their links stay in memory.".into());
         self.push(Overlay::Confirm(Confirm {
             title: "Run inspections?".into(),
             body,

@@ -164,8 +164,25 @@ pub fn run_job(job: Job, progress: Option<crate::verify::Progress>) -> Action {
             mut opts,
             generation,
             what_if,
+            scratch_inspections,
         } => {
             opts.progress = progress;
+            // Inspections run in a scratch copy of the working directory, so the chain's
+            // folder is never changed (inspections often extract files) and replays repeat.
+            let _scratch = if opts.run_inspections && scratch_inspections {
+                match crate::fsutil::ScratchDir::new("intoto-studio-inspect") {
+                    Ok(d) => {
+                        let copy = d.path().join("workdir");
+                        if crate::fsutil::copy_tree(&opts.workdir, &copy).is_ok() {
+                            opts.workdir = copy;
+                        }
+                        Some(d)
+                    }
+                    Err(_) => None,
+                }
+            } else {
+                None
+            };
             let report = match &what_if {
                 Some(w) => crate::verify::verify_metadata(
                     &layout,
