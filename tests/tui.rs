@@ -390,3 +390,154 @@ fn snapshot_empty_layout() {
     let mut app = new_app();
     insta::assert_snapshot!("empty", render(&mut app, 100, 20));
 }
+
+/// A screen with its styles: the text, then each distinct style as a letter grid and a
+/// legend. Pins what every theme looks like, not just the characters.
+fn render_styled(app: &mut App, w: u16, h: u16) -> (String, Vec<(ratatui::style::Style, String)>) {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| tui::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut styles: Vec<ratatui::style::Style> = Vec::new();
+    let mut grid = String::new();
+    let mut cells = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            let c = &buf[(x, y)];
+            let st = c.style();
+            let i = styles.iter().position(|s| *s == st).unwrap_or_else(|| {
+                styles.push(st);
+                styles.len() - 1
+            });
+            grid.push((b'a' + (i % 26) as u8) as char);
+            cells.push((st, c.symbol().to_string()));
+        }
+        grid.push('\n');
+    }
+    let legend: String = styles
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "{}: fg={:?} bg={:?} mod={:?}\n",
+                (b'a' + (i % 26) as u8) as char,
+                s.fg,
+                s.bg,
+                s.add_modifier
+            )
+        })
+        .collect();
+    let text = render(app, w, h);
+    (format!("{text}\n\n{grid}\n{legend}"), cells)
+}
+
+#[test]
+fn snapshot_every_theme_is_legible() {
+    use intoto_studio::tui::theme::BUILTIN;
+    let mut themes: Vec<Theme> = BUILTIN
+        .iter()
+        .map(|(n, _)| Theme::builtin(n).unwrap())
+        .collect();
+    themes.push(Theme::monochrome());
+    for theme in themes {
+        let mut app = open_case("fail-tampered-artifact-legacy");
+        app.theme = theme.clone();
+        let (w, h) = (120, 24);
+        let (snap, cells) = render_styled(&mut app, w, h);
+        // The hint bar (last row) and every status glyph must be legible: a colour pair
+        // that differs, or no colours at all (the terminal's own).
+        let legible = |st: &ratatui::style::Style| match (st.fg, st.bg) {
+            (Some(ratatui::style::Color::Reset), _) | (_, Some(ratatui::style::Color::Reset)) => {
+                true
+            }
+            (Some(f), Some(b)) => f != b,
+            _ => true,
+        };
+        for (i, (st, sym)) in cells.iter().enumerate() {
+            let last_row = i / w as usize == h as usize - 1;
+            if (last_row && sym.trim() != "") || ["✓", "✗", "!", "·"].contains(&sym.as_str()) {
+                assert!(legible(st), "{}: '{sym}' is illegible ({st:?})", theme.name);
+            }
+        }
+        assert_ne!(theme.ok, theme.error, "{}", theme.name);
+        insta::assert_snapshot!(format!("theme_{}", theme.name), snap);
+    }
+}
+
+/// Open a conformance case as a chain folder (links/ and workdir/ found by the folder,
+/// the owner key given like --verification-keys), with inspections confirmed.
+fn open_case_folder(name: &str) -> App {
+    isolate();
+    let dir = PathBuf::from(CASES).join(name);
+    let flags = ChainArgs {
+        verification_keys: vec![dir.join("alice.pub")],
+        inspection_timeout: 10,
+        ..Default::default()
+    };
+    let opened = resolve_chain(Some(&dir), &flags).unwrap();
+    let mut opts = options(Theme::dark());
+    opts.run_inspections = true;
+    let mut app = tui::build_app(&opened, opts).unwrap();
+    app.now = "2026-01-01T00:00:00Z".parse().unwrap();
+    finish_jobs(&mut app);
+    app
+}
+
+/// Each failure class of the shared corpus: with no key press the failing item is
+/// selected and the screen shows the failing rule and artifact (as the reference judged).
+#[test]
+fn snapshot_each_failure_class() {
+    for case in [
+        "fail-layout-bad-signature-dsse",
+        "fail-expired-layout-legacy",
+        "fail-missing-link-legacy",
+        "fail-threshold-not-met-legacy",
+        "fail-threshold-disagree-legacy",
+        "fail-tampered-artifact-legacy",
+        "fail-inspection-command-legacy",
+        "fail-inspection-rule-legacy",
+        "fail-sublayout-rule-legacy",
+    ] {
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(PathBuf::from(CASES).join(case).join("expected.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        let mut app = open_case_folder(case);
+        let report = app.verify.report.clone().expect("verified");
+        assert!(!report.passed, "{case}");
+        let screen = render(&mut app, 150, 40);
+        let item = expected["failing_item"].as_str();
+        let sub = expected["sublayout_path"]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|v| v.as_str());
+        if let Some(want) = sub.or(item) {
+            assert_eq!(
+                app.selected_name().as_deref(),
+                Some(want),
+                "{case}: the failing item is selected"
+            );
+        }
+        if let Some(rule) = expected["failing_rule"].as_array() {
+            let text = rule
+                .iter()
+                .map(|t| t.as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(
+                screen.contains(&text),
+                "{case}: rule '{text}' in view:\n{screen}"
+            );
+        }
+        if let Some(a) = expected["failing_artifact"].as_str() {
+            assert!(
+                screen.contains(a),
+                "{case}: artifact '{a}' in view:\n{screen}"
+            );
+        }
+        if expected["error_class"] == "LayoutExpiredError" {
+            assert!(screen.contains("expired"), "{case}:\n{screen}");
+        }
+        insta::assert_snapshot!(format!("failure_{case}"), screen);
+    }
+}

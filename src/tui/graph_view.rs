@@ -246,7 +246,8 @@ impl GraphView<'_> {
         let want_gap = if self.labels { max_label + 4 } else { 4 };
         let gap = if lr {
             // As much room for labels as the width allows.
-            let spare = area.width.saturating_sub(depth * box_w) / depth.saturating_sub(1).max(1);
+            let spare =
+                area.width.saturating_sub(depth * box_w + 2) / depth.saturating_sub(1).max(1);
             spare.clamp(4, want_gap.max(4))
         } else {
             3
