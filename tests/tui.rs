@@ -541,3 +541,22 @@ fn snapshot_each_failure_class() {
         insta::assert_snapshot!(format!("failure_{case}"), screen);
     }
 }
+
+#[test]
+fn sublayout_opens_as_its_own_graph() {
+    let mut app = open_case_folder("fail-sublayout-rule-legacy");
+    ch(&mut app, '5');
+    // The failure is inside the sublayout: the tab opens it, with its graph.
+    let s = render(&mut app, 140, 40);
+    assert!(s.contains("Sublayout build"), "{s}");
+    assert!(s.contains("compile") && s.contains("test"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    let s = render(&mut app, 140, 40);
+    assert!(!s.contains("Sublayout build"), "{s}");
+    // O on the build row opens it again.
+    app.report_view.row = 0;
+    ch(&mut app, 'O');
+    let s = render(&mut app, 140, 40);
+    assert!(s.contains("Sublayout build"), "{s}");
+    insta::assert_snapshot!("sublayout_graph", s);
+}

@@ -1566,6 +1566,16 @@ impl App {
                     "verification-report",
                 )));
             }
+            Cmd::WriteLinks => self.write_inspection_links(),
+            Cmd::OpenSublayout => {
+                let report = self.verify.report.clone();
+                let name = self.report_view.selected_name(report.as_deref());
+                match name {
+                    Some(n) if self.report_view.open_sublayout(&n, report.as_deref()) => {}
+                    Some(n) => self.info(format!("'{n}' has no verified sublayout")),
+                    None => {}
+                }
+            }
             Cmd::Activate => {
                 if let Some((item, set, idx)) = self
                     .report_view
@@ -1611,6 +1621,39 @@ impl App {
             purpose: ConfirmPurpose::RunInspections,
             choices: vec![('r', "run them".into())],
         }));
+    }
+
+    /// Write the inspections' links (kept in memory) as `<name>.link` into the workdir.
+    fn write_inspection_links(&mut self) {
+        let Some(r) = self.verify.report.clone() else {
+            return self.error("no report yet");
+        };
+        let dir = self
+            .chain
+            .workdir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."));
+        let mut written = Vec::new();
+        for i in &r.inspections {
+            let Some(link) = &i.link else { continue };
+            if i.name.contains('/') || i.name.contains("..") {
+                continue;
+            }
+            let path = dir.join(format!("{}.link", i.name));
+            let md = crate::model::envelope::Metadata::new(
+                crate::model::envelope::Payload::Link(link.clone()),
+                Format::Legacy,
+            );
+            match crate::fsutil::atomic_write(&path, &md.to_bytes(), Default::default()) {
+                Ok(()) => written.push(path.display().to_string()),
+                Err(e) => return self.error(e.to_string()),
+            }
+        }
+        if written.is_empty() {
+            self.info("no inspection links to write (run the inspections first: R)");
+        } else {
+            self.info(format!("wrote {}", written.join(", ")));
+        }
     }
 
     fn export_report(&mut self, base: PathBuf) {

@@ -93,6 +93,7 @@ pub enum Cmd {
     Lineage,
     ShowTrace,
     ToggleMouse,
+    WriteLinks,
 }
 
 /// A key with modifiers.
@@ -606,6 +607,22 @@ impl Default for KeyMap {
                     "artifact lineage",
                     "lineage",
                     [k('A')]
+                ),
+                b!(
+                    Report,
+                    OpenSublayout,
+                    "open_sublayout",
+                    "open the selected step's sublayout (its own graph)",
+                    "",
+                    [k('O')]
+                ),
+                b!(
+                    Report,
+                    WriteLinks,
+                    "write_links",
+                    "write the inspections' (unsigned) links into the workdir",
+                    "",
+                    [k('w')]
                 ),
                 b!(
                     Report,

@@ -170,6 +170,12 @@ impl ReportView {
         }
     }
 
+    /// The name of the selected item row.
+    pub fn selected_name(&self, r: Option<&Report>) -> Option<String> {
+        let r = r?;
+        items(self.current(r)).get(self.row).map(|i| i.name.clone())
+    }
+
     /// The item (and rule) to show in the chain tab for the selected row.
     pub fn selected_target(
         &self,
@@ -392,7 +398,60 @@ impl ReportView {
             left,
         );
 
-        // Right: failure (if it concerns the view) and the selected item's trace.
+        // Right: a sublayout's own graph, the failure, and the selected item's trace.
+        let right = match (self.stack.is_empty(), r.layout_model.as_deref()) {
+            (false, Some(sub_layout)) => {
+                let graph = crate::graph::Graph::from_layout(sub_layout);
+                let breadth = graph.layers().iter().map(|l| l.len()).max().unwrap_or(1) as u16;
+                let h = (breadth * 5 + 3).min(right.height / 2).max(7);
+                let [g, rest] =
+                    Split::vertical([Constraint::Length(h), Constraint::Min(3)]).areas(right);
+                let mut info = std::collections::HashMap::new();
+                for s in &r.steps {
+                    let n = sub_layout
+                        .step(&s.name)
+                        .map(|st| st.pubkeys.len())
+                        .unwrap_or(0);
+                    let sub = format!("{}/{n} key{}", s.threshold, if n == 1 { "" } else { "s" });
+                    info.insert(
+                        s.name.clone(),
+                        super::graph_view::NodeInfo {
+                            status: Some(s.status),
+                            subtitle: sub,
+                            lint_errors: 0,
+                        },
+                    );
+                }
+                for i in &r.inspections {
+                    let ni = super::graph_view::NodeInfo {
+                        status: Some(i.status),
+                        subtitle: "inspection".into(),
+                        lint_errors: 0,
+                    };
+                    info.insert(i.name.clone(), ni);
+                }
+                let sel = rows.get(self.row).map(|i| i.name.clone());
+                let block = panel(
+                    &format!(" Sublayout {} ", self.stack.join(" › ")),
+                    theme,
+                    false,
+                );
+                let inner = block.inner(g);
+                f.render_widget(block, g);
+                let view = super::graph_view::GraphView {
+                    graph: &graph,
+                    info: &info,
+                    selected: sel.as_deref(),
+                    highlight: &[],
+                    theme,
+                    mode: super::app::GraphMode::Auto,
+                    labels: true,
+                };
+                view.render(inner, f.buffer_mut());
+                rest
+            }
+            _ => right,
+        };
         let mut d: Vec<Line> = Vec::new();
         if let Some(fl) = &top.failure {
             failure_lines(&mut d, top, fl, theme);
