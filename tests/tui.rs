@@ -560,3 +560,37 @@ fn sublayout_opens_as_its_own_graph() {
     assert!(s.contains("Sublayout build"), "{s}");
     insta::assert_snapshot!("sublayout_graph", s);
 }
+
+/// What-if from the link browser: change an artifact's hash, the chain re-verifies at once
+/// and fails where in-toto would; a banner says the view is hypothetical; nothing is written.
+#[test]
+fn what_if_hash_change_from_the_link_browser() {
+    let mut app = open_case("pass-sublayout-legacy");
+    assert!(app.verify.report.as_ref().unwrap().passed);
+    let before = std::fs::read(PathBuf::from(CASES).join("pass-sublayout-legacy/links/package.2f898e60.link")).unwrap();
+    ch(&mut app, '5');
+    ch(&mut app, 'L');
+    // Pick package's link and its first material.
+    let report = app.verify.report.clone().unwrap();
+    let idx = report.steps.iter().flat_map(|s| s.links.iter()).position(|l| l.file.ends_with("package.2f898e60.link")).unwrap();
+    app.report_view.link = idx;
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.overlays.last(), Some(tui::dialogs::Overlay::Input(_))), "a hash input opens");
+    clear_input(&mut app);
+    typ(&mut app, "00ff");
+    key(&mut app, KeyCode::Enter);
+    finish_jobs(&mut app);
+    let r = app.verify.report.clone().unwrap();
+    let f = r.failure.as_ref().expect("the changed material no longer matches");
+    assert_eq!(f.reference_error, "RuleVerificationError");
+    assert_eq!(f.item.as_deref(), Some("package"));
+    let screen = render(&mut app, 140, 30);
+    assert!(screen.contains("WHAT-IF"), "{screen}");
+    let after = std::fs::read(PathBuf::from(CASES).join("pass-sublayout-legacy/links/package.2f898e60.link")).unwrap();
+    assert_eq!(before, after, "nothing is written to disk");
+    // Leaving what-if verifies the real chain again.
+    ch(&mut app, '!');
+    finish_jobs(&mut app);
+    assert!(app.verify.report.as_ref().unwrap().passed);
+}

@@ -1576,7 +1576,7 @@ impl App {
                     None => {}
                 }
             }
-            Cmd::Activate => {
+            Cmd::Activate if self.report_view.view == super::report_view::View::Summary => {
                 if let Some((item, set, idx)) = self
                     .report_view
                     .selected_target(self.verify.report.as_deref())
