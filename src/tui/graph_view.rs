@@ -160,10 +160,10 @@ impl GraphView<'_> {
         let depth = layers.len() as u16;
         let breadth = layers.iter().map(|l| l.len()).max().unwrap_or(0) as u16;
         let box_w = self.box_width();
-        let lr_w = depth * box_w + depth.saturating_sub(1) * 4;
+        let lr_w = depth * box_w + depth.saturating_sub(1) * 4 + 1;
         let lr_h = breadth * (BOX_H + 1);
-        let tb_w = breadth * (box_w + 2);
-        let tb_h = depth * (BOX_H + 3);
+        let tb_w = breadth.saturating_sub(1) * (box_w + 2) + box_w + 1;
+        let tb_h = depth.saturating_sub(1) * (BOX_H + 3) + BOX_H + 1;
         match self.mode {
             GraphMode::Auto => {
                 if self.graph.nodes.len() > 40 {
@@ -267,7 +267,7 @@ impl GraphView<'_> {
         let (cw, ch) = pos.values().fold((0, 0), |(w, h), (x, y)| {
             (w.max(x + box_w + 1), h.max(y + BOX_H + 1))
         });
-        let mut c = Canvas::new(cw + 1, ch + 1);
+        let mut c = Canvas::new(cw, ch);
         // Edges first, boxes on top.
         for e in &self.graph.edges {
             if e.is_self_loop() {
