@@ -1764,13 +1764,10 @@ impl App {
                 current,
             } => self.push(Overlay::Input(Input::new(
                 format!("What-if: new hash for {path}"),
-                format!(
-                    "sha256 hex of {path} among the {} of {file} (treated as validly signed)",
-                    kind.as_str()
-                ),
+                format!("now {}… — the new sha256 (hex) of {path} among the {} of this link; it counts as validly signed", &current[..current.len().min(12)], kind.as_str()),
                 InputPurpose::WhatIfHash { file, kind, path },
                 InputKind::Hex,
-                &current,
+                "",
             ))),
             WhatIfRequest::Link { file } => self.push(Overlay::Confirm(Confirm {
                 title: "What-if: link".into(),

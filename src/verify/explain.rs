@@ -4,7 +4,7 @@
 use super::report::{RootCause, RuleSetReport};
 use super::rules::{LinkMap, MatchOutcome, match_one};
 use crate::model::fnmatch::Pattern;
-use crate::model::link::Link;
+use crate::model::link::{HashDict, Link};
 use crate::model::rule::{ArtifactKind, Rule, RuleKind};
 
 /// What the rules of an item can see, for explanations.
@@ -164,16 +164,18 @@ fn explain_rule(
                     None,
                 )),
                 MatchOutcome::HashDiffers { dest_path } => {
-                    let theirs = dest.and_then(|d| d.get(&dest_path)).map(|h| h.short());
-                    Some(cause(
-                        format!(
-                            "'{written}' looked for '{dest_path}' in {where_}: hash differs ({} \
-                             in '{item}', {} in '{dest_name}')",
-                            here.clone().unwrap_or_default(),
-                            theirs.clone().unwrap_or_default()
-                        ),
-                        theirs,
-                    ))
+                    let (ours, theirs) =
+                        distinguish(source.get(a), dest.and_then(|d| d.get(&dest_path)));
+                    Some(RootCause {
+                        hashes: Some((ours.clone(), Some(theirs.clone()))),
+                        ..cause(
+                            format!(
+                                "'{written}' looked for '{dest_path}' in {where_}: hash differs \
+                                 ({ours} in '{item}', {theirs} in '{dest_name}')"
+                            ),
+                            None,
+                        )
+                    })
                 }
                 MatchOutcome::SourceMissing { source_path } => Some(cause(
                     format!(
@@ -216,6 +218,28 @@ fn explain_rule(
             };
             Some(cause(text, None))
         }
+    }
+}
+
+/// Two hash dicts shown short, but long enough to see that they differ.
+fn distinguish(a: Option<&HashDict>, b: Option<&HashDict>) -> (String, String) {
+    let full = |h: Option<&HashDict>| {
+        h.map(|h| {
+            h.iter()
+                .map(|(alg, hex)| format!("{alg}:{hex}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+    };
+    let (sa, sb) = (
+        a.map(HashDict::short).unwrap_or_default(),
+        b.map(HashDict::short).unwrap_or_default(),
+    );
+    if sa != sb {
+        (sa, sb)
+    } else {
+        (full(a), full(b))
     }
 }
 
