@@ -567,30 +567,118 @@ fn sublayout_opens_as_its_own_graph() {
 fn what_if_hash_change_from_the_link_browser() {
     let mut app = open_case("pass-sublayout-legacy");
     assert!(app.verify.report.as_ref().unwrap().passed);
-    let before = std::fs::read(PathBuf::from(CASES).join("pass-sublayout-legacy/links/package.2f898e60.link")).unwrap();
+    let before = std::fs::read(
+        PathBuf::from(CASES).join("pass-sublayout-legacy/links/package.2f898e60.link"),
+    )
+    .unwrap();
     ch(&mut app, '5');
     ch(&mut app, 'L');
     // Pick package's link and its first material.
     let report = app.verify.report.clone().unwrap();
-    let idx = report.steps.iter().flat_map(|s| s.links.iter()).position(|l| l.file.ends_with("package.2f898e60.link")).unwrap();
+    let idx = report
+        .steps
+        .iter()
+        .flat_map(|s| s.links.iter())
+        .position(|l| l.file.ends_with("package.2f898e60.link"))
+        .unwrap();
     app.report_view.link = idx;
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
-    assert!(matches!(app.overlays.last(), Some(tui::dialogs::Overlay::Input(_))), "a hash input opens");
+    assert!(
+        matches!(app.overlays.last(), Some(tui::dialogs::Overlay::Input(_))),
+        "a hash input opens"
+    );
     clear_input(&mut app);
     typ(&mut app, "00ff");
     key(&mut app, KeyCode::Enter);
     finish_jobs(&mut app);
     let r = app.verify.report.clone().unwrap();
-    let f = r.failure.as_ref().expect("the changed material no longer matches");
+    let f = r
+        .failure
+        .as_ref()
+        .expect("the changed material no longer matches");
     assert_eq!(f.reference_error, "RuleVerificationError");
     assert_eq!(f.item.as_deref(), Some("package"));
     let screen = render(&mut app, 140, 30);
     assert!(screen.contains("WHAT-IF"), "{screen}");
-    let after = std::fs::read(PathBuf::from(CASES).join("pass-sublayout-legacy/links/package.2f898e60.link")).unwrap();
+    let after = std::fs::read(
+        PathBuf::from(CASES).join("pass-sublayout-legacy/links/package.2f898e60.link"),
+    )
+    .unwrap();
     assert_eq!(before, after, "nothing is written to disk");
     // Leaving what-if verifies the real chain again.
     ch(&mut app, '!');
     finish_jobs(&mut app);
     assert!(app.verify.report.as_ref().unwrap().passed);
+}
+
+/// What-if: editing a rule re-verifies at once with the owner's signature assumed.
+#[test]
+fn what_if_rule_edit_replays_at_once() {
+    let mut app = open_case("pass-sublayout-legacy");
+    ch(&mut app, '!');
+    // Pick "edit a rule" from the menu.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    finish_jobs(&mut app);
+    assert!(app.verify.report.as_ref().unwrap().passed);
+    // package: replace its first material rule by one that consumes nothing useful.
+    app.selection = Some(tui::app::Selection::Item(ItemRef {
+        kind: ItemKind::Step,
+        index: 1,
+    }));
+    app.focus = tui::app::Focus::Detail;
+    let row = app
+        .detail_rows()
+        .iter()
+        .position(|r| {
+            matches!(
+                r,
+                tui::app::Row::Rule(intoto_studio::model::rule::ArtifactKind::Materials, 0)
+            )
+        })
+        .unwrap();
+    app.detail_row = row;
+    key(&mut app, KeyCode::Enter);
+    clear_input(&mut app);
+    typ(&mut app, "ALLOW nothing-here");
+    key(&mut app, KeyCode::Enter);
+    finish_jobs(&mut app);
+    let r = app.verify.report.clone().unwrap();
+    let f = r
+        .failure
+        .as_ref()
+        .expect("the edited rule no longer accounts for bin/hello");
+    assert_eq!(f.reference_error, "RuleVerificationError");
+    assert_eq!(
+        r.stage(intoto_studio::verify::report::Stage::LayoutSignatures)
+            .status,
+        intoto_studio::verify::report::Status::Passed
+    );
+}
+
+/// Unsaved work left by a crash is offered back at the next start.
+#[test]
+fn autosave_is_offered_after_a_crash() {
+    isolate();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("root.layout");
+    let flags = ChainArgs {
+        layout: Some(path.clone()),
+        ..Default::default()
+    };
+    let opened = resolve_chain(None, &flags).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    intoto_studio::tui::doc::autosave::write(&app.doc).unwrap();
+    drop(app); // the "crash": no save, no clean exit
+    let mut again = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    assert!(again.doc.layout.steps.is_empty());
+    let screen = render(&mut again, 100, 30);
+    assert!(screen.contains("Recover unsaved work?"), "{screen}");
+    ch(&mut again, 'r');
+    assert_eq!(again.doc.layout.steps.len(), 1);
+    assert!(again.doc.is_dirty());
 }

@@ -380,6 +380,10 @@ impl App {
         self.last_change = Some(Instant::now());
         self.autosaved = false;
         self.refresh();
+        // In what-if mode an edited rule is replayed at once.
+        if self.verify.what_if.is_some() && self.can_verify() {
+            self.start_verify();
+        }
     }
 
     /// Apply an edit to the document as one undo step; report errors in the status line.
