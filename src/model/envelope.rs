@@ -17,9 +17,12 @@ use crate::model::layout::Layout;
 use crate::model::link::{ArtifactsField, Link};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+
+mod fast;
 
 /// The DSSE payload type in-toto uses.
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -70,6 +73,17 @@ impl Payload {
         match self {
             Payload::Link(l) => l.canonical(),
             Payload::Layout(l) => l.canonical(),
+        }
+    }
+
+    /// [`Payload::canonical`], appended to `out`.
+    pub fn canonical_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        match self {
+            Payload::Link(l) => l.canonical_into(out),
+            Payload::Layout(l) => {
+                out.extend_from_slice(&l.canonical()?);
+                Ok(())
+            }
         }
     }
 
@@ -139,12 +153,33 @@ impl Metadata {
     /// Read a metadata file (`Metadata.load`). I/O failures keep their OS error class
     /// (`FileNotFoundError`, `IsADirectoryError`, ...): see [`Error::is_os_error`].
     pub fn load(path: &Path) -> Result<Metadata> {
-        let bytes = read_file(path)?;
-        Metadata::from_bytes(&bytes)
+        // The file's bytes are only needed while parsing: read them into a buffer kept per
+        // thread (big links then cost no fresh pages each time).
+        with_scratch(&READ_BUFFER, |buf| {
+            read_file_into(path, buf)?;
+            Metadata::from_bytes(buf)
+        })
     }
 
     /// Parse metadata from the bytes of a file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Metadata> {
+        match fast::parse_top(bytes) {
+            Some(top) => Metadata::from_top(
+                top.signatures,
+                top.signed,
+                top.payload,
+                top.payload_type,
+                top.has_payload,
+                top.has_signed,
+                false,
+            ),
+            None => Metadata::from_bytes_general(bytes),
+        }
+    }
+
+    /// [`Metadata::from_bytes`] without the fast path: the general parser, which defines
+    /// the semantics (the fast path either agrees or declines).
+    fn from_bytes_general(bytes: &[u8]) -> Result<Metadata> {
         let (top, marked): (RawTop, bool) = json::from_slice_pythonic(bytes).map_err(json_error)?;
         let RawTop::Object {
             signatures,
@@ -157,6 +192,27 @@ impl Metadata {
         else {
             return Err(Error::new("InvalidMetadata", ""));
         };
+        Metadata::from_top(
+            signatures,
+            signed,
+            payload.map(fast::PayloadText::Value),
+            payload_type,
+            has_payload,
+            has_signed,
+            marked,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn from_top(
+        signatures: Option<Value>,
+        signed: Option<RawSigned>,
+        payload: Option<fast::PayloadText<'_>>,
+        payload_type: Option<Value>,
+        has_payload: bool,
+        has_signed: bool,
+        marked: bool,
+    ) -> Result<Metadata> {
         if has_payload {
             if payload_type.as_ref().and_then(Value::as_str) != Some(PAYLOAD_TYPE) {
                 return Err(Error::new("InvalidMetadata", ""));
@@ -185,10 +241,14 @@ impl Metadata {
         Ok(Metadata::Legacy { signatures, signed })
     }
 
-    fn dsse_from_parts(payload: Option<Value>, signatures: Option<Value>) -> Result<Metadata> {
+    fn dsse_from_parts(
+        payload: Option<fast::PayloadText<'_>>,
+        signatures: Option<Value>,
+    ) -> Result<Metadata> {
         let payload = match payload {
-            Some(Value::String(s)) => b64dec(&s)?,
-            Some(other) => {
+            Some(fast::PayloadText::Text(s)) => b64dec_payload(s)?,
+            Some(fast::PayloadText::Value(Value::String(s))) => b64dec_payload(&s)?,
+            Some(fast::PayloadText::Value(other)) => {
                 return Err(Error::new(
                     "AttributeError",
                     format!("'{}' object has no attribute 'encode'", short_type(&other)),
@@ -235,7 +295,7 @@ impl Metadata {
         }
         let decoded = decode_payload(&payload);
         Ok(Metadata::Dsse {
-            payload: payload.into(),
+            payload,
             payload_type: PAYLOAD_TYPE.into(),
             signatures: sigs,
             decoded,
@@ -286,22 +346,10 @@ impl Metadata {
                 else {
                     return Err(fail(format!("No signature found for key '{}'", key.keyid)));
                 };
-                let bytes = signed.canonical()?;
-                let invalid = || format!("Invalid signature for keyid '{}'", key.keyid);
-                if sig.gpg {
-                    return Err(fail(format!(
-                        "{} (GPG signatures are not supported)",
-                        invalid()
-                    )));
-                }
-                let Some(hex_sig) = sig.sig.as_deref() else {
-                    return Err(fail(format!("{} (no 'sig' field)", invalid())));
-                };
-                let Some(raw) = py_fromhex(hex_sig) else {
-                    return Err(fail(format!("{} (signature is not hex)", invalid())));
-                };
-                key.verify(&raw, &bytes)
-                    .map_err(|why| fail(format!("{} ({why})", invalid())))
+                with_scratch(&MESSAGE_BUFFER, |bytes| {
+                    signed.canonical_into(bytes)?;
+                    Metadata::verify_legacy(sig, key, bytes)
+                })
             }
             Metadata::Dsse {
                 payload,
@@ -309,25 +357,48 @@ impl Metadata {
                 signatures,
                 ..
             } => {
-                let msg = pae(payload_type, payload);
-                let mut reasons = Vec::new();
-                for s in signatures.iter().filter(|s| s.keyid == key.keyid) {
-                    match key.verify(&s.sig, &msg) {
-                        Ok(()) => return Ok(()),
-                        Err(why) => reasons.push(why),
-                    }
+                let sigs: Vec<&DsseSignature> =
+                    signatures.iter().filter(|s| s.keyid == key.keyid).collect();
+                if sigs.is_empty() {
+                    return Err(fail(format!("no DSSE signature by key '{}'", key.keyid)));
                 }
-                Err(fail(if reasons.is_empty() {
-                    format!("no DSSE signature by key '{}'", key.keyid)
-                } else {
-                    format!(
+                let mut reasons = Vec::new();
+                with_scratch(&MESSAGE_BUFFER, |msg| {
+                    pae_into(msg, payload_type, payload);
+                    for s in sigs {
+                        match key.verify(&s.sig, msg) {
+                            Ok(()) => return Ok(()),
+                            Err(why) => reasons.push(why),
+                        }
+                    }
+                    Err(fail(format!(
                         "DSSE signature by key '{}' does not verify ({})",
                         key.keyid,
                         reasons.join("; ")
-                    )
-                }))
+                    )))
+                })
             }
         }
+    }
+
+    /// The legacy signature check of [`Metadata::verify_signature`] over canonical `bytes`.
+    fn verify_legacy(sig: &LegacySignature, key: &PublicKey, bytes: &[u8]) -> Result<()> {
+        let fail = |m: String| Error::new("SignatureVerificationError", m);
+        let invalid = || format!("Invalid signature for keyid '{}'", key.keyid);
+        if sig.gpg {
+            return Err(fail(format!(
+                "{} (GPG signatures are not supported)",
+                invalid()
+            )));
+        }
+        let Some(hex_sig) = sig.sig.as_deref() else {
+            return Err(fail(format!("{} (no 'sig' field)", invalid())));
+        };
+        let Some(raw) = py_fromhex(hex_sig) else {
+            return Err(fail(format!("{} (signature is not hex)", invalid())));
+        };
+        key.verify(&raw, bytes)
+            .map_err(|why| fail(format!("{} ({why})", invalid())))
     }
 
     /// Remove all signatures.
@@ -422,6 +493,62 @@ impl Metadata {
     }
 }
 
+thread_local! {
+    /// The bytes of the file being parsed (see [`Metadata::load`]).
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The message a signature is checked over (canonical JSON or DSSE PAE).
+    static MESSAGE_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers bigger than this are freed after use rather than kept for the next file.
+const SCRATCH_KEEP_MAX: usize = 256 << 20;
+
+/// Run `f` with a cleared per-thread buffer. Re-entrant: a nested use gets a fresh buffer.
+fn with_scratch<R>(
+    slot: &'static std::thread::LocalKey<RefCell<Vec<u8>>>,
+    f: impl FnOnce(&mut Vec<u8>) -> R,
+) -> R {
+    let mut buf = slot.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    buf.clear();
+    let out = f(&mut buf);
+    if buf.capacity() <= SCRATCH_KEEP_MAX {
+        buf.clear();
+        slot.with(|b| {
+            let mut b = b.borrow_mut();
+            if b.capacity() < buf.capacity() {
+                *b = buf;
+            }
+        });
+    }
+    out
+}
+
+/// The DSSE pre-authentication encoding of [`pae`], written into `out`.
+fn pae_into(out: &mut Vec<u8>, payload_type: &str, payload: &[u8]) {
+    use std::io::Write as _;
+    out.clear();
+    out.reserve(payload.len() + payload_type.len() + 32);
+    let _ = write!(
+        out,
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        payload.len()
+    );
+    out.extend_from_slice(payload);
+}
+
+/// Read a whole file into `buf` (cleared first), keeping the OS error class of a failure.
+fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<()> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(|e| io_error(&e, path))?;
+    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    buf.clear();
+    buf.reserve(size.saturating_add(1));
+    file.read_to_end(buf).map_err(|e| io_error(&e, path))?;
+    Ok(())
+}
+
 /// Read a whole file, keeping the OS error class of a failure.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| io_error(&e, path))
@@ -480,8 +607,10 @@ fn short_type(v: &Value) -> &'static str {
 
 /// Decode a DSSE payload (`Envelope.get_payload`).
 fn decode_payload(payload: &[u8]) -> Result<Payload> {
-    let (body, marked): (RawSigned, bool) =
-        json::from_slice_pythonic(payload).map_err(json_error)?;
+    let (body, marked): (RawSigned, bool) = match fast::parse_signed(payload) {
+        Some(body) => (body, false),
+        None => json::from_slice_pythonic(payload).map_err(json_error)?,
+    };
     let body = match body {
         RawSigned::Body(b) => *b,
         RawSigned::NotObject(t) => {
@@ -552,6 +681,44 @@ pub fn py_fromhex(s: &str) -> Option<Vec<u8>> {
         out.push((hi * 16 + lo) as u8);
         i += 2;
     }
+    Some(out)
+}
+
+/// [`b64dec`] of a DSSE payload: most payloads are canonical standard base64, which any
+/// strict decoder reads alike, so a fast decoder goes first (and writes the bytes where
+/// they stay).
+fn b64dec_payload(s: &str) -> Result<Arc<[u8]>> {
+    match b64dec_canonical(s.as_bytes()) {
+        Some(v) => Ok(v),
+        None => b64dec(s).map(Arc::from),
+    }
+}
+
+/// Canonical standard base64 (length a multiple of 4, `=` padding only at the end, zero
+/// trailing bits) decoded straight into its final buffer; `None` for anything else.
+fn b64dec_canonical(s: &[u8]) -> Option<Arc<[u8]>> {
+    use base64::Engine as _;
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if s.len() % 4 != 0 {
+        return None;
+    }
+    let pads = s.iter().rev().take(2).take_while(|&&c| c == b'=').count();
+    let len = s.len() / 4 * 3 - pads;
+    let mut out: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
+    let buf = Arc::get_mut(&mut out).expect("not shared yet");
+    // Whole quanta without padding decode exactly into the front of the buffer; the last
+    // quantum (which may be padded) separately, as the decoder wants room for 3 bytes.
+    let split = s.len().saturating_sub(4);
+    let full = split / 4 * 3;
+    if engine.decode_slice(&s[..split], &mut buf[..full]).ok()? != full {
+        return None;
+    }
+    let mut last = [0u8; 3];
+    let n = engine.decode_slice(&s[split..], &mut last).ok()?;
+    if full + n != len {
+        return None;
+    }
+    buf[full..].copy_from_slice(&last[..n]);
     Some(out)
 }
 
@@ -927,6 +1094,24 @@ mod tests {
             "Excess data after padding"
         );
         assert_eq!(b64dec("YWJjZ").unwrap_err().class, "Error");
+    }
+
+    #[test]
+    fn canonical_base64_fast_path_agrees() {
+        for s in [
+            "", "YQ==", "YWI=", "YWJj", "YWJjZA==", "YWJjZGVm", "YQ", "YR==", "YWJ=", "====",
+            "YQ==YQ==", "-_8=", "YW Jj", "YWJjZ", "=YQ=", "/+/+", "////", "AAAA",
+        ] {
+            if let Some(fast) = b64dec_canonical(s.as_bytes()) {
+                assert_eq!(&*fast, &b64dec(s).unwrap()[..], "{s}");
+            }
+            let whole = b64dec_payload(s).map(|a| a.to_vec());
+            assert_eq!(
+                whole.map_err(|e| e.message),
+                b64dec(s).map_err(|e| e.message),
+                "{s}"
+            );
+        }
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct Pattern {
     literal: Option<String>,
     /// The pattern is a single `*` (after collapsing): matches everything.
     match_all: bool,
+    /// The pattern is `prefix*suffix` with literal parts (`*.js`, `src/*`): matched with
+    /// `starts_with` / `ends_with`.
+    affixes: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,10 +88,25 @@ impl Pattern {
             None
         };
         let match_all = tokens == [Token::Star];
+        let affixes = match tokens.iter().position(|t| *t == Token::Star) {
+            Some(star) if !match_all => {
+                let text = |ts: &[Token]| -> Option<String> {
+                    ts.iter()
+                        .map(|t| match t {
+                            Token::Char(c) => Some(*c),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                text(&tokens[..star]).zip(text(&tokens[star + 1..]))
+            }
+            _ => None,
+        };
         Pattern {
             tokens,
             literal,
             match_all,
+            affixes,
         }
     }
 
@@ -100,8 +118,18 @@ impl Pattern {
         if let Some(lit) = &self.literal {
             return lit == name;
         }
+        if let Some((prefix, suffix)) = &self.affixes {
+            // UTF-8 is self-synchronising: character and byte affixes agree.
+            return name.len() >= prefix.len() + suffix.len()
+                && name.starts_with(prefix.as_str())
+                && name.ends_with(suffix.as_str());
+        }
+        if name.is_ascii() {
+            // One byte per character: no need to decode.
+            return match_tokens(&self.tokens, name.as_bytes(), char::from);
+        }
         let text: Vec<char> = name.chars().collect();
-        match_tokens(&self.tokens, &text)
+        match_tokens(&self.tokens, &text, |c| c)
     }
 
     /// The literal string, when the pattern has no wildcard at all.
@@ -247,7 +275,7 @@ fn token_matches_char(token: &Token, c: char) -> bool {
 
 /// Classic wildcard matching with single-star backtracking: every token but `*` consumes
 /// exactly one character, so remembering the last star is enough (O(n·m) worst case).
-fn match_tokens(tokens: &[Token], text: &[char]) -> bool {
+fn match_tokens<T: Copy>(tokens: &[Token], text: &[T], char_of: impl Fn(T) -> char) -> bool {
     let (mut t, mut s) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while s < text.len() {
@@ -257,7 +285,7 @@ fn match_tokens(tokens: &[Token], text: &[char]) -> bool {
                 t += 1;
                 continue;
             }
-            if token_matches_char(&tokens[t], text[s]) {
+            if token_matches_char(&tokens[t], char_of(text[s])) {
                 t += 1;
                 s += 1;
                 continue;
@@ -307,6 +335,27 @@ mod tests {
         assert!(fnmatch("\\", "[\\]"));
         assert!(fnmatch("a\\b", "a\\b"));
         assert!(fnmatch("[!]", "[!]"));
+    }
+
+    #[test]
+    fn affix_and_ascii_fast_paths_agree_with_the_general_matcher() {
+        use super::{Pattern, match_tokens};
+        let patterns = [
+            "*.js", "src/*", "a*b", "*", "**", "*é", "é*", "a*a", "ab*ba", "*.d.ts", "x?y*",
+            "[a-c]*", "*[!/]", "é?", "?", "",
+        ];
+        let names = [
+            "", "a", "ab", "aba", "abba", "aXba", "lib/x.js", "x.js.map", "src/a/b", "src", "srcX",
+            "é", "aé", "éa", "ééé", "x/y.d.ts", "xzy", "xzyw", "b", "/",
+        ];
+        for p in patterns {
+            let pat = Pattern::new(p);
+            for n in names {
+                let chars: Vec<char> = n.chars().collect();
+                let general = match_tokens(&pat.tokens, &chars, |c| c);
+                assert_eq!(pat.matches(n), general, "pattern {p:?} name {n:?}");
+            }
+        }
     }
 
     #[test]

@@ -36,8 +36,18 @@ pub fn int_text(n: &Number) -> &str {
 
 /// Append the canonical form of a string (quotes included).
 pub fn canonical_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escaping: check without branching per byte (vectorises).
+    let special = bytes
+        .iter()
+        .fold(false, |acc, &b| acc | (b == b'\\') | (b == b'"'));
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if !special {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'\\' || b == b'"' {
@@ -66,22 +76,30 @@ pub fn canonical_into(out: &mut Vec<u8>, value: &Value) -> Result<(), CanonicalE
             out.extend_from_slice(int_text(n).as_bytes());
         }
         Value::String(s) => canonical_str(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                canonical_into(out, item)?;
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => canonical_object(out, map)?,
+        Value::Array(items) => canonical_array_into(out, items)?,
+        Value::Object(map) => canonical_map_into(out, map)?,
     }
     Ok(())
 }
 
-fn canonical_object(out: &mut Vec<u8>, map: &Map<String, Value>) -> Result<(), CanonicalError> {
+/// Append the canonical encoding of a JSON array.
+pub fn canonical_array_into(out: &mut Vec<u8>, items: &[Value]) -> Result<(), CanonicalError> {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        canonical_into(out, item)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// Append the canonical encoding of a JSON object.
+pub fn canonical_map_into(
+    out: &mut Vec<u8>,
+    map: &Map<String, Value>,
+) -> Result<(), CanonicalError> {
     // serde_json's map (without `preserve_order`) iterates in byte order of the UTF-8 keys,
     // which is code point order: exactly Python's `sorted(dict.items())`.
     out.push(b'{');

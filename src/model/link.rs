@@ -14,36 +14,111 @@ use std::sync::Arc;
 
 /// A hash dict (`{"sha256": "<hex>"}`), compared as a whole like the reference's dicts.
 /// Entries are sorted by algorithm name; the hex text is kept exactly as written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct HashDict(Box<[(Box<str>, Box<str>)]>);
+///
+/// The common case, one `sha256` entry of 64 hex digits, is stored inline (no
+/// allocation); anything else as (algorithm, hex) pairs. The representation is unique for
+/// a given dict, so equality compares representations.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct HashDict(HashRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum HashRepr {
+    /// `{"sha256": <64 hex digits, as written>}` (ASCII, so any slice of it is a `str`).
+    Sha256([u8; 64]),
+    /// Any other dict, sorted by algorithm, algorithms unique.
+    Pairs(Box<[(Box<str>, Box<str>)]>),
+}
+
+impl Default for HashRepr {
+    fn default() -> Self {
+        HashRepr::Pairs(Box::default())
+    }
+}
+
+impl fmt::Debug for HashDict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// The inline form of a SHA-256 hex text, when it is 64 hex digits.
+#[inline]
+fn sha256_inline(hex: &str) -> Option<[u8; 64]> {
+    let h: [u8; 64] = hex.as_bytes().try_into().ok()?;
+    all_hex(&h).then_some(h)
+}
+
+#[inline]
+fn inline_str(h: &[u8; 64]) -> &str {
+    std::str::from_utf8(h).expect("inline hashes are ASCII hex")
+}
 
 impl HashDict {
     /// Build from (algorithm, hex) pairs; a repeated algorithm keeps the last value.
     pub fn new(mut pairs: Vec<(Box<str>, Box<str>)>) -> HashDict {
         dedup_last_by_key(&mut pairs);
-        HashDict(pairs.into_boxed_slice())
+        if let [(alg, hex)] = &pairs[..] {
+            if &**alg == "sha256" {
+                if let Some(h) = sha256_inline(hex) {
+                    return HashDict(HashRepr::Sha256(h));
+                }
+            }
+        }
+        HashDict(HashRepr::Pairs(pairs.into_boxed_slice()))
     }
 
     /// A dict with one SHA-256 entry.
     pub fn sha256(hex: &str) -> HashDict {
-        HashDict(vec![("sha256".into(), hex.into())].into_boxed_slice())
+        HashDict::single("sha256", hex)
     }
 
+    /// The dict with one algorithm (`{alg: hex}`).
+    pub fn single(alg: &str, hex: &str) -> HashDict {
+        if alg == "sha256" {
+            if let Some(h) = sha256_inline(hex) {
+                return HashDict(HashRepr::Sha256(h));
+            }
+        }
+        HashDict(HashRepr::Pairs(
+            vec![(alg.into(), hex.into())].into_boxed_slice(),
+        ))
+    }
+
+    /// [`HashDict::single`] for a value already checked with [`is_hex`].
+    pub(crate) fn single_hex(alg: &str, hex: &str) -> HashDict {
+        if alg == "sha256" {
+            if let Ok(h) = <[u8; 64]>::try_from(hex.as_bytes()) {
+                return HashDict(HashRepr::Sha256(h));
+            }
+        }
+        HashDict(HashRepr::Pairs(
+            vec![(alg.into(), hex.into())].into_boxed_slice(),
+        ))
+    }
+
+    /// The hex text of algorithm `alg`, as written.
     pub fn get(&self, alg: &str) -> Option<&str> {
-        self.0.iter().find(|(a, _)| &**a == alg).map(|(_, h)| &**h)
+        self.iter().find(|(a, _)| *a == alg).map(|(_, h)| h)
     }
 
+    /// (algorithm, hex) pairs, sorted by algorithm.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(a, h)| (&**a, &**h))
+        let (single, pairs) = match &self.0 {
+            HashRepr::Sha256(h) => (Some(("sha256", inline_str(h))), &[][..]),
+            HashRepr::Pairs(p) => (None, &p[..]),
+        };
+        single
+            .into_iter()
+            .chain(pairs.iter().map(|(a, h)| (&**a, &**h)))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        matches!(&self.0, HashRepr::Pairs(p) if p.is_empty())
     }
 
     /// A short text for people: `sha256:1a2b3c4d…` (all algorithms, comma-separated).
     pub fn short(&self) -> String {
-        if self.0.is_empty() {
+        if self.is_empty() {
             return "{}".into();
         }
         self.iter()
@@ -53,16 +128,25 @@ impl HashDict {
     }
 
     fn canonical_into(&self, out: &mut Vec<u8>) {
-        out.push(b'{');
-        for (i, (a, h)) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+        match &self.0 {
+            HashRepr::Sha256(h) => {
+                out.extend_from_slice(b"{\"sha256\":\"");
+                out.extend_from_slice(h);
+                out.extend_from_slice(b"\"}");
             }
-            canonical_str(out, a);
-            out.push(b':');
-            canonical_str(out, h);
+            HashRepr::Pairs(p) => {
+                out.push(b'{');
+                for (i, (a, h)) in p.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    canonical_str(out, a);
+                    out.push(b':');
+                    canonical_str(out, h);
+                }
+                out.push(b'}');
+            }
         }
-        out.push(b'}');
     }
 
     pub fn to_value(&self) -> Value {
@@ -91,18 +175,121 @@ fn dedup_last_by_key<V>(pairs: &mut Vec<(Box<str>, V)>) {
     *pairs = out;
 }
 
+/// One artifact: its path (a range of the arena) and hashes.
+#[derive(Debug, Clone)]
+struct Entry {
+    start: u32,
+    len: u32,
+    hashes: HashDict,
+}
+
 /// The materials or products of a link: paths with their hash dicts, sorted by path
 /// (code point order), paths unique.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Compact: all paths live in one string (the arena), each entry holds a range of it and
+/// its hash dict (inline for plain SHA-256), so a link of 100,000 artifacts is a handful
+/// of allocations.
+#[derive(Clone, Default)]
 pub struct Artifacts {
-    entries: Vec<(Box<str>, HashDict)>,
+    arena: String,
+    entries: Vec<Entry>,
+}
+
+impl fmt::Debug for Artifacts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Artifacts {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .entries
+                .iter()
+                .zip(&other.entries)
+                .all(|(a, b)| a.hashes == b.hashes && self.at(a) == other.at(b))
+    }
+}
+
+impl Eq for Artifacts {}
+
+/// Builds [`Artifacts`] from paths in any order (a repeated path keeps the last value).
+#[derive(Default)]
+pub(crate) struct ArtifactsBuilder {
+    arena: String,
+    entries: Vec<Entry>,
+    sorted: bool,
+}
+
+impl ArtifactsBuilder {
+    pub(crate) fn with_capacity(entries: usize, arena: usize) -> ArtifactsBuilder {
+        ArtifactsBuilder {
+            arena: String::with_capacity(arena),
+            entries: Vec::with_capacity(entries),
+            sorted: true,
+        }
+    }
+
+    pub(crate) fn push(&mut self, path: &str, hashes: HashDict) {
+        let start = self.arena.len();
+        self.arena.push_str(path);
+        let entry = Entry {
+            start: u32::try_from(start).expect("artifact paths exceed 4 GiB"),
+            len: u32::try_from(path.len()).expect("artifact path exceeds 4 GiB"),
+            hashes,
+        };
+        if self.sorted {
+            if let Some(last) = self.entries.last() {
+                let prev =
+                    &self.arena.as_bytes()[last.start as usize..(last.start + last.len) as usize];
+                if prev >= path.as_bytes() {
+                    self.sorted = false;
+                }
+            }
+        }
+        self.entries.push(entry);
+    }
+
+    pub(crate) fn finish(self) -> Artifacts {
+        let ArtifactsBuilder {
+            mut arena,
+            mut entries,
+            sorted,
+        } = self;
+        if !sorted {
+            let key = |e: &Entry| &arena[e.start as usize..(e.start + e.len) as usize];
+            // Stable: file order among equal paths, then keep the last of each run.
+            entries.sort_by(|a, b| key(a).cmp(key(b)));
+            let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
+            for e in entries {
+                match out.last_mut() {
+                    Some(last) if key(last) == key(&e) => *last = e,
+                    _ => out.push(e),
+                }
+            }
+            entries = out;
+        }
+        arena.shrink_to_fit();
+        entries.shrink_to_fit();
+        Artifacts { arena, entries }
+    }
 }
 
 impl Artifacts {
     /// Build from (path, hashes) pairs in any order; a repeated path keeps the last value.
-    pub fn from_pairs(mut pairs: Vec<(Box<str>, HashDict)>) -> Artifacts {
-        dedup_last_by_key(&mut pairs);
-        Artifacts { entries: pairs }
+    pub fn from_pairs(pairs: Vec<(Box<str>, HashDict)>) -> Artifacts {
+        let arena_len = pairs.iter().map(|(p, _)| p.len()).sum();
+        let mut b = ArtifactsBuilder::with_capacity(pairs.len(), arena_len);
+        for (p, h) in pairs {
+            b.push(&p, h);
+        }
+        b.finish()
+    }
+
+    #[inline]
+    fn at(&self, e: &Entry) -> &str {
+        &self.arena[e.start as usize..(e.start + e.len) as usize]
     }
 
     pub fn len(&self) -> usize {
@@ -113,13 +300,56 @@ impl Artifacts {
         self.entries.is_empty()
     }
 
+    /// The path bytes of an entry (byte order is code point order for UTF-8).
+    #[inline]
+    fn key(&self, e: &Entry) -> &[u8] {
+        &self.arena.as_bytes()[e.start as usize..(e.start + e.len) as usize]
+    }
+
     /// The position of `path`, if present.
     pub fn index_of(&self, path: &str) -> Option<usize> {
-        self.entries.binary_search_by(|(p, _)| (**p).cmp(path)).ok()
+        self.search(path).ok()
+    }
+
+    /// Binary search: `Ok(position)` of `path`, or `Err(insertion point)`.
+    pub fn search(&self, path: &str) -> Result<usize, usize> {
+        let path = path.as_bytes();
+        self.entries.binary_search_by(|e| self.key(e).cmp(path))
+    }
+
+    /// The position of `path` at or after `from` (for lookups of increasing paths: a
+    /// galloping search from the previous position, so a sorted walk costs O(n)).
+    /// Returns `Err(i)` with the insertion point when absent; pass it as the next `from`.
+    pub fn seek(&self, from: usize, path: &str) -> Result<usize, usize> {
+        let path = path.as_bytes();
+        let n = self.entries.len();
+        let mut lo = from.min(n);
+        // Gallop: find a window [lo, hi) whose end is past `path`.
+        let mut step = 1;
+        let mut hi = lo;
+        loop {
+            if hi >= n {
+                hi = n;
+                break;
+            }
+            match self.key(&self.entries[hi]).cmp(path) {
+                std::cmp::Ordering::Less => {
+                    lo = hi + 1;
+                    hi += step;
+                    step *= 2;
+                }
+                std::cmp::Ordering::Equal => return Ok(hi),
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        match self.entries[lo..hi].binary_search_by(|e| self.key(e).cmp(path)) {
+            Ok(i) => Ok(lo + i),
+            Err(i) => Err(lo + i),
+        }
     }
 
     pub fn get(&self, path: &str) -> Option<&HashDict> {
-        self.index_of(path).map(|i| &self.entries[i].1)
+        self.index_of(path).map(|i| &self.entries[i].hashes)
     }
 
     pub fn contains(&self, path: &str) -> bool {
@@ -128,27 +358,36 @@ impl Artifacts {
 
     /// The path at position `i`.
     pub fn path(&self, i: usize) -> &str {
-        &self.entries[i].0
+        self.at(&self.entries[i])
     }
 
     /// The hashes at position `i`.
     pub fn hashes(&self, i: usize) -> &HashDict {
-        &self.entries[i].1
+        &self.entries[i].hashes
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &HashDict)> {
-        self.entries.iter().map(|(p, h)| (&**p, h))
+        self.entries.iter().map(|e| (self.at(e), &e.hashes))
     }
 
     pub fn paths(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.entries.iter().map(|(p, _)| &**p)
+        self.entries.iter().map(|e| self.at(e))
     }
 
     /// Replace or insert one artifact (what-if edits).
     pub fn set(&mut self, path: &str, hashes: HashDict) {
-        match self.entries.binary_search_by(|(p, _)| (**p).cmp(path)) {
-            Ok(i) => self.entries[i].1 = hashes,
-            Err(i) => self.entries.insert(i, (path.into(), hashes)),
+        match self.search(path) {
+            Ok(i) => self.entries[i].hashes = hashes,
+            Err(i) => {
+                let start = self.arena.len();
+                self.arena.push_str(path);
+                let e = Entry {
+                    start: u32::try_from(start).expect("artifact paths exceed 4 GiB"),
+                    len: u32::try_from(path.len()).expect("artifact path exceeds 4 GiB"),
+                    hashes,
+                };
+                self.entries.insert(i, e);
+            }
         }
     }
 
@@ -165,15 +404,21 @@ impl Artifacts {
 
     fn canonical_into(&self, out: &mut Vec<u8>) {
         out.push(b'{');
-        for (i, (p, h)) in self.entries.iter().enumerate() {
+        for (i, e) in self.entries.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            canonical_str(out, p);
+            canonical_str(out, self.at(e));
             out.push(b':');
-            h.canonical_into(out);
+            e.hashes.canonical_into(out);
         }
         out.push(b'}');
+    }
+
+    /// An upper bound of the canonical size (for reserving buffers).
+    fn canonical_size_hint(&self) -> usize {
+        // Per entry: quotes, colon, comma and the hash dict (`{"sha256":"<64>"}` is 77).
+        self.arena.len() + self.entries.len() * 84 + 2
     }
 
     pub fn to_value(&self) -> Value {
@@ -240,8 +485,16 @@ impl Link {
 
     /// Canonical JSON of the normalised link: the bytes a legacy signature covers.
     pub fn canonical(&self) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(
-            64 + 100 * (self.materials.len() + self.products.len())
+        let mut out = Vec::new();
+        self.canonical_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// [`Link::canonical`], appended to `out` (which is reserved for the whole text first).
+    pub fn canonical_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        out.reserve(
+            256 + self.materials.canonical_size_hint()
+                + self.products.canonical_size_hint()
                 + self
                     .byproducts
                     .values()
@@ -250,19 +503,19 @@ impl Link {
         );
         let enc = |e: json::CanonicalError| Error::format(e.to_string());
         out.extend_from_slice(b"{\"_type\":\"link\",\"byproducts\":");
-        canonical_into(&mut out, &Value::Object(self.byproducts.clone())).map_err(enc)?;
+        json::canonical_map_into(out, &self.byproducts).map_err(enc)?;
         out.extend_from_slice(b",\"command\":");
-        canonical_into(&mut out, &Value::Array(self.command.clone())).map_err(enc)?;
+        json::canonical_array_into(out, &self.command).map_err(enc)?;
         out.extend_from_slice(b",\"environment\":");
-        canonical_into(&mut out, &Value::Object(self.environment.clone())).map_err(enc)?;
+        json::canonical_map_into(out, &self.environment).map_err(enc)?;
         out.extend_from_slice(b",\"materials\":");
-        self.materials.canonical_into(&mut out);
+        self.materials.canonical_into(out);
         out.extend_from_slice(b",\"name\":");
-        canonical_into(&mut out, &self.name).map_err(enc)?;
+        canonical_into(out, &self.name).map_err(enc)?;
         out.extend_from_slice(b",\"products\":");
-        self.products.canonical_into(&mut out);
+        self.products.canonical_into(out);
         out.push(b'}');
-        Ok(out)
+        Ok(())
     }
 
     /// The normalised link as a JSON value (`attr.asdict(link)`).
@@ -466,5 +719,22 @@ impl<'de> serde::Deserialize<'de> for HashDictField {
 
 /// `^[0-9a-fA-F]+$`
 pub fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
+    !s.is_empty() && all_hex(s.as_bytes())
+}
+
+static HEX_DIGIT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_hexdigit();
+        c += 1;
+    }
+    t
+};
+
+/// Whether every byte is a hex digit (without a branch per byte: hashes are random, so
+/// digit/letter branches would mispredict).
+#[inline]
+fn all_hex(b: &[u8]) -> bool {
+    b.iter().fold(true, |acc, &c| acc & HEX_DIGIT[c as usize])
 }

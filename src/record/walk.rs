@@ -93,41 +93,49 @@ fn visit(
 ) -> Option<Vec<(String, PathBuf)>> {
     let entries = fs::read_dir(top_fs).ok()?;
     let mut dirs: Vec<(OsString, String, bool)> = Vec::new();
-    let mut nondirs: Vec<(OsString, String)> = Vec::new();
+    // Non-directories, with the entry when it is no symlink (its metadata is then read
+    // relative to the open directory: no path lookup per file).
+    let mut nondirs: Vec<(OsString, String, Option<fs::DirEntry>)> = Vec::new();
     for entry in entries {
         // An error while listing: `os.walk` drops the whole directory.
         let entry = entry.ok()?;
         let os_name = entry.file_name();
         let name = os_name.to_string_lossy().into_owned();
         // `DirEntry.is_dir()` follows symlinks; errors count as "not a directory".
-        let (is_dir, is_link) = match entry.file_type() {
+        let (is_dir, is_link, known) = match entry.file_type() {
             Ok(ft) if ft.is_symlink() => (
                 fs::metadata(entry.path())
                     .map(|m| m.is_dir())
                     .unwrap_or(false),
                 true,
+                false,
             ),
-            Ok(ft) => (ft.is_dir(), false),
-            Err(_) => (false, false),
+            Ok(ft) => (ft.is_dir(), false, true),
+            Err(_) => (false, false, false),
         };
         if is_dir {
             dirs.push((os_name, name, is_link));
         } else {
-            nondirs.push((os_name, name));
+            nondirs.push((os_name, name, known.then_some(entry)));
         }
     }
 
     // in-toto prunes excluded subdirectories before os.walk descends.
     dirs.retain(|(_, name, _)| !spec.is_excluded(&normpath(&join(top_py, name))));
 
-    for (os_name, name) in nondirs {
+    for (os_name, name, entry) in nondirs {
         let filepath = normpath(&join(top_py, &name));
         if spec.is_excluded(&filepath) {
             continue;
         }
         let fs_path = top_fs.join(&os_name);
-        // Broken symlinks and anything that is not a regular file are skipped.
-        if let Ok(meta) = fs::metadata(&fs_path) {
+        // Broken symlinks and anything that is not a regular file are skipped. (For an
+        // entry that is no symlink, its own metadata is what `metadata(path)` would say.)
+        let meta = match entry {
+            Some(entry) => entry.metadata(),
+            None => fs::metadata(&fs_path),
+        };
+        if let Ok(meta) = meta {
             if meta.is_file() {
                 out.push(FoundFile {
                     name: filepath,

@@ -181,7 +181,15 @@ struct Stop;
 struct Candidate {
     keyid: String,
     path: PathBuf,
-    loaded: Option<Arc<Metadata>>,
+    /// The layout key (keyid) that verifies this file, if any (known before loading).
+    key_id: Option<String>,
+    /// The file was read and parsed.
+    loaded: bool,
+    /// What the file carries, once loaded.
+    content: Option<Content>,
+    /// The signature check, done as soon as the file was parsed (`None`: no key to check
+    /// with, or the source overrides the check).
+    signature: Option<crate::Result<()>>,
     /// After the signature stage: the link (or the sublayout's summary link) if verified.
     verified: bool,
     /// The key used for counting toward the threshold.
@@ -189,11 +197,70 @@ struct Candidate {
     link: Option<Arc<Link>>,
 }
 
+/// The part of a loaded file that later stages need. A link is kept as its parsed link
+/// only (the file's bytes, a DSSE payload and the signatures are dropped right after the
+/// signature check, so big chains need little memory); anything else (a sublayout, or a
+/// DSSE payload that did not decode) keeps the whole metadata for the sublayout stage.
+enum Content {
+    Link(Arc<Link>),
+    Other(Arc<Metadata>),
+}
+
+/// A file read in the parallel loading pass, with its signature check.
+struct Loaded {
+    format: crate::model::envelope::Format,
+    signed_by: Vec<String>,
+    content: Content,
+    signature: Option<crate::Result<()>>,
+}
+
 fn kid8(keyid: &str) -> &str {
     match keyid.char_indices().nth(8) {
         Some((i, _)) => &keyid[..i],
         None => keyid,
     }
+}
+
+/// The result of one rule set: its trace and the failure, if any.
+type RuleSetOutcome = (RuleSetReport, Option<rules::RuleFailure>);
+
+/// Main keys of GPG-style subkeys (`subkeys` in a key dict): subkey id → main key id.
+fn subkey_owners(layout: &Layout) -> BTreeMap<String, String> {
+    let mut main_for_sub: BTreeMap<String, String> = BTreeMap::new();
+    for (id, k) in &layout.keys {
+        if let Some(Value::Object(sub)) = k.dict.get("subkeys") {
+            for s in sub.keys() {
+                main_for_sub.insert(s.clone(), id.clone());
+            }
+        }
+    }
+    main_for_sub
+}
+
+/// The layout key that verifies a link signed by `keyid` for `step`, if any.
+fn signing_key_id(
+    layout: &Layout,
+    step: &crate::model::layout::Step,
+    keyid: &str,
+    main_for_sub: &BTreeMap<String, String>,
+) -> Option<String> {
+    for authorized in &step.pubkeys {
+        let auth_key = layout.keys.get(authorized);
+        if auth_key.is_some() && keyid == authorized {
+            return Some(authorized.clone());
+        }
+        if let Some(main) = main_for_sub.get(authorized) {
+            if keyid == authorized {
+                return Some(main.clone());
+            }
+        }
+        if let Some(k) = auth_key {
+            if matches!(k.dict.get("subkeys"), Some(Value::Object(s)) if s.contains_key(keyid)) {
+                return Some(authorized.clone());
+            }
+        }
+    }
+    None
 }
 
 /// `<link_dir>/<name>` unless `name` would leave `link_dir` (absolute, or `..`).
@@ -485,8 +552,13 @@ impl Verifier<'_> {
     }
 
     /// Stage 5: `<link_dir>/<step>.<keyid[:8]>.link` for every authorized keyid.
+    ///
+    /// Every file is read, parsed and signature-checked in one parallel pass (a check
+    /// has no side effects, so doing it early only matters for speed and memory); the
+    /// results are then judged stage by stage in the reference's order.
     fn load_links(&mut self, layout: &Layout) -> Result<Vec<Vec<Candidate>>, Stop> {
         let link_dir = &self.opts.link_dir;
+        let main_for_sub = subkey_owners(layout);
         // Candidates per step, keyids unique (the reference keys a dict by keyid).
         let mut per_step: Vec<Vec<Candidate>> = Vec::with_capacity(layout.steps.len());
         for step in &layout.steps {
@@ -506,10 +578,14 @@ impl Verifier<'_> {
                     }
                     let file = format!("{}.{}.link", step.name, kid8(&keyid));
                     let path = inside(link_dir, &file).unwrap_or_default();
+                    let key_id = signing_key_id(layout, step, &keyid, &main_for_sub);
                     cands.push(Candidate {
                         keyid,
                         path,
-                        loaded: None,
+                        key_id,
+                        loaded: false,
+                        content: None,
+                        signature: None,
                         verified: false,
                         main_keyid: None,
                         link: None,
@@ -518,20 +594,44 @@ impl Verifier<'_> {
             }
             per_step.push(cands);
         }
-        // Read and parse every candidate in parallel; judge them in the reference's order.
+        // Read, parse and check every candidate in parallel, one task per file.
         let source = self.source;
-        let results: Vec<Vec<Option<crate::Result<Arc<Metadata>>>>> = per_step
+        let jobs: Vec<&Candidate> = per_step.iter().flatten().collect();
+        let mut flat: Vec<Option<crate::Result<Loaded>>> = jobs
             .par_iter()
+            .with_max_len(1)
+            .map(|c| {
+                if c.path.as_os_str().is_empty() {
+                    return None;
+                }
+                Some(source.load(&c.path).map(|md| {
+                    let key = c.key_id.as_ref().and_then(|k| layout.keys.get(k));
+                    let signature = match key {
+                        Some(k) if source.signature_override(&c.path).is_none() => {
+                            Some(md.verify_signature(&k.key))
+                        }
+                        _ => None,
+                    };
+                    let content = match md.payload() {
+                        Ok(Payload::Link(l)) => Content::Link(l.clone()),
+                        _ => Content::Other(md.clone()),
+                    };
+                    Loaded {
+                        format: md.format(),
+                        signed_by: md.signature_keyids(),
+                        content,
+                        signature,
+                    }
+                }))
+            })
+            .collect();
+        flat.reverse();
+        let results: Vec<Vec<Option<crate::Result<Loaded>>>> = per_step
+            .iter()
             .map(|cands| {
                 cands
-                    .par_iter()
-                    .map(|c| {
-                        if c.path.as_os_str().is_empty() {
-                            None
-                        } else {
-                            Some(source.load(&c.path))
-                        }
-                    })
+                    .iter()
+                    .map(|_| flat.pop().expect("one result per candidate"))
                     .collect()
             })
             .collect();
@@ -560,24 +660,28 @@ impl Verifier<'_> {
                 };
                 match res {
                     None => {}
-                    Some(Ok(md)) => {
+                    Some(Ok(loaded)) => {
                         found += 1;
                         lr.state = LinkState::NotChecked;
-                        lr.format = Some(md.format());
-                        lr.signed_by = md.signature_keyids();
-                        if let Ok(p) = md.payload() {
-                            match p {
-                                Payload::Link(l) => {
-                                    lr.command = Some(l.command_strings());
-                                    if l.name != Value::String(step.name.clone()) {
-                                        lr.name_mismatch = Some(l.name_str());
-                                    }
-                                    lr.link = Some(l.clone());
+                        lr.format = Some(loaded.format);
+                        lr.signed_by = loaded.signed_by;
+                        match &loaded.content {
+                            Content::Link(l) => {
+                                lr.command = Some(l.command_strings());
+                                if l.name != Value::String(step.name.clone()) {
+                                    lr.name_mismatch = Some(l.name_str());
                                 }
-                                Payload::Layout(_) => lr.sublayout = true,
+                                lr.link = Some(l.clone());
+                            }
+                            Content::Other(md) => {
+                                if let Ok(Payload::Layout(_)) = md.payload() {
+                                    lr.sublayout = true;
+                                }
                             }
                         }
-                        cand.loaded = Some(md);
+                        cand.loaded = true;
+                        cand.content = Some(loaded.content);
+                        cand.signature = loaded.signature;
                     }
                     Some(Err(e)) if e.is_os_error() => {}
                     Some(Err(e)) => {
@@ -606,7 +710,7 @@ impl Verifier<'_> {
         }
         let total: usize = per_step
             .iter()
-            .map(|c| c.iter().filter(|c| c.loaded.is_some()).count())
+            .map(|c| c.iter().filter(|c| c.loaded).count())
             .sum();
         self.report.set_stage(
             Stage::LoadLinks,
@@ -622,63 +726,34 @@ impl Verifier<'_> {
         layout: &Layout,
         per_step: &mut [Vec<Candidate>],
     ) -> Result<(), Stop> {
-        // Main keys of GPG-style subkeys (`subkeys` in a key dict).
-        let mut main_for_sub: BTreeMap<String, String> = BTreeMap::new();
-        for (id, k) in &layout.keys {
-            if let Some(Value::Object(sub)) = k.dict.get("subkeys") {
-                for s in sub.keys() {
-                    main_for_sub.insert(s.clone(), id.clone());
-                }
-            }
-        }
-        // Which key verifies each candidate.
+        // Which key verifies each candidate (decided before loading), and the check
+        // done while loading.
         let mut jobs: Vec<(usize, usize, Option<String>)> = Vec::new();
-        for (si, step) in layout.steps.iter().enumerate() {
-            for (ci, c) in per_step[si].iter().enumerate() {
-                if c.loaded.is_none() {
-                    continue;
+        for (si, cands) in per_step.iter().enumerate() {
+            for (ci, c) in cands.iter().enumerate() {
+                if c.loaded {
+                    jobs.push((si, ci, c.key_id.clone()));
                 }
-                let mut key_id: Option<String> = None;
-                for authorized in &step.pubkeys {
-                    let auth_key = layout.keys.get(authorized);
-                    if auth_key.is_some() && &c.keyid == authorized {
-                        key_id = Some(authorized.clone());
-                        break;
-                    }
-                    if let Some(main) = main_for_sub.get(authorized) {
-                        if &c.keyid == authorized {
-                            key_id = Some(main.clone());
-                            break;
-                        }
-                    }
-                    if let Some(k) = auth_key {
-                        if matches!(k.dict.get("subkeys"), Some(Value::Object(s)) if s.contains_key(&c.keyid))
-                        {
-                            key_id = Some(authorized.clone());
-                            break;
-                        }
-                    }
-                }
-                jobs.push((si, ci, key_id));
             }
         }
         let source = self.source;
         let results: Vec<Option<crate::Result<()>>> = jobs
-            .par_iter()
+            .iter()
             .map(|(si, ci, key_id)| {
-                let c = &per_step[*si][*ci];
-                let key = key_id.as_ref().and_then(|k| layout.keys.get(k))?;
+                let c = &mut per_step[*si][*ci];
+                key_id.as_ref().and_then(|k| layout.keys.get(k))?;
                 Some(match source.signature_override(&c.path) {
                     Some(true) => Ok(()),
                     Some(false) => Err(Error::new(
                         "SignatureVerificationError",
                         "signature stripped (what-if)",
                     )),
-                    None => c
-                        .loaded
-                        .as_ref()
-                        .expect("loaded")
-                        .verify_signature(&key.key),
+                    None => c.signature.take().unwrap_or_else(|| {
+                        Err(Error::new(
+                            "RuntimeError",
+                            "the link source changed its signature override during verification",
+                        ))
+                    }),
                 })
             })
             .collect();
@@ -759,10 +834,17 @@ impl Verifier<'_> {
                 if !per_step[si][ci].verified {
                     continue;
                 }
-                let md = per_step[si][ci]
-                    .loaded
-                    .clone()
-                    .expect("verified links are loaded");
+                let md = match per_step[si][ci]
+                    .content
+                    .as_ref()
+                    .expect("verified links are loaded")
+                {
+                    Content::Link(l) => {
+                        per_step[si][ci].link = Some(l.clone());
+                        continue;
+                    }
+                    Content::Other(md) => md.clone(),
+                };
                 let payload = match md.payload() {
                     Ok(p) => p,
                     Err(e) => {
@@ -1010,15 +1092,28 @@ impl Verifier<'_> {
             inspections: insp_names,
             step_rules: steps,
         };
+        // Rule sets are independent and have no side effects: evaluate them all in
+        // parallel, then judge them in the reference's order (the first failure stops).
+        let mut evaluated: Vec<Option<[RuleSetOutcome; 2]>> = items
+            .par_iter()
+            .with_max_len(1)
+            .map(|(name, mats, prods)| {
+                let link = links.get(*name)?;
+                Some([
+                    rules::verify_rule_set(name, link, ArtifactKind::Materials, mats, links),
+                    rules::verify_rule_set(name, link, ArtifactKind::Products, prods, links),
+                ])
+            })
+            .collect();
         for (idx, (name, mats, prods)) in items.into_iter().enumerate() {
             let Some(link) = links.get(name).cloned() else {
                 continue;
             };
-            for (kind, rules) in [
-                (ArtifactKind::Materials, mats),
-                (ArtifactKind::Products, prods),
+            let [mat_result, prod_result] = evaluated[idx].take().expect("evaluated above");
+            for (kind, rules, (set_report, failure)) in [
+                (ArtifactKind::Materials, mats, mat_result),
+                (ArtifactKind::Products, prods, prod_result),
             ] {
-                let (set_report, failure) = rules::verify_rule_set(name, &link, kind, rules, links);
                 let rf = failure.map(|f| {
                     let causes = if f.class == "RuleVerificationError" {
                         explain::root_causes(

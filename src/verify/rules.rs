@@ -8,8 +8,9 @@
 use super::report::{RuleReport, RuleSetReport, Status};
 use crate::model::fnmatch::Pattern;
 use crate::model::json::{py_repr_list, py_repr_set};
-use crate::model::link::{Artifacts, Link};
+use crate::model::link::{Artifacts, HashDict, Link};
 use crate::model::rule::{ArtifactKind, Rule, RuleKind};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ pub fn normalized_prefix(prefix: &str) -> String {
     py_join(prefix, "").replace('\\', "/")
 }
 
-/// Indices of queued artifacts whose path matches `pattern`.
+/// Indices of queued artifacts whose path matches `pattern`, ascending.
 fn filter(queue: &[bool], artifacts: &Artifacts, pattern: &Pattern) -> Vec<usize> {
     if let Some(lit) = pattern.literal() {
         return match artifacts.index_of(lit) {
@@ -54,6 +55,143 @@ fn filter(queue: &[bool], artifacts: &Artifacts, pattern: &Pattern) -> Vec<usize
     (0..artifacts.len())
         .filter(|&i| queue[i] && pattern.matches(artifacts.path(i)))
         .collect()
+}
+
+/// Lookups of (mostly) increasing paths in one artifact list: each lookup gallops forward
+/// from the previous position, so a walk over a sorted queue costs O(n) instead of
+/// O(n log n) string comparisons. Out-of-order lookups (odd MATCH prefixes) fall back to a
+/// binary search; the answers are always those of [`Artifacts::index_of`].
+pub struct Seeker<'a> {
+    arts: &'a Artifacts,
+    /// Every entry before `pos` is at most the last path looked up.
+    pos: usize,
+    /// The caller promises strictly increasing lookups (walks over a sorted queue).
+    increasing: bool,
+}
+
+impl<'a> Seeker<'a> {
+    pub fn new(arts: &'a Artifacts) -> Seeker<'a> {
+        Seeker {
+            arts,
+            pos: 0,
+            increasing: false,
+        }
+    }
+
+    /// A seeker for strictly increasing lookups only (no order check per lookup).
+    fn increasing(arts: &'a Artifacts) -> Seeker<'a> {
+        Seeker {
+            increasing: true,
+            ..Seeker::new(arts)
+        }
+    }
+
+    /// The position of `path`, if present.
+    pub fn find(&mut self, path: &str) -> Option<usize> {
+        let res = if self.increasing || self.pos == 0 || self.arts.path(self.pos - 1) < path {
+            self.arts.seek(self.pos, path)
+        } else {
+            self.arts.search(path)
+        };
+        match res {
+            Ok(i) => {
+                self.pos = i + 1;
+                Some(i)
+            }
+            Err(i) => {
+                self.pos = i;
+                None
+            }
+        }
+    }
+
+    pub fn get(&mut self, path: &str) -> Option<&'a HashDict> {
+        let arts = self.arts;
+        self.find(path).map(|i| arts.hashes(i))
+    }
+}
+
+/// Path lookups in one artifact list.
+trait Lookup<'a> {
+    fn artifacts(&self) -> &'a Artifacts;
+    fn find(&mut self, path: &str) -> Option<usize>;
+}
+
+/// Binary search for each lookup.
+struct Plain<'a>(&'a Artifacts);
+
+impl<'a> Lookup<'a> for Plain<'a> {
+    fn artifacts(&self) -> &'a Artifacts {
+        self.0
+    }
+    fn find(&mut self, path: &str) -> Option<usize> {
+        self.0.index_of(path)
+    }
+}
+
+impl<'a> Lookup<'a> for Seeker<'a> {
+    fn artifacts(&self) -> &'a Artifacts {
+        self.arts
+    }
+    fn find(&mut self, path: &str) -> Option<usize> {
+        Seeker::find(self, path)
+    }
+}
+
+/// Where queued artifacts (visited in increasing order) are among the link's materials and
+/// products: one side is the queue's own list (the index is known), the other is walked
+/// alongside.
+struct Sides<'a> {
+    kind: ArtifactKind,
+    materials: Seeker<'a>,
+    products: Seeker<'a>,
+}
+
+impl<'a> Sides<'a> {
+    fn new(kind: ArtifactKind, materials: &'a Artifacts, products: &'a Artifacts) -> Sides<'a> {
+        Sides {
+            kind,
+            materials: Seeker::increasing(materials),
+            products: Seeker::increasing(products),
+        }
+    }
+
+    /// The position among the materials of queued artifact `i` (at `path`).
+    fn material(&mut self, i: usize, path: &str) -> Option<usize> {
+        match self.kind {
+            ArtifactKind::Materials => Some(i),
+            ArtifactKind::Products => self.materials.find(path),
+        }
+    }
+
+    /// The position among the products of queued artifact `i` (at `path`).
+    fn product(&mut self, i: usize, path: &str) -> Option<usize> {
+        match self.kind {
+            ArtifactKind::Products => Some(i),
+            ArtifactKind::Materials => self.products.find(path),
+        }
+    }
+}
+
+/// The queue's own list as MATCH's source when there is no source prefix: the path looked
+/// up is then the queued path itself, whose index is known.
+struct QueueSource<'a> {
+    seeker: Seeker<'a>,
+    current: usize,
+}
+
+impl<'a> Lookup<'a> for QueueSource<'a> {
+    fn artifacts(&self) -> &'a Artifacts {
+        self.seeker.arts
+    }
+    fn find(&mut self, path: &str) -> Option<usize> {
+        let queued = self.seeker.arts.path(self.current);
+        if std::ptr::eq(queued.as_ptr(), path.as_ptr()) && queued.len() == path.len() {
+            Some(self.current)
+        } else {
+            self.seeker.find(path)
+        }
+    }
 }
 
 /// What one MATCH rule does with a queued artifact.
@@ -76,6 +214,91 @@ pub enum MatchOutcome {
     },
 }
 
+/// [`MatchOutcome`] without allocations, plus the source's index when consumed.
+enum Outcome<'p> {
+    NotSelected,
+    NoLink,
+    DestAbsent(Cow<'p, str>),
+    HashDiffers(Cow<'p, str>),
+    SourceMissing(Cow<'p, str>),
+    Consumed {
+        source: usize,
+        source_path: Cow<'p, str>,
+        dest_path: Cow<'p, str>,
+    },
+}
+
+/// A MATCH rule's pattern and prefixes, prepared for many paths.
+struct MatchSpec<'r> {
+    pattern: &'r Pattern,
+    source_prefix: &'r str,
+    /// `normalized_prefix(source_prefix)` (empty when there is no source prefix).
+    normalized_source: String,
+    dest_prefix: &'r str,
+}
+
+impl<'r> MatchSpec<'r> {
+    fn new(pattern: &'r Pattern, source_prefix: &'r str, dest_prefix: &'r str) -> MatchSpec<'r> {
+        MatchSpec {
+            pattern,
+            source_prefix,
+            normalized_source: if source_prefix.is_empty() {
+                String::new()
+            } else {
+                normalized_prefix(source_prefix)
+            },
+            dest_prefix,
+        }
+    }
+
+    /// The reference's MATCH logic for one queued path, with the lookups given as plain
+    /// or [`Seeker`] lookups: the single definition behind [`match_one`] and rule
+    /// evaluation.
+    fn eval<'p, 'a>(
+        &self,
+        path: &'p str,
+        dest: Option<&mut impl Lookup<'a>>,
+        source: &mut impl Lookup<'a>,
+    ) -> Outcome<'p> {
+        let remainder = if self.source_prefix.is_empty() {
+            path
+        } else {
+            match path.strip_prefix(self.normalized_source.as_str()) {
+                Some(r) => r,
+                None => return Outcome::NotSelected,
+            }
+        };
+        if !self.pattern.matches(remainder) {
+            return Outcome::NotSelected;
+        }
+        let Some(dest) = dest else {
+            return Outcome::NoLink;
+        };
+        let join = |prefix: &str| -> Cow<'p, str> {
+            if prefix.is_empty() {
+                Cow::Borrowed(remainder)
+            } else {
+                Cow::Owned(py_join(prefix, remainder).replace('\\', "/"))
+            }
+        };
+        let source_path = join(self.source_prefix);
+        let dest_path = join(self.dest_prefix);
+        let Some(si) = source.find(&source_path) else {
+            return Outcome::SourceMissing(source_path);
+        };
+        let src_hash = source.artifacts().hashes(si);
+        match dest.find(&dest_path) {
+            None => Outcome::DestAbsent(dest_path),
+            Some(di) if dest.artifacts().hashes(di) != src_hash => Outcome::HashDiffers(dest_path),
+            Some(_) => Outcome::Consumed {
+                source: si,
+                source_path,
+                dest_path,
+            },
+        }
+    }
+}
+
 /// Evaluate a MATCH rule for one queued path (shared by evaluation and root-cause
 /// analysis, so both always agree).
 pub fn match_one(
@@ -86,40 +309,27 @@ pub fn match_one(
     dest: Option<&Artifacts>,
     source: &Artifacts,
 ) -> MatchOutcome {
-    let remainder = if source_prefix.is_empty() {
-        path
-    } else {
-        let ns = normalized_prefix(source_prefix);
-        match path.strip_prefix(ns.as_str()) {
-            Some(r) => r,
-            None => return MatchOutcome::NotSelected,
-        }
-    };
-    if !pattern.matches(remainder) {
-        return MatchOutcome::NotSelected;
-    }
-    let Some(dest) = dest else {
-        return MatchOutcome::NoLink;
-    };
-    let source_path = if source_prefix.is_empty() {
-        remainder.to_string()
-    } else {
-        py_join(source_prefix, remainder).replace('\\', "/")
-    };
-    let dest_path = if dest_prefix.is_empty() {
-        remainder.to_string()
-    } else {
-        py_join(dest_prefix, remainder).replace('\\', "/")
-    };
-    let Some(src_hash) = source.get(&source_path) else {
-        return MatchOutcome::SourceMissing { source_path };
-    };
-    match dest.get(&dest_path) {
-        None => MatchOutcome::DestAbsent { dest_path },
-        Some(h) if h != src_hash => MatchOutcome::HashDiffers { dest_path },
-        Some(_) => MatchOutcome::Consumed {
+    let spec = MatchSpec::new(pattern, source_prefix, dest_prefix);
+    let mut dest = dest.map(Plain);
+    match spec.eval(path, dest.as_mut(), &mut Plain(source)) {
+        Outcome::NotSelected => MatchOutcome::NotSelected,
+        Outcome::NoLink => MatchOutcome::NoLink,
+        Outcome::DestAbsent(d) => MatchOutcome::DestAbsent {
+            dest_path: d.into_owned(),
+        },
+        Outcome::HashDiffers(d) => MatchOutcome::HashDiffers {
+            dest_path: d.into_owned(),
+        },
+        Outcome::SourceMissing(s) => MatchOutcome::SourceMissing {
+            source_path: s.into_owned(),
+        },
+        Outcome::Consumed {
             source_path,
             dest_path,
+            ..
+        } => MatchOutcome::Consumed {
+            source_path: source_path.into_owned(),
+            dest_path: dest_path.into_owned(),
         },
     }
 }
@@ -174,32 +384,35 @@ pub fn verify_rule_set(
         let mut consumed: Vec<usize> = Vec::new();
         match parsed {
             RuleKind::Create(p) => {
-                let pat = Pattern::new(p);
-                consumed = filter(&queue, &artifacts, &pat)
+                let mut sides = Sides::new(kind, materials, products);
+                consumed = filter(&queue, &artifacts, &Pattern::new(p))
                     .into_iter()
                     .filter(|&i| {
                         let path = artifacts.path(i);
-                        products.contains(path) && !materials.contains(path)
+                        sides.product(i, path).is_some() && sides.material(i, path).is_none()
                     })
                     .collect();
             }
             RuleKind::Delete(p) => {
-                let pat = Pattern::new(p);
-                consumed = filter(&queue, &artifacts, &pat)
+                let mut sides = Sides::new(kind, materials, products);
+                consumed = filter(&queue, &artifacts, &Pattern::new(p))
                     .into_iter()
                     .filter(|&i| {
                         let path = artifacts.path(i);
-                        materials.contains(path) && !products.contains(path)
+                        sides.material(i, path).is_some() && sides.product(i, path).is_none()
                     })
                     .collect();
             }
             RuleKind::Modify(p) => {
-                let pat = Pattern::new(p);
-                consumed = filter(&queue, &artifacts, &pat)
+                let mut sides = Sides::new(kind, materials, products);
+                consumed = filter(&queue, &artifacts, &Pattern::new(p))
                     .into_iter()
                     .filter(|&i| {
                         let path = artifacts.path(i);
-                        matches!((materials.get(path), products.get(path)), (Some(m), Some(p)) if m != p)
+                        match (sides.material(i, path), sides.product(i, path)) {
+                            (Some(m), Some(p)) => materials.hashes(m) != products.hashes(p),
+                            _ => false,
+                        }
                     })
                     .collect();
             }
@@ -270,22 +483,24 @@ pub fn verify_rule_set(
                         "no link for '{dest_name}' is in scope: this rule consumes nothing"
                     ));
                 }
-                if dest.is_some() {
-                    for (i, _) in queue.iter().enumerate().filter(|(_, q)| **q) {
-                        match match_one(
-                            artifacts.path(i),
-                            &pat,
-                            source_prefix,
-                            dest_prefix,
-                            dest,
-                            &artifacts,
-                        ) {
-                            MatchOutcome::Consumed { source_path, .. } => {
-                                if let Some(j) = artifacts.index_of(&source_path) {
-                                    consumed.push(j);
-                                }
-                            }
-                            MatchOutcome::SourceMissing { source_path } => {
+                if let Some(dest_arts) = dest {
+                    let spec = MatchSpec::new(&pat, source_prefix, dest_prefix);
+                    // Destination paths increase with the queue unless a destination
+                    // prefix is joined in (its `\\` → `/` rewrite can reorder them).
+                    let mut dest_seek = if dest_prefix.is_empty() {
+                        Seeker::increasing(dest_arts)
+                    } else {
+                        Seeker::new(dest_arts)
+                    };
+                    let mut source = QueueSource {
+                        seeker: Seeker::new(&artifacts),
+                        current: 0,
+                    };
+                    for i in (0..queue.len()).filter(|&i| queue[i]) {
+                        source.current = i;
+                        match spec.eval(artifacts.path(i), Some(&mut dest_seek), &mut source) {
+                            Outcome::Consumed { source, .. } => consumed.push(source),
+                            Outcome::SourceMissing(source_path) => {
                                 report.rules[idx].status = Status::Failed;
                                 report.status = Status::Failed;
                                 return (

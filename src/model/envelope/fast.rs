@@ -1,0 +1,473 @@
+//! The fast path for reading metadata: a single pass over the JSON text that handles the
+//! structure of a metadata file by hand and reads the artifact dicts (nearly all of a big
+//! link) straight into [`Artifacts`], with no allocation per artifact.
+//!
+//! It accepts a conservative subset of JSON and gives up (`None`) on anything unusual:
+//! escapes or `$` in keys, escapes in artifact paths or hashes, non-hex hashes, numbers or
+//! other values where the reference expects dicts or strings, deep nesting, bad syntax.
+//! The caller then parses the document with the general (serde) path, which defines the
+//! semantics and the errors. Values that are not artifact dicts (`byproducts`, `command`,
+//! `signatures`, layout fields, …) are located here and parsed by serde_json from their
+//! slice of the text, so they are validated exactly as in the general path.
+//!
+//! Whenever the fast path returns a result, it is the one the general path would produce:
+//! the same fields, duplicate keys keeping the last value, unknown keys ignored (after
+//! checking they are valid JSON), trailing text refused.
+
+use super::{RawBody, RawSigned};
+use crate::model::link::{ArtifactsBuilder, ArtifactsField, HashDict, is_hex};
+use serde::de::IgnoredAny;
+use serde_json::Value;
+
+/// Deeper values are left to the general path (serde_json's recursion limit is 128 for
+/// the whole document; a value parsed from its own slice would not see its outer levels).
+const MAX_DEPTH: usize = 64;
+
+/// The top-level object of a metadata file, as far as the fast path read it.
+pub(super) struct Top<'a> {
+    pub signatures: Option<Value>,
+    pub signed: Option<RawSigned>,
+    pub payload: Option<PayloadText<'a>>,
+    pub payload_type: Option<Value>,
+    pub has_payload: bool,
+    pub has_signed: bool,
+}
+
+/// A DSSE `payload` field: the base64 text itself when it is a plain string, else the
+/// parsed value.
+pub(super) enum PayloadText<'a> {
+    Text(&'a str),
+    Value(Value),
+}
+
+/// Read a whole metadata file.
+pub(super) fn parse_top(bytes: &[u8]) -> Option<Top<'_>> {
+    let mut lx = Lexer::new(bytes)?;
+    let mut top = Top {
+        signatures: None,
+        signed: None,
+        payload: None,
+        payload_type: None,
+        has_payload: false,
+        has_signed: false,
+    };
+    lx.eat(b'{')?;
+    if lx.peek()? == b'}' {
+        lx.i += 1;
+    } else {
+        loop {
+            let key = lx.key()?;
+            match key {
+                "signatures" => top.signatures = Some(lx.value()?),
+                "signed" => {
+                    top.has_signed = true;
+                    top.signed = Some(lx.signed()?);
+                }
+                "payload" => {
+                    top.has_payload = true;
+                    top.payload = Some(lx.payload()?);
+                }
+                "payloadType" => top.payload_type = Some(lx.value()?),
+                _ => lx.ignore()?,
+            }
+            if !lx.next_member()? {
+                break;
+            }
+        }
+    }
+    lx.end()?;
+    Some(top)
+}
+
+/// Read a document that is one link or layout object (a DSSE payload).
+pub(super) fn parse_signed(bytes: &[u8]) -> Option<RawSigned> {
+    let mut lx = Lexer::new(bytes)?;
+    let signed = lx.signed()?;
+    lx.end()?;
+    Some(signed)
+}
+
+struct Lexer<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+/// Bytes that end or spoil a plain string: `"`, `\` and control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// The position of the first `"`, `\\` or control character, eight bytes at a time.
+#[inline]
+fn string_stop(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        // A zero byte in `quote`/`backslash`, or a byte below 0x20 in `x`: the lowest
+        // flagged byte is always a true hit (borrows only run upwards from one).
+        let hits = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | x.wrapping_sub(ONES * 0x20) & !x)
+            & HIGHS;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| STRING_STOP[c as usize])
+        .map(|p| at + p)
+}
+
+impl<'a> Lexer<'a> {
+    fn new(b: &'a [u8]) -> Option<Lexer<'a>> {
+        let s = std::str::from_utf8(b).ok()?;
+        Some(Lexer { s, b, i: 0 })
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// The next significant byte (not consumed).
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        if self.peek()? == c {
+            self.i += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Only whitespace may follow.
+    fn end(&mut self) -> Option<()> {
+        self.ws();
+        (self.i == self.b.len()).then_some(())
+    }
+
+    /// After a member of an object: `true` at `,`, `false` at the closing `}`.
+    #[inline]
+    fn next_member(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b',' => {
+                self.i += 1;
+                Some(true)
+            }
+            b'}' => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// A string with no escapes and no control characters.
+    #[inline]
+    fn plain_str(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let rest = &self.b[start..];
+        let len = string_stop(rest)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i = start + len + 1;
+        // Quotes are ASCII, so both ends are character boundaries.
+        Some(&self.s[start..start + len])
+    }
+
+    /// An object key followed by `:`. Keys starting with `$` are left to the general path
+    /// (serde_json's private number marker is such a key).
+    #[inline]
+    fn key(&mut self) -> Option<&'a str> {
+        let k = self.plain_str()?;
+        if k.starts_with('$') {
+            return None;
+        }
+        self.eat(b':')?;
+        Some(k)
+    }
+
+    /// The text of one value (not validated; at most [`MAX_DEPTH`] levels deep).
+    fn skip_value(&mut self) -> Option<&'a [u8]> {
+        self.ws();
+        let start = self.i;
+        let b = self.b;
+        match *b.get(self.i)? {
+            b'"' => self.skip_string()?,
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match *b.get(self.i)? {
+                        b'"' => {
+                            self.skip_string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => {
+                            depth += 1;
+                            if depth > MAX_DEPTH {
+                                return None;
+                            }
+                        }
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                while let Some(&c) = b.get(self.i) {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+            }
+        }
+        (self.i > start).then(|| &b[start..self.i])
+    }
+
+    /// Past a string (at its opening quote), escapes included.
+    fn skip_string(&mut self) -> Option<()> {
+        self.i += 1;
+        loop {
+            match *self.b.get(self.i)? {
+                b'"' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                b'\\' => self.i += 2,
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// One value of any kind, parsed by serde_json.
+    fn value(&mut self) -> Option<Value> {
+        let raw = self.skip_value()?;
+        serde_json::from_slice(raw).ok()
+    }
+
+    /// Skip a value of an unknown key (it must still be valid JSON).
+    fn ignore(&mut self) -> Option<()> {
+        let raw = self.skip_value()?;
+        serde_json::from_slice::<IgnoredAny>(raw).ok().map(|_| ())
+    }
+
+    fn payload(&mut self) -> Option<PayloadText<'a>> {
+        let save = self.i;
+        if let Some(s) = self.plain_str() {
+            return Some(PayloadText::Text(s));
+        }
+        self.i = save;
+        self.value().map(PayloadText::Value)
+    }
+
+    /// A link or layout object (`signed`, or a whole DSSE payload).
+    fn signed(&mut self) -> Option<RawSigned> {
+        self.eat(b'{')?;
+        let mut b = RawBody::default();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(RawSigned::Body(Box::new(b)));
+        }
+        loop {
+            let key = self.key()?;
+            match key {
+                "_type" => b.type_ = Some(self.value()?),
+                "name" => b.name = Some(self.value()?),
+                "command" => b.command = Some(self.value()?),
+                "materials" => b.materials = Some(self.artifacts()?),
+                "products" => b.products = Some(self.artifacts()?),
+                "byproducts" => b.byproducts = Some(self.value()?),
+                "environment" => b.environment = Some(self.value()?),
+                "steps" | "inspect" | "keys" | "expires" | "readme" => {
+                    let v = self.value()?;
+                    b.layout.insert(key.to_string(), v);
+                }
+                _ => self.ignore()?,
+            }
+            if !self.next_member()? {
+                break;
+            }
+        }
+        Some(RawSigned::Body(Box::new(b)))
+    }
+
+    /// `materials` or `products`: by hand when plain, else through serde.
+    fn artifacts(&mut self) -> Option<ArtifactsField> {
+        let save = self.i;
+        if let Some(a) = self.plain_artifacts() {
+            return Some(a);
+        }
+        self.i = save;
+        let raw = self.skip_value()?;
+        serde_json::from_slice::<ArtifactsField>(raw).ok()
+    }
+
+    /// A dict of `"path": {"alg": "hex", ...}` with plain strings and hex values.
+    fn plain_artifacts(&mut self) -> Option<ArtifactsField> {
+        self.eat(b'{')?;
+        // A rough guess of the size, to avoid most regrowth: the text left to read is
+        // mostly this dict in a big link.
+        let guess = ((self.b.len() - self.i) / 256).min(1 << 20);
+        let mut out = ArtifactsBuilder::with_capacity(guess, guess * 48);
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(ArtifactsField(Ok(out.finish())));
+        }
+        loop {
+            let path = self.key()?;
+            let hashes = self.hash_dict()?;
+            out.push(path, hashes);
+            if !self.next_member()? {
+                break;
+            }
+        }
+        Some(ArtifactsField(Ok(out.finish())))
+    }
+
+    fn hash_dict(&mut self) -> Option<HashDict> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(HashDict::new(Vec::new()));
+        }
+        let alg = self.key()?;
+        let hex = self.plain_str()?;
+        if !is_hex(hex) {
+            return None;
+        }
+        if !self.next_member()? {
+            return Some(HashDict::single_hex(alg, hex));
+        }
+        let mut pairs: Vec<(Box<str>, Box<str>)> = vec![(alg.into(), hex.into())];
+        loop {
+            let alg = self.key()?;
+            let hex = self.plain_str()?;
+            if !is_hex(hex) {
+                return None;
+            }
+            pairs.push((alg.into(), hex.into()));
+            if !self.next_member()? {
+                break;
+            }
+        }
+        Some(HashDict::new(pairs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::envelope::Metadata;
+
+    /// The fast path and the general path agree (or the fast path declines).
+    fn same(text: &str) {
+        let fast = parse_top(text.as_bytes()).is_some();
+        let a = Metadata::from_bytes(text.as_bytes());
+        let b = Metadata::from_bytes_general(text.as_bytes());
+        match (a, b) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+            (Err(a), Err(b)) => assert_eq!(
+                (a.class, a.message),
+                (b.class, b.message),
+                "{text} (fast path: {fast})"
+            ),
+            (a, b) => panic!("{text}: {a:?} vs {b:?}"),
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_general_path() {
+        let cases = [
+            r#"{"signatures": [], "signed": {"_type": "link", "materials": {"b": {"sha256": "01"}, "a": {"sha256": "02"}, "b": {"sha256": "03"}}, "products": {}}}"#,
+            r#"{"signed": {"_type": "link", "materials": {"a": {"sha512": "AA", "sha256": "bb", "sha512": "cc"}}, "name": "x", "extra": [1, {"y": null}]}, "signatures": [{"keyid": "k", "sig": "00"}]}"#,
+            r#"{"signed": {"_type": "link", "materials": {"a\"b": {"sha256": "01"}, "c": {}}}}"#,
+            r#"{"signed": {"_type": "link", "materials": {"a": {"sha256": "xyz"}}}}"#,
+            r#"{"signed": {"_type": "link", "materials": {"a": {"sha256": 5}}}}"#,
+            r#"{"signed": {"_type": "link", "materials": [], "products": 3}}"#,
+            r#"{"signed": {"_type": "link", "byproducts": {"x": NaN}}}"#,
+            r#"{"signed": {"_type": "link", "byproducts": {"x": 1.5}}}"#,
+            r#"{"signed": {"_type": "link", "name": "\ud800"}}"#,
+            r#"{"signed": {"_type": "link", "materials": {"a": {"sha256": "01"},}}}"#,
+            r#"{"signed": {"_type": "link"}} x"#,
+            r#"{"signed": {"_type": "link"}, "signed": {"_type": "layout"}}"#,
+            r#"{"signed": {"_type": "link", "materials": {"$serde_json::private::Number": {}}}}"#,
+            r#"{"payload": "e30=", "payloadType": "application/vnd.in-toto+json", "signatures": []}"#,
+            r#"{"payload": "eyJfdHlwZSI6ICJsaW5rIn0=", "payloadType": "application/vnd.in-toto+json", "signatures": [{"keyid": "a", "sig": "AAAA"}]}"#,
+            r#"{"payload": "eyJfdHlwZSI6ICJsaW5rIn0", "payloadType": "application/vnd.in-toto+json", "signatures": []}"#,
+            r#"{"payload": 5, "payloadType": "application/vnd.in-toto+json", "signatures": []}"#,
+            r#"{"signed": 5}"#,
+            r#"[]"#,
+            r#"{}"#,
+            "",
+            r#"{"signed": {"_type": "link", "materials": {"a": {"sha256": "01"}}"#,
+            "{\"signed\": {\"_type\": \"link\", \"materials\": {\"a\tb\": {\"sha256\": \"01\"}}}}",
+            "{\"signed\": {\"_type\": \"link\", \"materials\": {\"abcdefghijklmnop\u{1f}q\": {}}}}",
+            r#"{"signed": {"_type": "link", "materials": {"abcdefghijklmnopq\\r": {}}}}"#,
+            r#"{"signed": {"_type": "link", "materials": {"h\u00e9llo w\u00f6rld, caf\u00e9s": {}, "héllo wörld, cafés": {"sha256": "ab"}}}}"#,
+        ];
+        for c in cases {
+            same(c);
+        }
+        let deep = format!(
+            r#"{{"signed": {{"_type": "link", "byproducts": {{"x": {}{}}}}}}}"#,
+            "[".repeat(126),
+            "]".repeat(126)
+        );
+        same(&deep);
+    }
+
+    #[test]
+    fn string_stop_finds_the_first_special_byte() {
+        for text in [
+            &b"abcdefgh\"ijkl"[..],
+            b"\"",
+            b"abcdefghijklmnopqrstu\\vw\"",
+            b"abc\x01defghijklmnop\"",
+            b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"\xc3",
+            b"no stop at all in this text",
+            b"\x7f\x80\xff\x1f",
+        ] {
+            let want = text.iter().position(|&c| STRING_STOP[c as usize]);
+            assert_eq!(string_stop(text), want, "{text:?}");
+        }
+    }
+}
