@@ -682,3 +682,29 @@ fn autosave_is_offered_after_a_crash() {
     assert_eq!(again.doc.layout.steps.len(), 1);
     assert!(again.doc.is_dirty());
 }
+
+/// Tiny and odd terminal sizes never panic, in any tab or overlay.
+#[test]
+fn tiny_terminals_never_panic() {
+    let mut app = open_case_folder("fail-sublayout-rule-legacy");
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (80, 6), (200, 8), (30, 60)] {
+        for tab in ['1', '2', '3', '4', '5'] {
+            ch(&mut app, tab);
+            render(&mut app, w, h);
+            ch(&mut app, '?');
+            render(&mut app, w, h);
+            key(&mut app, KeyCode::Esc);
+        }
+        ch(&mut app, '5');
+        ch(&mut app, 'L');
+        render(&mut app, w, h);
+        ch(&mut app, 'A');
+        render(&mut app, w, h);
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Esc);
+        ch(&mut app, '1');
+        ch(&mut app, 'a');
+        render(&mut app, w, h);
+        key(&mut app, KeyCode::Esc);
+    }
+}
