@@ -3,6 +3,9 @@
 //! tmux is required; set `INTOTO_STUDIO_SKIP_TMUX=1` to skip these tests where it is
 //! missing (`.ci/run` never skips).
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -131,19 +134,6 @@ impl Drop for Session {
             .arg(&self.socket)
             .args(["kill-server"])
             .status();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
     }
 }
 
@@ -298,23 +288,6 @@ fn unsaved_changes_are_guarded() {
     assert!(text.contains("\"step-1\""), "{text}");
 }
 
-/// The reference's bin directory (installing it on first use), or `None` to skip.
-fn reference_bin() -> Option<PathBuf> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/ensure-reference.sh");
-    let out = Command::new("bash").arg(script).output().unwrap();
-    if !out.status.success() {
-        if std::env::var_os("INTOTO_STUDIO_SKIP_INTEROP").is_some() {
-            eprintln!("reference missing: skipped (INTOTO_STUDIO_SKIP_INTEROP)");
-            return None;
-        }
-        panic!(
-            "the reference implementation is required: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
 /// Author a layout entirely in the TUI (step, functionary key, rules, expiry), sign it,
 /// save it, reopen it: it verifies with the reference's in-toto-verify against a link
 /// recorded by the reference's in-toto-run, and with ours.
@@ -323,7 +296,7 @@ fn author_sign_save_reopen_verifies_with_the_reference() {
     if !have_tmux() {
         return;
     }
-    let Some(refbin) = reference_bin() else {
+    let Some(refbin) = reference().map(Path::to_path_buf) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

@@ -17,10 +17,12 @@
 //!    lists every example with its verdict; the `links/…` paths a README quotes exist; and
 //!    `examples/keys/` holds nothing but TEST-ONLY keys.
 
+mod common;
+use common::*;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -219,19 +221,6 @@ fn expand(args: &[String], cwd: &Path) -> Vec<String> {
     out
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), &dst).unwrap();
-        }
-    }
-}
-
 /// One example, read from its README.
 #[derive(Debug)]
 struct Example {
@@ -357,46 +346,6 @@ fn for_each_example(check: impl Fn(&Example) -> Result<String, String> + Sync) {
 // ---------------------------------------------------------------------------------------
 // The reference implementation
 // ---------------------------------------------------------------------------------------
-
-/// The reference's bin directory, or `None` when it is unavailable and skipping is allowed.
-fn reference() -> Option<&'static Path> {
-    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(Path::new(MANIFEST).join("tests/support/ensure-reference.sh"))
-            .stdin(Stdio::null())
-            .output();
-        let failure = match out {
-            Ok(out) if out.status.success() => {
-                let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-                if bin.join("in-toto-verify").exists() {
-                    return Some(bin);
-                }
-                format!("no in-toto-verify in {}", bin.display())
-            }
-            Ok(out) => format!(
-                "exit {:?}: {}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-            Err(e) => e.to_string(),
-        };
-        if std::env::var("INTOTO_STUDIO_SKIP_INTEROP").as_deref() == Ok("1") {
-            eprintln!(
-                "SKIPPED: the examples are not checked against the reference implementation, \
-                 which is unavailable ({failure}); INTOTO_STUDIO_SKIP_INTEROP=1 is set"
-            );
-            None
-        } else {
-            panic!(
-                "the reference implementation could not be installed by \
-                 tests/support/ensure-reference.sh ({failure}); set \
-                 INTOTO_STUDIO_SKIP_INTEROP=1 to skip the reference part of the examples test"
-            );
-        }
-    })
-    .as_deref()
-}
 
 /// The exception class of `(in-toto-verify) <Class>: …` in the reference's output.
 fn reference_class(text: &str) -> Option<String> {

@@ -13,54 +13,16 @@
 //! The reference is installed by `tests/support/ensure-reference.sh`. If that fails, the
 //! tests fail, unless `INTOTO_STUDIO_SKIP_INTEROP=1` is set (then they are skipped).
 
+mod common;
+use common::*;
+
 use base64::Engine;
 use intoto_studio::crypto::PublicKey;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
-
-/// The reference's bin directory, or `None` when it is unavailable and skipping is allowed.
-fn reference() -> Option<&'static Path> {
-    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(Path::new(MANIFEST).join("tests/support/ensure-reference.sh"))
-            .stdin(Stdio::null())
-            .output();
-        let failure = match out {
-            Ok(out) if out.status.success() => {
-                let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-                if bin.join("in-toto-verify").exists() {
-                    return Some(bin);
-                }
-                format!("no in-toto-verify in {}", bin.display())
-            }
-            Ok(out) => format!(
-                "exit {:?}: {}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-            Err(e) => e.to_string(),
-        };
-        if std::env::var("INTOTO_STUDIO_SKIP_INTEROP").as_deref() == Ok("1") {
-            eprintln!(
-                "SKIPPED: the reference implementation is unavailable ({failure}); \
-                 INTOTO_STUDIO_SKIP_INTEROP=1 is set"
-            );
-            None
-        } else {
-            panic!(
-                "the reference implementation could not be installed by \
-                 tests/support/ensure-reference.sh ({failure}); set \
-                 INTOTO_STUDIO_SKIP_INTEROP=1 to skip the interop tests"
-            );
-        }
-    })
-    .as_deref()
-}
 
 struct Out {
     code: i32,

@@ -1,0 +1,235 @@
+//! Helpers shared by the integration tests (each test file includes this module with
+//! `mod common;`; not every file uses every helper).
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Copy a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The reference implementation's bin directory (installed on first use by
+/// `tests/support/ensure-reference.sh`), or `None` when it is unavailable and
+/// `INTOTO_STUDIO_SKIP_INTEROP=1` allows skipping; without that variable a missing reference
+/// fails the test.
+pub fn reference() -> Option<&'static Path> {
+    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(Path::new(MANIFEST).join("tests/support/ensure-reference.sh"))
+            .stdin(Stdio::null())
+            .output();
+        let failure = match out {
+            Ok(out) if out.status.success() => {
+                let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+                if bin.join("in-toto-verify").exists() {
+                    return Some(bin);
+                }
+                format!("no in-toto-verify in {}", bin.display())
+            }
+            Ok(out) => format!(
+                "exit {:?}: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => e.to_string(),
+        };
+        if std::env::var("INTOTO_STUDIO_SKIP_INTEROP").as_deref() == Ok("1") {
+            eprintln!(
+                "SKIPPED: the reference implementation is unavailable ({failure}); \
+                 INTOTO_STUDIO_SKIP_INTEROP=1 is set"
+            );
+            None
+        } else {
+            panic!(
+                "the reference implementation could not be installed by \
+                 tests/support/ensure-reference.sh ({failure}); set \
+                 INTOTO_STUDIO_SKIP_INTEROP=1 to skip the tests that need it"
+            );
+        }
+    })
+    .as_deref()
+}
+
+/// Run one case; returns the list of disagreements.
+pub fn run_case(corpus: &Path, name: &str) -> Vec<String> {
+    let case_dir = corpus.join("cases").join(name);
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(case_dir.join("expected.json")).unwrap())
+            .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("case");
+    copy_dir(&case_dir, &copy);
+    let cwd = copy.join(expected["cwd"].as_str().unwrap());
+    let argv: Vec<&str> = expected["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(argv[0], "in-toto-verify");
+    let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .arg("verify")
+        .args(&argv[1..])
+        .args(["--format", "json"])
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    let mut wrong = Vec::new();
+    let code = out.status.code().unwrap_or(-1);
+    let report: Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![format!(
+                "{name}: no JSON report ({e}); exit {code}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )];
+        }
+    };
+    let exp_code = expected["exit_code"].as_i64().unwrap();
+    if (code == 0) != (exp_code == 0) || !(code == 0 || code == 1) {
+        wrong.push(format!("exit code {code}, reference {exp_code}"));
+    }
+    if report["passed"] != expected["passed"] {
+        wrong.push(format!(
+            "passed {}, reference {}",
+            report["passed"], expected["passed"]
+        ));
+    }
+    let f = &report["failure"];
+    let field = |ours: &Value, theirs: &Value, what: &str, wrong: &mut Vec<String>| {
+        if ours != theirs {
+            wrong.push(format!("{what}: ours {ours}, reference {theirs}"));
+        }
+    };
+    if expected["passed"] == Value::Bool(false) {
+        field(
+            &f["reference_error"],
+            &expected["error_class"],
+            "error class",
+            &mut wrong,
+        );
+        field(
+            &f["item"],
+            &expected["failing_item"],
+            "failing item",
+            &mut wrong,
+        );
+        field(
+            &f["rule_set"],
+            &expected["failing_rule_set"],
+            "rule set",
+            &mut wrong,
+        );
+        field(&f["rule"], &expected["failing_rule"], "rule", &mut wrong);
+        field(
+            &f["artifacts"],
+            &expected["failing_artifacts"],
+            "artifacts",
+            &mut wrong,
+        );
+        field(
+            &f["sublayout_path"],
+            &expected["sublayout_path"],
+            "sublayout path",
+            &mut wrong,
+        );
+        let first = f["artifacts"]
+            .as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .unwrap_or(Value::Null);
+        field(
+            &first,
+            &expected["failing_artifact"],
+            "first artifact",
+            &mut wrong,
+        );
+    } else {
+        field(f, &Value::Null, "failure", &mut wrong);
+    }
+    field(
+        &report["warnings"],
+        &expected["warnings"],
+        "warnings",
+        &mut wrong,
+    );
+    wrong.into_iter().map(|w| format!("{name}: {w}")).collect()
+}
+
+/// Run every case of a reference-judged corpus (`<corpus>/index.json`, `<corpus>/cases/`) on
+/// a bounded pool of workers; panics listing every disagreement.
+pub fn every_case_agrees(corpus: &Path, min_cases: usize) {
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("index.json")).unwrap()).unwrap();
+    let cases: Vec<String> = index
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cases.len() >= min_cases,
+        "the corpus has all its cases ({} found)",
+        cases.len()
+    );
+    // Every case folder is in the index and vice versa.
+    let mut folders: Vec<String> = std::fs::read_dir(corpus.join("cases"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    folders.sort();
+    let mut sorted = cases.clone();
+    sorted.sort();
+    assert_eq!(folders, sorted);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(4)
+        .clamp(2, 16);
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, Vec<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(c) = cases.get(i) else { break };
+                        out.push((i, run_case(corpus, c)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    let disagreeing = results.iter().filter(|(_, w)| !w.is_empty()).count();
+    let wrong: Vec<String> = results.into_iter().flat_map(|(_, w)| w).collect();
+    assert!(
+        wrong.is_empty(),
+        "{disagreeing} of {} case(s) disagree with the reference; {} disagreement(s):\n{}",
+        cases.len(),
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
