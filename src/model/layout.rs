@@ -105,26 +105,6 @@ impl Step {
         self.expected_command.iter().map(py_str).collect()
     }
 
-    pub fn rules(&self, kind: ArtifactKind) -> &[Rule] {
-        match kind {
-            ArtifactKind::Materials => &self.expected_materials,
-            ArtifactKind::Products => &self.expected_products,
-        }
-    }
-
-    pub fn rules_mut(&mut self, kind: ArtifactKind) -> &mut Vec<Rule> {
-        match kind {
-            ArtifactKind::Materials => &mut self.expected_materials,
-            ArtifactKind::Products => &mut self.expected_products,
-        }
-    }
-
-    fn name_value(&self) -> Value {
-        self.name_json
-            .clone()
-            .unwrap_or_else(|| Value::String(self.name.clone()))
-    }
-
     pub fn to_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("_type".into(), "step".into());
@@ -170,26 +150,6 @@ impl Inspection {
         self.run.iter().map(py_str).collect()
     }
 
-    pub fn rules(&self, kind: ArtifactKind) -> &[Rule] {
-        match kind {
-            ArtifactKind::Materials => &self.expected_materials,
-            ArtifactKind::Products => &self.expected_products,
-        }
-    }
-
-    pub fn rules_mut(&mut self, kind: ArtifactKind) -> &mut Vec<Rule> {
-        match kind {
-            ArtifactKind::Materials => &mut self.expected_materials,
-            ArtifactKind::Products => &mut self.expected_products,
-        }
-    }
-
-    fn name_value(&self) -> Value {
-        self.name_json
-            .clone()
-            .unwrap_or_else(|| Value::String(self.name.clone()))
-    }
-
     pub fn to_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("_type".into(), "inspection".into());
@@ -206,6 +166,38 @@ impl Inspection {
         Value::Object(m)
     }
 }
+
+/// What steps and inspections share: their rule lists and their name.
+macro_rules! item_accessors {
+    ($t:ty) => {
+        impl $t {
+            /// The rule list for materials or products.
+            pub fn rules(&self, kind: ArtifactKind) -> &[Rule] {
+                match kind {
+                    ArtifactKind::Materials => &self.expected_materials,
+                    ArtifactKind::Products => &self.expected_products,
+                }
+            }
+
+            pub fn rules_mut(&mut self, kind: ArtifactKind) -> &mut Vec<Rule> {
+                match kind {
+                    ArtifactKind::Materials => &mut self.expected_materials,
+                    ArtifactKind::Products => &mut self.expected_products,
+                }
+            }
+
+            /// The name as the reference keeps it (its original JSON when not a string).
+            fn name_value(&self) -> Value {
+                self.name_json
+                    .clone()
+                    .unwrap_or_else(|| Value::String(self.name.clone()))
+            }
+        }
+    };
+}
+
+item_accessors!(Step);
+item_accessors!(Inspection);
 
 fn rules_value(rules: &[Rule]) -> Value {
     Value::Array(
