@@ -687,7 +687,15 @@ fn autosave_is_offered_after_a_crash() {
 #[test]
 fn tiny_terminals_never_panic() {
     let mut app = open_case_folder("fail-sublayout-rule-legacy");
-    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (80, 6), (200, 8), (30, 60)] {
+    for (w, h) in [
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 10),
+        (80, 6),
+        (200, 8),
+        (30, 60),
+    ] {
         for tab in ['1', '2', '3', '4', '5'] {
             ch(&mut app, tab);
             render(&mut app, w, h);
