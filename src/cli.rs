@@ -230,7 +230,8 @@ pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, crate::Error> {
     paths
         .iter()
         .map(|p| {
-            let text = std::fs::read(p).map_err(|e| crate::model::envelope::io_error(&e, p))?;
+            let text = crate::fsutil::read_regular(p)
+                .map_err(|e| crate::model::envelope::io_error(&e, p))?;
             let text = String::from_utf8(text).map_err(|_| {
                 crate::Error::new(
                     "ValueError",

@@ -183,6 +183,44 @@ impl Drop for ScratchDir {
     }
 }
 
+/// Open a file for reading only if it is a regular file (following symlinks). A FIFO,
+/// socket or device (`/dev/zero`, `/dev/stdin`, ...) would block the reader forever or feed
+/// it without end, so it is refused with an error that is not `NotFound` and not a
+/// directory error; a directory gives `EISDIR` as reading it would.
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    // O_NONBLOCK: opening a FIFO nobody writes to must not block.
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(std::io::Error::from_raw_os_error(libc::EISDIR));
+    }
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Read a whole regular file into `buf` (cleared first); see [`open_regular`].
+pub fn read_regular_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::Read as _;
+    let mut file = open_regular(path)?;
+    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    buf.clear();
+    buf.reserve(size.saturating_add(1));
+    file.read_to_end(buf)?;
+    Ok(())
+}
+
+/// Read a whole regular file; see [`open_regular`].
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    read_regular_into(path, &mut buf)?;
+    Ok(buf)
+}
+
 /// `<path>.bak`
 pub fn backup_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
@@ -193,6 +231,27 @@ pub fn backup_path(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = read_regular(&fifo).unwrap_err();
+        assert_eq!(e.to_string(), "not a regular file");
+        let zero = dir.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        assert!(read_regular(&zero).is_err());
+        let e = read_regular(dir.path()).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EISDIR));
+        let e = read_regular(&dir.path().join("missing")).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        let f = dir.path().join("f");
+        fs::write(&f, b"data").unwrap();
+        assert_eq!(read_regular(&f).unwrap(), b"data");
+    }
 
     #[test]
     fn writes_atomically_with_modes_and_backup() {

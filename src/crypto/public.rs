@@ -81,6 +81,27 @@ enum Material {
 }
 
 impl Material {
+    /// The key itself, independent of how a key dict spells it (hex case, PEM wrapping,
+    /// scheme): two dicts with equal identities verify with one private key.
+    fn identity(&self) -> Vec<u8> {
+        let (tag, body): (u8, Vec<u8>) = match self {
+            Material::Ed25519(k) => (1, k.to_vec()),
+            Material::Rsa(k) => {
+                let mut b = k.n().to_be_bytes().to_vec();
+                b.push(0xff);
+                b.extend_from_slice(&k.e().to_be_bytes());
+                (2, b)
+            }
+            Material::P256(k) => (3, k.to_sec1_point(true).as_bytes().to_vec()),
+            Material::P384(k) => (4, k.to_sec1_point(true).as_bytes().to_vec()),
+            Material::P521(k) => (5, k.to_sec1_point(true).as_bytes().to_vec()),
+            Material::MlDsa(level) => (6, level.to_be_bytes().to_vec()),
+        };
+        let mut out = vec![tag];
+        out.extend(body);
+        out
+    }
+
     /// Short description, e.g. `rsa 3072`, `ecdsa P-256`.
     fn label(&self) -> String {
         match self {
@@ -413,6 +434,23 @@ impl PublicKey {
             _ => Err(VerifyFailure::process(format!(
                 "Unsupported public key {keytype}/{scheme}"
             ))),
+        }
+    }
+
+    /// What identifies the signing key behind this dict, for counting distinct
+    /// functionaries toward a threshold: the parsed key material when it parses (so one key
+    /// listed under two keyids, or spelt two ways, counts once), else the dict's own fields.
+    pub fn identity(&self) -> Vec<u8> {
+        match &self.material {
+            Ok(m) => m.identity(),
+            Err(_) => {
+                let mut out = vec![0u8];
+                for part in [&self.keyid, &self.keytype, &self.scheme, &self.public] {
+                    out.extend_from_slice(part.as_bytes());
+                    out.push(0);
+                }
+                out
+            }
         }
     }
 

@@ -565,8 +565,17 @@ impl Layout {
     /// Names must be unique across steps and inspections (the reference's rule).
     pub fn check_unique_names(&self) -> Result<()> {
         let mut seen: Vec<Value> = Vec::new();
+        // The reference keeps the names in a set: a list or dict name is unhashable.
+        let hashable = |n: &Value| match n {
+            Value::Array(_) | Value::Object(_) => Err(Error::new(
+                "TypeError",
+                format!("unhashable type: '{}'", short_type(n)),
+            )),
+            _ => Ok(()),
+        };
         for s in &self.steps {
             let n = s.name_value();
+            hashable(&n)?;
             if seen.contains(&n) {
                 return Err(Error::format(format!(
                     "There is already a step with name '{}'. Step names must be unique within a \
@@ -578,6 +587,7 @@ impl Layout {
         }
         for i in &self.inspect {
             let n = i.name_value();
+            hashable(&n)?;
             if seen.contains(&n) {
                 return Err(Error::format(format!(
                     "There is already an inspection with name '{}'. Inspection names must be \
@@ -652,7 +662,13 @@ impl Layout {
 fn check_public_key(dict: &Map<String, Value>) -> Result<PublicKey> {
     match dict.get("keyid") {
         Some(Value::String(id)) => PublicKey::from_key_dict(id, dict),
-        _ => Err(Error::format(format!(
+        // A keyid that is not a string: securesystemslib checks the other fields first and
+        // then raises `TypeError: Unexpected Key attributes types!`.
+        Some(_) => PublicKey::from_key_dict("", dict).and(Err(Error::new(
+            "TypeError",
+            "Unexpected Key attributes types!",
+        ))),
+        None => Err(Error::format(format!(
             "expected public key dict, got '{} (<class 'dict'>)'",
             py_repr(&Value::Object(dict.clone()))
         ))),

@@ -133,6 +133,25 @@ fn replace_field(field: &str, params: &BTreeMap<String, String>) -> Result<Strin
 }
 
 /// The string part of Python's format-spec mini-language.
+/// The widest padding a `{NAME:width}` field may ask for (64 Mi characters).
+const MAX_FORMAT_WIDTH: usize = 64 << 20;
+
+/// A width or precision of a format spec, as CPython reads it: more than `sys.maxsize`
+/// is `ValueError: Too many decimal digits in format string`. `Err(None)` for an empty
+/// string (the caller's own error).
+fn spec_number(digits: &str) -> std::result::Result<usize, Option<Error>> {
+    if digits.is_empty() {
+        return Err(None);
+    }
+    match digits.parse::<u64>() {
+        Ok(n) if n <= i64::MAX as u64 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err(Some(Error::new(
+            "ValueError",
+            "Too many decimal digits in format string",
+        ))),
+    }
+}
+
 fn apply_str_spec(value: &str, spec: &str) -> Result<String> {
     let bad = || {
         Error::new(
@@ -164,7 +183,7 @@ fn apply_str_spec(value: &str, spec: &str) -> Result<String> {
             p.push(chars[i]);
             i += 1;
         }
-        precision = Some(p.parse().map_err(|_| bad())?);
+        precision = Some(spec_number(&p).map_err(|e| e.unwrap_or_else(bad))?);
     }
     if i < chars.len() && chars[i] == 's' {
         i += 1;
@@ -179,8 +198,16 @@ fn apply_str_spec(value: &str, spec: &str) -> Result<String> {
     let width: usize = if width.is_empty() {
         0
     } else {
-        width.parse().map_err(|_| bad())?
+        spec_number(&width).map_err(|e| e.unwrap_or_else(bad))?
     };
+    if width > MAX_FORMAT_WIDTH {
+        // Python tries to build the string and fails with MemoryError; here it is refused
+        // before any allocation.
+        return Err(Error::new(
+            "MemoryError",
+            format!("a format width of {width} characters is more than this tool allocates"),
+        ));
+    }
     let len = s.chars().count();
     if width > len {
         let pad = width - len;
@@ -307,6 +334,22 @@ mod tests {
         assert_eq!(format("a{b", &params).unwrap_err().class, "ValueError");
         assert_eq!(format("{}", &params).unwrap_err().class, "IndexError");
         assert_eq!(placeholders("x{A}y{{z}}{B:>3}"), vec!["A", "B"]);
+    }
+
+    #[test]
+    fn huge_widths_fail_cleanly() {
+        let params = p(&[("N", "x")]);
+        let e = format("{N:>1000000000000000}", &params).unwrap_err();
+        assert_eq!(e.class, "MemoryError");
+        let e = format("{N:99999999999999999999}", &params).unwrap_err();
+        assert_eq!(
+            (e.class, e.message.as_str()),
+            ("ValueError", "Too many decimal digits in format string")
+        );
+        let e = format("{N:.99999999999999999999}", &params).unwrap_err();
+        assert_eq!(e.class, "ValueError");
+        assert_eq!(format("{N:.1000000000000}", &params).unwrap(), "x");
+        assert_eq!(format("{N:>3}", &params).unwrap(), "  x");
     }
 
     #[test]

@@ -251,7 +251,8 @@ pub(crate) fn prompted_password(confirm: bool) -> Result<Zeroizing<Vec<u8>>, Err
 /// Load a signing key file as `load_crypto_signer_from_pkcs8_file(path, password)`.
 pub(crate) fn load_signing_key(path: &Path, password: Option<&[u8]>) -> Result<PrivateKey, Error> {
     let bytes = Zeroizing::new(
-        std::fs::read(path).map_err(|e| crate::model::envelope::io_error(&e, path))?,
+        crate::fsutil::read_regular(path)
+            .map_err(|e| crate::model::envelope::io_error(&e, path))?,
     );
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::new(

@@ -136,7 +136,7 @@ pub(crate) fn run(args: &SignArgs) -> i32 {
 }
 
 fn load_public_key(path: &Path) -> Result<PublicKey, Error> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(&e, path))?;
+    let bytes = crate::fsutil::read_regular(path).map_err(|e| io_error(&e, path))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::new(
             "ValueError",

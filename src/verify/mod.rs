@@ -636,6 +636,11 @@ impl Verifier<'_> {
             })
             .collect();
         for (si, (step, results)) in layout.steps.iter().zip(results).enumerate() {
+            if !results.is_empty() && step.name.contains('\0') {
+                // Python's `open()` refuses such a path before touching the file system.
+                let e = Error::new("ValueError", "embedded null byte");
+                return Err(self.fail(Stage::LoadLinks, e, Some((&step.name, "step"))));
+            }
             let mut found = 0usize;
             for (ci, res) in results.into_iter().enumerate() {
                 let cand = &mut per_step[si][ci];
@@ -759,7 +764,10 @@ impl Verifier<'_> {
             .collect();
         let mut j = 0;
         for (si, step) in layout.steps.iter().enumerate() {
-            let mut used: Vec<String> = Vec::new();
+            // Distinct signing keys, not distinct keyids: one key listed under two keyids
+            // must not satisfy a threshold of two (the reference counts keyids, trusting the
+            // layout not to list a key twice; see SECURITY.md).
+            let mut used: Vec<Vec<u8>> = Vec::new();
             while j < jobs.len() && jobs[j].0 == si {
                 let (_, ci, key_id) = &jobs[j];
                 let res = &results[j];
@@ -775,12 +783,12 @@ impl Verifier<'_> {
                         );
                     }
                     (Some(kid), Some(Ok(()))) => {
-                        let main = layout
+                        let (main, identity) = layout
                             .keys
                             .get(kid)
-                            .map(|k| k.key.keyid.clone())
+                            .map(|k| (k.key.keyid.clone(), k.key.identity()))
                             .unwrap_or_default();
-                        used.push(main.clone());
+                        used.push(identity);
                         let c = &mut per_step[si][*ci];
                         c.verified = true;
                         c.main_keyid = Some(main);

@@ -1,0 +1,8 @@
+#![no_main]
+//! Fuzz target `verify_layout`: see `fuzz/harness.rs` for what it checks.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    intoto_studio_fuzz::harness::run("verify_layout", intoto_studio_fuzz::cases_dir(), data);
+});
