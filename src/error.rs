@@ -28,6 +28,30 @@ impl Error {
         Self::new("FormatError", message)
     }
 
+    /// Python's `UnicodeDecodeError` for `bytes.decode("utf-8")` failing with `e` (CPython's
+    /// text: the offending byte, or the range of bytes of a truncated or broken sequence,
+    /// at its byte offset).
+    pub fn unicode_decode(bytes: &[u8], e: &std::str::Utf8Error) -> Self {
+        let start = e.valid_up_to();
+        let byte = bytes.get(start).copied().unwrap_or_default();
+        let (end, reason) = match e.error_len() {
+            None => (bytes.len(), "unexpected end of data"),
+            Some(1) if (0x80..0xc2).contains(&byte) || byte > 0xf4 => {
+                (start + 1, "invalid start byte")
+            }
+            Some(n) => (start + n, "invalid continuation byte"),
+        };
+        let what = if end - start <= 1 {
+            format!("byte 0x{byte:02x} in position {start}")
+        } else {
+            format!("bytes in position {start}-{}", end - 1)
+        };
+        Self::new(
+            "UnicodeDecodeError",
+            format!("'utf-8' codec can't decode {what}: {reason}"),
+        )
+    }
+
     /// Prefix the message with some context, keeping the class.
     pub fn context(mut self, ctx: impl fmt::Display) -> Self {
         self.message = format!("{ctx}: {}", self.message);
@@ -48,3 +72,56 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unicode_decode_like_cpython() {
+        // Messages as CPython 3.11 prints them for `bytes.decode("utf-8")`.
+        for (bytes, want) in [
+            (&b"\xff"[..], "byte 0xff in position 0: invalid start byte"),
+            (
+                b"a\xe0\xa0",
+                "bytes in position 1-2: unexpected end of data",
+            ),
+            (
+                b"\xe0\x80a",
+                "byte 0xe0 in position 0: invalid continuation byte",
+            ),
+            (
+                b"\xe0\xa0a",
+                "bytes in position 0-1: invalid continuation byte",
+            ),
+            (
+                b"\xf0\x90\x80a",
+                "bytes in position 0-2: invalid continuation byte",
+            ),
+            (
+                b"\xed\xa0\x80",
+                "byte 0xed in position 0: invalid continuation byte",
+            ),
+            (b"\xc0\x80", "byte 0xc0 in position 0: invalid start byte"),
+            (
+                b"\xf4\x90\x80\x80",
+                "byte 0xf4 in position 0: invalid continuation byte",
+            ),
+            (b"\xe0", "byte 0xe0 in position 0: unexpected end of data"),
+            (
+                b"ab\xf0\x90\x80",
+                "bytes in position 2-4: unexpected end of data",
+            ),
+            (b"\xf8", "byte 0xf8 in position 0: invalid start byte"),
+        ] {
+            let e = std::str::from_utf8(bytes).unwrap_err();
+            let err = Error::unicode_decode(bytes, &e);
+            assert_eq!(err.class, "UnicodeDecodeError");
+            assert_eq!(
+                err.message,
+                format!("'utf-8' codec can't decode {want}"),
+                "{bytes:?}"
+            );
+        }
+    }
+}

@@ -8,14 +8,20 @@
 //!   `PAE = "DSSEv1 <len> <type> <len> <payload>"` over the payload bytes as they are.
 //!
 //! A file with a `payload` key is DSSE (and must have the in-toto payload type), else one
-//! with `signed` is legacy, else it is invalid (`InvalidMetadata`).
+//! with `signed` is legacy, else it is invalid (`InvalidMetadata`). A file that is not a JSON
+//! object fails as `Metadata.from_dict` does on it (`"payload" in data` on a number is a
+//! `TypeError`; on a string it is a substring test, on a list an item test).
+//!
+//! The text is read as the reference's `json.load` reads it (see `load_json`): decoded as
+//! UTF-8 first, then parsed with Python's limits (nesting, digits of an integer), and with
+//! serde_json's private number token kept an ordinary key.
 
 use crate::crypto::{PrivateKey, PublicKey, pae};
 use crate::error::{Error, Result};
 use crate::model::json::{self, DumpStyle, py_repr};
 use crate::model::layout::Layout;
 use crate::model::link::{ArtifactsField, Link};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::fmt;
@@ -163,7 +169,13 @@ impl Metadata {
 
     /// Parse metadata from the bytes of a file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Metadata> {
-        match fast::parse_top(bytes) {
+        // An integer literal too long for Python's `int` is an error wherever it is; the fast
+        // path does not look for one (the probe costs about one byte read per 4,300).
+        let fast = match json::find_huge_int(bytes) {
+            None => fast::parse_top(bytes),
+            Some(_) => None,
+        };
+        match fast {
             Some(top) => Metadata::from_top(
                 top.signatures,
                 top.signed,
@@ -180,17 +192,52 @@ impl Metadata {
     /// [`Metadata::from_bytes`] without the fast path: the general parser, which defines
     /// the semantics (the fast path either agrees or declines).
     fn from_bytes_general(bytes: &[u8]) -> Result<Metadata> {
-        let (top, marked): (RawTop, bool) = json::from_slice_pythonic(bytes).map_err(json_error)?;
-        let RawTop::Object {
-            signatures,
-            signed,
-            payload,
-            payload_type,
-            has_payload,
-            has_signed,
-        } = top
-        else {
-            return Err(Error::new("InvalidMetadata", ""));
+        let Loaded {
+            value: mut top,
+            surrogates: marked,
+            token,
+        } = load_json::<RawTop>(bytes)?;
+        if let Some(mark) = &token {
+            top.unmark(mark);
+        }
+        // `Metadata.from_dict`: `if "payload" in data: ... elif "signed" in data: ...`, then
+        // `data.get(...)`, on whatever `json.load` returned.
+        let (signatures, signed, payload, payload_type, has_payload, has_signed) = match top {
+            RawTop::Object {
+                signatures,
+                signed,
+                payload,
+                payload_type,
+                has_payload,
+                has_signed,
+            } => (
+                signatures,
+                signed,
+                payload,
+                payload_type,
+                has_payload,
+                has_signed,
+            ),
+            RawTop::Scalar(t) => {
+                return Err(Error::new(
+                    "TypeError",
+                    format!("argument of type '{t}' is not iterable"),
+                ));
+            }
+            RawTop::Sequence {
+                type_name,
+                has_payload,
+                has_signed,
+            } => {
+                return Err(if has_payload || has_signed {
+                    Error::new(
+                        "AttributeError",
+                        format!("'{type_name}' object has no attribute 'get'"),
+                    )
+                } else {
+                    Error::new("InvalidMetadata", "")
+                });
+            }
         };
         Metadata::from_top(
             signatures,
@@ -256,8 +303,16 @@ impl Metadata {
             }
             None => return Err(Error::new("KeyError", "'payload'")),
         };
+        // `for signature in data["signatures"]: signature["sig"] ...`: a dict yields its keys
+        // and a string its characters, so an empty one is no signature at all and any other
+        // fails on indexing a string.
         let list = match signatures {
             Some(Value::Array(a)) => a,
+            Some(Value::Object(m)) if m.is_empty() => Vec::new(),
+            Some(Value::String(s)) if s.is_empty() => Vec::new(),
+            Some(Value::Object(_) | Value::String(_)) => {
+                return Err(Error::new("TypeError", STR_INDEX_ERROR));
+            }
             Some(other) => {
                 return Err(Error::new(
                     "TypeError",
@@ -269,7 +324,7 @@ impl Metadata {
         let mut sigs: Vec<DsseSignature> = Vec::with_capacity(list.len());
         for entry in list {
             let Value::Object(mut m) = entry else {
-                return Err(Error::new("TypeError", "signature entries must be objects"));
+                return Err(Error::new("TypeError", subscript_error(&entry)));
             };
             let sig = match m.remove("sig") {
                 Some(Value::String(s)) => b64dec(&s)?,
@@ -540,18 +595,13 @@ fn pae_into(out: &mut Vec<u8>, payload_type: &str, payload: &[u8]) {
 
 /// Read a whole file into `buf` (cleared first), keeping the OS error class of a failure.
 fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<()> {
-    use std::io::Read as _;
-    let mut file = std::fs::File::open(path).map_err(|e| io_error(&e, path))?;
-    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-    buf.clear();
-    buf.reserve(size.saturating_add(1));
-    file.read_to_end(buf).map_err(|e| io_error(&e, path))?;
-    Ok(())
+    crate::fsutil::read_regular_into(path, buf).map_err(|e| io_error(&e, path))
 }
 
-/// Read a whole file, keeping the OS error class of a failure.
+/// Read a whole file, keeping the OS error class of a failure. Only regular files are read
+/// (a FIFO or device is an `OSError`, which link loading skips like a missing file).
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| io_error(&e, path))
+    crate::fsutil::read_regular(path).map_err(|e| io_error(&e, path))
 }
 
 /// An I/O error with the Python class name `open()` would raise.
@@ -589,8 +639,63 @@ impl Error {
     }
 }
 
-fn json_error(e: serde_json::Error) -> Error {
+/// A document read like the reference's `json.loads(data.decode("utf-8"))`.
+struct Loaded<T> {
+    value: T,
+    /// Lone surrogates were replaced by [`json::LONE_SURROGATE_MARK`].
+    surrogates: bool,
+    /// Keys that read as serde_json's number token were renamed (to be undone with
+    /// [`json::TokenMark`] on what was read).
+    token: Option<json::TokenMark>,
+}
+
+/// Read a JSON document as the reference does: the bytes are decoded as UTF-8 first
+/// (`UnicodeDecodeError`), then parsed, and the first problem in document order wins: bad
+/// syntax (`JSONDecodeError`), nesting too deep (`RecursionError`) or an integer literal
+/// too long for `int` (`ValueError`).
+fn load_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Loaded<T>> {
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::unicode_decode(bytes, &e))?;
+    let (text, token) = match json::mark_number_token_keys(text) {
+        Some((rewritten, mark)) => (std::borrow::Cow::Owned(rewritten), Some(mark)),
+        None => (std::borrow::Cow::Borrowed(text), None),
+    };
+    if let Some(big) = json::find_huge_int(text.as_bytes()) {
+        // Python converts the literal when its scanner reaches it: the text before it
+        // decides whether something else fails first.
+        match json::from_str_pythonic::<T>(&text[..big.start]) {
+            Err(e) if e.is_eof() => return Err(big.error()),
+            Err(e) => return Err(json_error(&e, text.as_bytes())),
+            // The literal follows a whole document: "Extra data", reported below.
+            Ok(_) => {}
+        }
+    }
+    let (value, surrogates) =
+        json::from_str_pythonic::<T>(&text).map_err(|e| json_error(&e, text.as_bytes()))?;
+    Ok(Loaded {
+        value,
+        surrogates,
+        token,
+    })
+}
+
+/// The reference's error for JSON text that serde_json refused (`e`, parsing `text`).
+fn json_error(e: &serde_json::Error, text: &[u8]) -> Error {
+    if json::is_recursion_limit(e) {
+        return json::recursion_error(text, e);
+    }
     Error::new("JSONDecodeError", e.to_string())
+}
+
+/// Python's `TypeError` text for `text["sig"]` on a string.
+const STR_INDEX_ERROR: &str = "string indices must be integers, not 'str'";
+
+/// Python's `TypeError` text for `entry["sig"]` on something that is not a dict.
+fn subscript_error(entry: &Value) -> String {
+    match entry {
+        Value::String(_) => STR_INDEX_ERROR.into(),
+        Value::Array(_) => "list indices must be integers or slices, not str".into(),
+        other => format!("'{}' object is not subscriptable", short_type(other)),
+    }
 }
 
 fn short_type(v: &Value) -> &'static str {
@@ -607,9 +712,24 @@ fn short_type(v: &Value) -> &'static str {
 
 /// Decode a DSSE payload (`Envelope.get_payload`).
 fn decode_payload(payload: &[u8]) -> Result<Payload> {
-    let (body, marked): (RawSigned, bool) = match fast::parse_signed(payload) {
+    // `json.loads(self.payload.decode("utf-8"))`.
+    let fast = match json::find_huge_int(payload) {
+        None => fast::parse_signed(payload),
+        Some(_) => None,
+    };
+    let (body, marked): (RawSigned, bool) = match fast {
         Some(body) => (body, false),
-        None => json::from_slice_pythonic(payload).map_err(json_error)?,
+        None => {
+            let Loaded {
+                value: mut body,
+                surrogates,
+                token,
+            } = load_json::<RawSigned>(payload)?;
+            if let (Some(mark), RawSigned::Body(b)) = (&token, &mut body) {
+                b.unmark(mark);
+            }
+            (body, surrogates)
+        }
     };
     let body = match body {
         RawSigned::Body(b) => *b,
@@ -829,7 +949,46 @@ enum RawTop {
         has_payload: bool,
         has_signed: bool,
     },
-    NotObject,
+    /// A number, `true`, `false` or `null` (its Python type): `"payload" in data` raises
+    /// `TypeError`.
+    Scalar(&'static str),
+    /// A string or a list (`"str"`, `"list"`): whether `"payload" in data` (a substring or
+    /// an item) and `"signed" in data` hold.
+    Sequence {
+        type_name: &'static str,
+        has_payload: bool,
+        has_signed: bool,
+    },
+}
+
+/// Python's type of a JSON number given as its text.
+fn number_type(text: &str) -> &'static str {
+    if text.contains(['.', 'e', 'E']) {
+        "float"
+    } else {
+        "int"
+    }
+}
+
+impl RawTop {
+    /// Undo [`json::mark_number_token_keys`] in what was read.
+    fn unmark(&mut self, mark: &json::TokenMark) {
+        if let RawTop::Object {
+            signatures,
+            signed,
+            payload,
+            payload_type,
+            ..
+        } = self
+        {
+            for v in [signatures, payload, payload_type].into_iter().flatten() {
+                mark.unmark_value(v);
+            }
+            if let Some(RawSigned::Body(b)) = signed {
+                b.unmark(mark);
+            }
+        }
+    }
 }
 
 impl<'de> serde::Deserialize<'de> for RawTop {
@@ -849,9 +1008,10 @@ impl<'de> serde::Deserialize<'de> for RawTop {
                 let (mut has_payload, mut has_signed) = (false, false);
                 let mut first = true;
                 while let Some(k) = map.next_key::<String>()? {
-                    if first && k == "$serde_json::private::Number" {
-                        let _: IgnoredAny = map.next_value()?;
-                        return Ok(RawTop::NotObject);
+                    if first && k == json::NUMBER_TOKEN {
+                        // A number (keys of the document that read so were renamed).
+                        let n: String = map.next_value()?;
+                        return Ok(RawTop::Scalar(number_type(&n)));
                     }
                     first = false;
                     match k.as_str() {
@@ -866,7 +1026,7 @@ impl<'de> serde::Deserialize<'de> for RawTop {
                         }
                         "payloadType" => payload_type = Some(map.next_value()?),
                         _ => {
-                            let _: IgnoredAny = map.next_value()?;
+                            let _: json::Skip = map.next_value()?;
                         }
                     }
                 }
@@ -883,26 +1043,93 @@ impl<'de> serde::Deserialize<'de> for RawTop {
                 self,
                 mut seq: A,
             ) -> std::result::Result<RawTop, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(RawTop::NotObject)
+                let (mut has_payload, mut has_signed) = (false, false);
+                while let Some(item) = seq.next_element::<ListItem>()? {
+                    has_payload |= item.0 == Some("payload");
+                    has_signed |= item.0 == Some("signed");
+                }
+                Ok(RawTop::Sequence {
+                    type_name: "list",
+                    has_payload,
+                    has_signed,
+                })
             }
-            fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::NotObject)
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<RawTop, E> {
+                Ok(RawTop::Sequence {
+                    type_name: "str",
+                    has_payload: v.contains("payload"),
+                    has_signed: v.contains("signed"),
+                })
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::NotObject)
+                Ok(RawTop::Scalar("bool"))
             }
             fn visit_unit<E: de::Error>(self) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::NotObject)
+                Ok(RawTop::Scalar("NoneType"))
             }
             fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::NotObject)
+                Ok(RawTop::Scalar("int"))
             }
             fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::NotObject)
+                Ok(RawTop::Scalar("int"))
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::NotObject)
+                Ok(RawTop::Scalar("float"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An item of a top-level list, as far as `"payload" in data` and `"signed" in data` look
+/// at it: which of the two strings it is, if any.
+struct ListItem(Option<&'static str>);
+
+impl<'de> serde::Deserialize<'de> for ListItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ListItem;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<ListItem, E> {
+                Ok(ListItem(match v {
+                    "payload" => Some("payload"),
+                    "signed" => Some("signed"),
+                    _ => None,
+                }))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<ListItem, A::Error> {
+                while seq.next_element::<json::Skip>()?.is_some() {}
+                Ok(ListItem(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<ListItem, A::Error> {
+                while map.next_key::<json::Skip>()?.is_some() {
+                    let _: json::Skip = map.next_value()?;
+                }
+                Ok(ListItem(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<ListItem, E> {
+                Ok(ListItem(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<ListItem, E> {
+                Ok(ListItem(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<ListItem, E> {
+                Ok(ListItem(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<ListItem, E> {
+                Ok(ListItem(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<ListItem, E> {
+                Ok(ListItem(None))
             }
         }
         d.deserialize_any(V)
@@ -944,9 +1171,10 @@ impl<'de> serde::Deserialize<'de> for RawSigned {
                 let mut b = RawBody::default();
                 let mut first = true;
                 while let Some(k) = map.next_key::<String>()? {
-                    if first && k == "$serde_json::private::Number" {
-                        let _: IgnoredAny = map.next_value()?;
-                        return Ok(RawSigned::NotObject("int"));
+                    if first && k == json::NUMBER_TOKEN {
+                        // A number (keys of the document that read so were renamed).
+                        let n: String = map.next_value()?;
+                        return Ok(RawSigned::NotObject(number_type(&n)));
                     }
                     first = false;
                     match k.as_str() {
@@ -962,7 +1190,7 @@ impl<'de> serde::Deserialize<'de> for RawSigned {
                             b.layout.insert(k, v);
                         }
                         _ => {
-                            let _: IgnoredAny = map.next_value()?;
+                            let _: json::Skip = map.next_value()?;
                         }
                     }
                 }
@@ -972,7 +1200,7 @@ impl<'de> serde::Deserialize<'de> for RawSigned {
                 self,
                 mut seq: A,
             ) -> std::result::Result<RawSigned, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                while seq.next_element::<json::Skip>()?.is_some() {}
                 Ok(RawSigned::NotObject("list"))
             }
             fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<RawSigned, E> {
@@ -999,6 +1227,31 @@ impl<'de> serde::Deserialize<'de> for RawSigned {
 }
 
 impl RawBody {
+    /// Undo [`json::mark_number_token_keys`] in what was read.
+    fn unmark(&mut self, mark: &json::TokenMark) {
+        for v in [
+            &mut self.type_,
+            &mut self.name,
+            &mut self.command,
+            &mut self.byproducts,
+            &mut self.environment,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            mark.unmark_value(v);
+        }
+        for a in [&mut self.materials, &mut self.products]
+            .into_iter()
+            .flatten()
+        {
+            a.unmark(mark);
+        }
+        for v in self.layout.values_mut() {
+            mark.unmark_value(v);
+        }
+    }
+
     fn into_link(self, marked: bool) -> Result<Link> {
         // The reference computes the canonical bytes while validating a new Link, before its
         // field checks: floats (`FormatError`) and lone surrogates (`UnicodeEncodeError`)
@@ -1151,6 +1404,314 @@ mod tests {
         let m = Metadata::from_bytes(br#"{"signed": {"_type": "link", "x": 1}}"#).unwrap();
         assert_eq!(m.format(), Format::Legacy);
         assert!(matches!(m.payload().unwrap(), Payload::Link(_)));
+    }
+
+    fn err(text: &[u8]) -> (&'static str, String) {
+        let e = Metadata::from_bytes(text).unwrap_err();
+        (e.class, e.message)
+    }
+
+    fn link_of(m: &Metadata) -> &Link {
+        match m.payload().unwrap() {
+            Payload::Link(l) => l,
+            Payload::Layout(_) => panic!("not a link"),
+        }
+    }
+
+    fn dsse(payload: impl AsRef<[u8]>, signatures: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(payload.as_ref());
+        format!(
+            r#"{{"payload": "{b64}", "payloadType": "{PAYLOAD_TYPE}", "signatures": {signatures}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn top_level_non_objects_like_metadata_from_dict() {
+        let type_error = |t: &str| {
+            (
+                "TypeError",
+                format!("argument of type '{t}' is not iterable"),
+            )
+        };
+        let no_get = |t: &str| {
+            (
+                "AttributeError",
+                format!("'{t}' object has no attribute 'get'"),
+            )
+        };
+        let invalid = ("InvalidMetadata", String::new());
+        assert_eq!(err(b"5"), type_error("int"));
+        assert_eq!(err(b" -0 "), type_error("int"));
+        assert_eq!(err(b"1.5"), type_error("float"));
+        assert_eq!(err(b"1e5"), type_error("float"));
+        assert_eq!(err(b"NaN"), type_error("float"));
+        assert_eq!(err(b"true"), type_error("bool"));
+        assert_eq!(err(b"null"), type_error("NoneType"));
+        // `in` on a string is a substring test, on a list an item test.
+        assert_eq!(err(br#""a payload""#), no_get("str"));
+        assert_eq!(err(br#""\u0070ayload""#), no_get("str"));
+        assert_eq!(err(br#""unsigned""#), no_get("str"));
+        assert_eq!(err(br#""nothing""#), invalid);
+        assert_eq!(err(br#"[1, "signed"]"#), no_get("list"));
+        assert_eq!(
+            err(br#"[{"payload": 1}, ["payload"], "pay", "load"]"#),
+            invalid
+        );
+        assert_eq!(err(b"[]"), invalid);
+        // An object keyed by serde_json's number token is an object.
+        assert_eq!(err(br#"{"$serde_json::private::Number": "5"}"#), invalid);
+        // `signed` that is not a dict.
+        assert_eq!(err(br#"{"signed": 5}"#), no_get("int"));
+        assert_eq!(err(br#"{"signed": 2.5}"#), no_get("float"));
+        assert_eq!(err(br#"{"signed": [1]}"#), no_get("list"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_unicode_decode_error() {
+        let want = |pos: usize| {
+            (
+                "UnicodeDecodeError",
+                format!(
+                    "'utf-8' codec can't decode byte 0xff in position {pos}: invalid start byte"
+                ),
+            )
+        };
+        // In a field the parsers read, in an ignored field (which serde_json skips without
+        // checking UTF-8), and where the JSON is broken anyway (the text is decoded first).
+        assert_eq!(
+            err(b"{\"signed\": {\"_type\": \"link\", \"name\": \"\xff\"}}"),
+            want(38)
+        );
+        assert_eq!(
+            err(b"{\"signed\": {\"_type\": \"link\", \"x\": \"\xff\"}}"),
+            want(35)
+        );
+        assert_eq!(
+            err(b"{\"x\": \"\xff\", \"signed\": {\"_type\": \"link\"}}"),
+            want(7)
+        );
+        assert_eq!(err(b"{\"signed\": {,,,}} \xff"), want(18));
+        // In a DSSE payload (`payload.decode("utf-8")`), after the envelope is read.
+        let text = dsse(b"{\"_type\": \"link\", \"x\": \"\xff\"}", "[]");
+        let e = Metadata::from_bytes(&text)
+            .unwrap()
+            .payload()
+            .unwrap_err()
+            .clone();
+        assert_eq!((e.class, e.message), want(24));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_recursion_error() {
+        let want = |kind: &str| {
+            (
+                "RecursionError",
+                format!(
+                    "maximum recursion depth exceeded while decoding a JSON {kind} from a unicode string"
+                ),
+            )
+        };
+        let n = 200_000;
+        let nest = |open: &str, close: &str| format!("{}{}", open.repeat(n), close.repeat(n));
+        let text = format!(r#"{{"signatures": [], "signed": {}}}"#, nest("[", "]"));
+        assert_eq!(err(text.as_bytes()), want("array"));
+        let text = format!("{}1{}", r#"{"a": "#.repeat(n), "}".repeat(n));
+        assert_eq!(err(text.as_bytes()), want("object"));
+        let text = format!(
+            r#"{{"signed": {{"_type": "layout", "readme": {}}}}}"#,
+            nest("[", "]")
+        );
+        assert_eq!(err(text.as_bytes()), want("array"));
+        let text = format!(
+            r#"{{"signed": {{"_type": "link", "x": {{"y": {}}}}}}}"#,
+            nest("[", "]")
+        );
+        assert_eq!(err(text.as_bytes()), want("array"));
+        let text = format!(r#"[{}]"#, nest("[", "]"));
+        assert_eq!(err(text.as_bytes()), want("array"));
+        let text = format!(
+            r#"{{"signed": {{"_type": "link", "materials": {}}}}}"#,
+            nest("[", "]")
+        );
+        assert_eq!(err(text.as_bytes()), want("array"));
+        // A syntax error before the deep part wins (document order).
+        let text = format!(
+            r#"{{"signed": {{"_type": "link",, "x": {}}}}}"#,
+            nest("[", "]")
+        );
+        assert_eq!(err(text.as_bytes()).0, "JSONDecodeError");
+        // In a DSSE payload.
+        let text = dsse(
+            format!(r#"{{"_type": "link", "x": {}}}"#, nest("[", "]")),
+            "[]",
+        );
+        let e = Metadata::from_bytes(&text)
+            .unwrap()
+            .payload()
+            .unwrap_err()
+            .clone();
+        assert_eq!((e.class, e.message), want("array"));
+    }
+
+    #[test]
+    fn dsse_signatures_iterated_like_python() {
+        let payload = r#"{"_type": "link"}"#;
+        for empty in ["{}", r#""""#, "[]"] {
+            let m = Metadata::from_bytes(&dsse(payload, empty)).unwrap();
+            assert!(m.signature_keyids().is_empty(), "{empty}");
+        }
+        let str_index = "string indices must be integers, not 'str'";
+        for (sigs, want) in [
+            (r#"{"a": {"keyid": "k", "sig": "AA=="}}"#, str_index),
+            (r#""ab""#, str_index),
+            (r#"["x"]"#, str_index),
+            ("[[1]]", "list indices must be integers or slices, not str"),
+            ("[5]", "'int' object is not subscriptable"),
+            ("[1.5]", "'float' object is not subscriptable"),
+            ("[null]", "'NoneType' object is not subscriptable"),
+            ("[true]", "'bool' object is not subscriptable"),
+            ("5", "'int' object is not iterable"),
+            ("null", "'NoneType' object is not iterable"),
+        ] {
+            assert_eq!(
+                err(&dsse(payload, sigs)),
+                ("TypeError", want.to_string()),
+                "{sigs}"
+            );
+        }
+    }
+
+    #[test]
+    fn integers_over_4300_digits_are_a_value_error() {
+        let digits = "1".repeat(5000);
+        let want = (
+            "ValueError",
+            "Exceeds the limit (4300 digits) for integer string conversion: value has 5000 \
+             digits; use sys.set_int_max_str_digits() to increase the limit"
+                .to_string(),
+        );
+        let link = |field: &str| {
+            format!(r#"{{"signatures": [], "signed": {{"_type": "link", {field}}}}}"#)
+        };
+        assert_eq!(
+            err(link(&format!(r#""byproducts": {{"return-value": {digits}}}"#)).as_bytes()),
+            want
+        );
+        assert_eq!(err(link(&format!(r#""x": [-{digits}]"#)).as_bytes()), want);
+        assert_eq!(
+            err(format!(
+                r#"{{"signed": {{"_type": "layout", "steps": [{{"threshold": {digits}}}]}}}}"#
+            )
+            .as_bytes()),
+            want
+        );
+        // Fine for Python: a float, or digits in a string.
+        Metadata::from_bytes(link(&format!(r#""x": {digits}.5, "name": "{digits}""#)).as_bytes())
+            .unwrap();
+        // An error before the literal wins; one after it does not.
+        assert_eq!(
+            err(link(&format!(r#""y": [1,], "x": {digits}"#)).as_bytes()).0,
+            "JSONDecodeError"
+        );
+        assert_eq!(
+            err(link(&format!(r#""x": {digits}, "y": [1,]"#)).as_bytes()),
+            want
+        );
+        let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        assert_eq!(
+            err(link(&format!(r#""y": {deep}, "x": {digits}"#)).as_bytes()).0,
+            "RecursionError"
+        );
+        assert_eq!(
+            err(link(&format!(r#""x": {digits}, "y": {deep}"#)).as_bytes()),
+            want
+        );
+        // After the document: "Extra data".
+        assert_eq!(
+            err(format!(r#"{{"signed": {{"_type": "link"}}}} {digits}"#).as_bytes()).0,
+            "JSONDecodeError"
+        );
+        // In a DSSE payload.
+        let text = dsse(format!(r#"{{"_type": "link", "x": {digits}}}"#), "[]");
+        let e = Metadata::from_bytes(&text)
+            .unwrap()
+            .payload()
+            .unwrap_err()
+            .clone();
+        assert_eq!((e.class, e.message), want);
+    }
+
+    #[test]
+    fn number_token_keys_are_plain_keys() {
+        let token = json::NUMBER_TOKEN;
+        let text = format!(
+            r#"{{"signatures": [], "signed": {{"_type": "link", "name": "x",
+            "byproducts": {{"a": {{"{token}": "not a number"}}}},
+            "command": [{{"\u0024serde_json::private::Number": "1.5"}}],
+            "environment": {{"{token}": "1"}},
+            "materials": {{"{token}": {{"{token}": "00"}}, "b": {{}}}}}}}}"#
+        );
+        let m = Metadata::from_bytes(text.as_bytes()).unwrap();
+        let l = link_of(&m);
+        assert_eq!(
+            l.byproducts["a"],
+            serde_json::json!({token: "not a number"})
+        );
+        assert_eq!(l.command[0], serde_json::json!({token: "1.5"}));
+        assert_eq!(l.environment[token], "1");
+        assert_eq!(l.materials.get(token).unwrap().get(token), Some("00"));
+        assert_eq!(l.materials.paths().collect::<Vec<_>>(), [token, "b"]);
+        // The canonical bytes (what a signature covers) hold the key as written.
+        let canonical = String::from_utf8(l.canonical().unwrap()).unwrap();
+        assert!(
+            canonical.contains(&format!(r#""environment":{{"{token}":"1"}}"#)),
+            "{canonical}"
+        );
+        assert!(!canonical.contains('\u{fdd1}'));
+        assert_eq!(
+            l.canonical().unwrap(),
+            json::canonical(&l.to_value()).unwrap()
+        );
+        // Where the reference wants a dict, such an object is one.
+        let text = format!(
+            r#"{{"signed": {{"_type": "link", "environment": {{"x": 1}}, "byproducts": {{"{token}": "1"}}}}}}"#
+        );
+        Metadata::from_bytes(text.as_bytes()).unwrap();
+        // Where it wants something else, the message shows the dict.
+        let text = format!(r#"{{"signed": {{"_type": "link", "command": {{"{token}": "1"}}}}}}"#);
+        assert_eq!(
+            err(text.as_bytes()).1,
+            "Invalid Link: field `command` must be of type list, got: <class 'dict'>"
+        );
+        let text = format!(
+            r#"{{"signed": {{"_type": "link", "materials": {{"a": {{"sha256": {{"{token}": "1"}}}}}}}}}}"#
+        );
+        assert!(
+            err(text.as_bytes())
+                .1
+                .contains(&format!("'{{'{token}': '1'}} (<class 'dict'>)'"))
+        );
+        // Real numbers are still numbers.
+        let text = r#"{"signed": {"_type": "link", "environment": 1, "materials": {"a": 2.5}}}"#;
+        assert_eq!(
+            err(text.as_bytes()).1,
+            "Invalid Link: field `environment` must be of type dict, got: <class 'int'>"
+        );
+        let text = r#"{"signed": {"_type": "link", "materials": {"a": 2.5}}}"#;
+        assert!(
+            err(text.as_bytes()).1.contains("<class 'float'>"),
+            "{:?}",
+            err(text.as_bytes())
+        );
+        // In a DSSE payload too.
+        let text = dsse(
+            format!(r#"{{"_type": "link", "environment": {{"{token}": "1"}}}}"#),
+            "[]",
+        );
+        let m = Metadata::from_bytes(&text).unwrap();
+        assert_eq!(link_of(&m).environment[token], "1");
     }
 
     #[test]

@@ -460,6 +460,429 @@ pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
     changed.then_some((out, marked))
 }
 
+// ---------------------------------------------------------------------------------------
+// Where serde_json and Python's `json` part ways: nesting depth, huge integers and
+// serde_json's private number token.
+
+/// serde_json (with `arbitrary_precision`) hands a number to a visitor as a map with this
+/// single key, so an object whose first key reads as this text is indistinguishable from a
+/// number: such keys are renamed before parsing (see [`mark_number_token_keys`]).
+pub const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Any JSON value, skipped. Unlike serde's `IgnoredAny` (which serde_json skips without
+/// any nesting limit) it goes through `deserialize_any`, so serde_json's recursion limit
+/// applies to ignored values too: Python's `json` rejects deep nesting anywhere in the
+/// document with `RecursionError`.
+pub struct Skip;
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_key::<Skip>()?.is_some() {
+            map.next_value::<Skip>()?;
+        }
+        Ok(Skip)
+    }
+}
+
+/// Whether a serde_json error is its nesting limit (128 levels). Python's `json` has a
+/// higher one (the interpreter's recursion limit, about 1,000 levels less the caller's
+/// frames) and raises `RecursionError`; documents nested between the two are refused here
+/// with the same class.
+pub fn is_recursion_limit(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("recursion limit exceeded")
+}
+
+/// The reference's `RecursionError` for a document whose nesting exceeded serde_json's
+/// limit (`e`, from parsing `text`): the message names the kind of container opened at
+/// the failing point, as CPython's `json` scanner does.
+pub fn recursion_error(text: &[u8], e: &serde_json::Error) -> crate::Error {
+    // serde_json reports the line (1-based, `\n`-separated) and the 1-based byte column of
+    // the opening bracket it refused.
+    let line_start = if e.line() <= 1 {
+        0
+    } else {
+        text.iter()
+            .enumerate()
+            .filter(|&(_, &c)| c == b'\n')
+            .nth(e.line() - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    let at = (line_start + e.column().saturating_sub(1)).min(text.len());
+    let kind = text[..(at + 1).min(text.len())]
+        .iter()
+        .rev()
+        .find_map(|&c| match c {
+            b'[' => Some("array"),
+            b'{' => Some("object"),
+            _ => None,
+        })
+        .unwrap_or("array");
+    crate::Error::new(
+        "RecursionError",
+        format!(
+            "maximum recursion depth exceeded while decoding a JSON {kind} from a unicode string"
+        ),
+    )
+}
+
+/// Python's default limit on the digits of an integer converted from text
+/// (`sys.get_int_max_str_digits()`).
+pub const INT_MAX_STR_DIGITS: usize = 4300;
+
+/// An integer literal with more than [`INT_MAX_STR_DIGITS`] digits, which Python's `json`
+/// refuses with `ValueError` when it reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HugeInt {
+    /// Byte offset of the literal (its `-`, if any).
+    pub start: usize,
+    /// Its number of digits (the sign does not count).
+    pub digits: usize,
+}
+
+impl HugeInt {
+    /// The reference's error.
+    pub fn error(&self) -> crate::Error {
+        crate::Error::new(
+            "ValueError",
+            format!(
+                "Exceeds the limit ({INT_MAX_STR_DIGITS} digits) for integer string conversion: \
+                 value has {} digits; use sys.set_int_max_str_digits() to increase the limit",
+                self.digits
+            ),
+        )
+    }
+}
+
+/// The first integer literal of the document (outside strings, where a value may start)
+/// with more than [`INT_MAX_STR_DIGITS`] digits.
+///
+/// Nearly free on ordinary documents: a run of more than 4,300 digits covers a byte offset
+/// that is a multiple of 4,300, so only those offsets are probed; only a probe that lands
+/// in such a run leads to a careful scan of the document.
+pub fn find_huge_int(b: &[u8]) -> Option<HugeInt> {
+    let mut at = 0;
+    while at < b.len() {
+        if b[at].is_ascii_digit() && digit_run_exceeds(b, at, INT_MAX_STR_DIGITS) {
+            return scan_huge_int(b);
+        }
+        at += INT_MAX_STR_DIGITS;
+    }
+    None
+}
+
+/// Whether the run of ASCII digits through `b[at]` is longer than `limit`.
+fn digit_run_exceeds(b: &[u8], at: usize, limit: usize) -> bool {
+    let left = b[..at]
+        .iter()
+        .rev()
+        .take(limit)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let right = b[at..]
+        .iter()
+        .take(limit + 1 - left)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    left + right > limit
+}
+
+/// [`find_huge_int`] the slow way: tokenise the document (strings, brackets, numbers as
+/// CPython's scanner matches them) and return the first integer literal over the limit
+/// at a position where the scanner would read a value. Malformed text is not judged here:
+/// the caller parses the text before the literal to see whether the reference fails
+/// earlier.
+fn scan_huge_int(b: &[u8]) -> Option<HugeInt> {
+    let n = b.len();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    // Open containers (heap, so any depth is fine) and the last significant byte outside
+    // strings (0 before the first one).
+    let mut stack: Vec<u8> = Vec::new();
+    let mut prev = 0u8;
+    let mut i = 0;
+    while i < n {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < n {
+                    match b[i] {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+                prev = b'"';
+                continue;
+            }
+            b'[' | b'{' => stack.push(c),
+            b']' | b'}' => {
+                stack.pop();
+            }
+            b'-' | b'0'..=b'9'
+                if !matches!(prev, b'-' | b'+' | b'.' | b'0'..=b'9')
+                    && !prev.is_ascii_alphabetic() =>
+            {
+                let value_position = match prev {
+                    0 | b'[' | b':' => true,
+                    b',' => stack.last() == Some(&b'['),
+                    _ => false,
+                };
+                let start = i;
+                let mut j = i + usize::from(c == b'-');
+                let first = j;
+                if b.get(j) == Some(&b'0') {
+                    j += 1;
+                } else {
+                    while digit(j) {
+                        j += 1;
+                    }
+                }
+                let digits = j - first;
+                let mut float = false;
+                if b.get(j) == Some(&b'.') && digit(j + 1) {
+                    float = true;
+                    j += 1;
+                    while digit(j) {
+                        j += 1;
+                    }
+                }
+                if matches!(b.get(j), Some(b'e' | b'E')) {
+                    let k = j + 1 + usize::from(matches!(b.get(j + 1), Some(b'+' | b'-')));
+                    if digit(k) {
+                        float = true;
+                        j = k;
+                        while digit(j) {
+                            j += 1;
+                        }
+                    }
+                }
+                if value_position && !float && digits > INT_MAX_STR_DIGITS {
+                    return Some(HugeInt { start, digits });
+                }
+                prev = b'0';
+                i = j.max(i + 1);
+                continue;
+            }
+            _ => {}
+        }
+        prev = c;
+        i += 1;
+    }
+    None
+}
+
+/// Object keys that read as [`NUMBER_TOKEN`] were renamed to [`TokenMark::key`] before
+/// parsing (see [`mark_number_token_keys`]); this maps them back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenMark {
+    key: String,
+}
+
+impl TokenMark {
+    /// The key that stands for [`NUMBER_TOKEN`] in the parsed data.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Rename marked keys back to [`NUMBER_TOKEN`], everywhere in `value`.
+    pub fn unmark_value(&self, value: &mut Value) {
+        match value {
+            Value::Array(items) => items.iter_mut().for_each(|v| self.unmark_value(v)),
+            Value::Object(map) => {
+                if let Some(v) = map.remove(&self.key) {
+                    map.insert(NUMBER_TOKEN.to_string(), v);
+                }
+                map.values_mut().for_each(|v| self.unmark_value(v));
+            }
+            _ => {}
+        }
+    }
+
+    /// `text` (a key, or a message quoting parsed data) with marked keys renamed back.
+    pub fn unmark_text(&self, text: &str) -> String {
+        text.replace(&self.key, NUMBER_TOKEN)
+    }
+}
+
+/// Whether `text` may hold an object key that reads as [`NUMBER_TOKEN`]: its raw text, or a
+/// `\u00XX` escape of one of its characters (real metadata escapes no such ASCII).
+#[inline]
+pub fn may_have_number_token(text: &str) -> bool {
+    text.contains("private::Number")
+        || text.match_indices("\\u00").any(|(i, _)| {
+            let hex = text.as_bytes().get(i + 4..i + 6);
+            hex.and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .is_some_and(|c| NUMBER_TOKEN.as_bytes().contains(&c))
+        })
+}
+
+/// Rename every object key of `text` whose unescaped text is [`NUMBER_TOKEN`] to a marked key
+/// (a noncharacter that the document does not use, then the rest of the token), so that
+/// serde_json reads such objects as the dicts they are for the reference. Returns `None`
+/// when there is no such key (or, absurdly, when the document uses every candidate
+/// noncharacter). Byte offsets after a renamed key shift.
+pub fn mark_number_token_keys(text: &str) -> Option<(String, TokenMark)> {
+    if !may_have_number_token(text) {
+        return None;
+    }
+    let b = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut j = start;
+        let mut escaped = false;
+        while j < b.len() {
+            match b[j] {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    j += 2;
+                }
+                _ => j += 1,
+            }
+        }
+        if j >= b.len() {
+            break;
+        }
+        let mut k = j + 1;
+        while matches!(b.get(k), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            k += 1;
+        }
+        if b.get(k) == Some(&b':') && unescapes_to(&b[start..j], escaped, NUMBER_TOKEN) {
+            spans.push((start, j));
+        }
+        i = j + 1;
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    let mark = (0xFDD1..=0xFDEF)
+        .filter_map(char::from_u32)
+        .find(|&c| !mentions_char(text, c))?;
+    let key = format!("{mark}{}", &NUMBER_TOKEN[1..]);
+    let mut out = String::with_capacity(text.len() + spans.len() * key.len());
+    let mut from = 0;
+    for (start, end) in spans {
+        out.push_str(&text[from..start]);
+        out.push_str(&key);
+        from = end;
+    }
+    out.push_str(&text[from..]);
+    Some((out, TokenMark { key }))
+}
+
+/// Whether the JSON string body `raw` (between its quotes) decodes to `want`.
+fn unescapes_to(raw: &[u8], escaped: bool, want: &str) -> bool {
+    if !escaped {
+        return raw == want.as_bytes();
+    }
+    let want = want.as_bytes();
+    let (mut i, mut w) = (0, 0);
+    while i < raw.len() {
+        let c = if raw[i] == b'\\' {
+            match raw.get(i + 1) {
+                Some(b'u') => {
+                    let Some(hex) = raw.get(i + 2..i + 6) else {
+                        return false;
+                    };
+                    let Some(u) = std::str::from_utf8(hex)
+                        .ok()
+                        .and_then(|h| u16::from_str_radix(h, 16).ok())
+                    else {
+                        return false;
+                    };
+                    // `want` is ASCII: any other code unit is a mismatch.
+                    let Ok(c) = u8::try_from(u) else {
+                        return false;
+                    };
+                    if c >= 0x80 {
+                        return false;
+                    }
+                    i += 6;
+                    c
+                }
+                Some(&e) => {
+                    i += 2;
+                    match e {
+                        b'"' | b'\\' | b'/' => e,
+                        b'b' => 8,
+                        b'f' => 12,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        _ => return false,
+                    }
+                }
+                None => return false,
+            }
+        } else {
+            i += 1;
+            raw[i - 1]
+        };
+        if want.get(w) != Some(&c) {
+            return false;
+        }
+        w += 1;
+    }
+    w == want.len()
+}
+
+/// Whether JSON text holds the character `c`, raw or as a `\uXXXX` escape.
+fn mentions_char(text: &str, c: char) -> bool {
+    let hex = format!("{:04x}", c as u32);
+    text.contains(c)
+        || text.match_indices("\\u").any(|(i, _)| {
+            text.as_bytes()
+                .get(i + 2..i + 6)
+                .is_some_and(|h| h.eq_ignore_ascii_case(hex.as_bytes()))
+        })
+}
+
 /// Parse JSON text the way the reference's `json.load` does as far as this crate needs:
 /// duplicate keys keep the last value; integers of any size are kept exactly.
 pub fn parse(bytes: &[u8]) -> Result<Value, serde_json::Error> {
@@ -467,19 +890,36 @@ pub fn parse(bytes: &[u8]) -> Result<Value, serde_json::Error> {
 }
 
 /// Deserialize like Python's `json.loads`: when serde_json refuses the text, retry once on
-/// [`sanitize_python_json`]'s rewrite. Returns the value and whether lone surrogates were
-/// marked.
+/// [`sanitize_python_json`]'s rewrite (whose error, if it fails too, is the one Python
+/// would meet first: the rewrite only replaces what Python accepts). Returns the value and
+/// whether lone surrogates were marked.
 pub fn from_slice_pythonic<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
 ) -> Result<(T, bool), serde_json::Error> {
     match serde_json::from_slice(bytes) {
         Ok(v) => Ok((v, false)),
-        Err(e) => match sanitize_python_json(bytes) {
-            Some((fixed, marked)) => serde_json::from_slice(&fixed)
-                .map(|v| (v, marked))
-                .map_err(|_| e),
-            None => Err(e),
-        },
+        Err(e) => retry_pythonic(bytes, e),
+    }
+}
+
+/// [`from_slice_pythonic`] for text already known to be UTF-8 (serde_json then skips its
+/// own UTF-8 checks of strings).
+pub fn from_str_pythonic<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<(T, bool), serde_json::Error> {
+    match serde_json::from_str(text) {
+        Ok(v) => Ok((v, false)),
+        Err(e) => retry_pythonic(text.as_bytes(), e),
+    }
+}
+
+fn retry_pythonic<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    e: serde_json::Error,
+) -> Result<(T, bool), serde_json::Error> {
+    match sanitize_python_json(bytes) {
+        Some((fixed, marked)) => serde_json::from_slice(&fixed).map(|v| (v, marked)),
+        None => Err(e),
     }
 }
 
@@ -538,6 +978,168 @@ mod tests {
         );
         assert_eq!(v["ok"], "\u{1F600}");
         assert!(from_slice_pythonic::<Value>(b"{bad").is_err());
+    }
+
+    #[test]
+    fn retry_reports_the_error_python_meets() {
+        // NaN is fine for Python: the error is the one after it.
+        let e = from_slice_pythonic::<Value>(b"[NaN, }").unwrap_err();
+        assert_eq!(e.column(), 7, "{e}");
+        let e = from_str_pythonic::<Value>("[NaN, }").unwrap_err();
+        assert_eq!(e.column(), 7, "{e}");
+        let (v, _) = from_str_pythonic::<Value>("[NaN]").unwrap();
+        assert!(v[0].is_number());
+    }
+
+    #[test]
+    fn skip_keeps_the_nesting_limit() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        // serde's IgnoredAny skips any depth; Skip does not.
+        assert!(serde_json::from_str::<serde::de::IgnoredAny>(&deep).is_ok());
+        let e = serde_json::from_str::<Skip>(&deep).map(|_| ()).unwrap_err();
+        assert!(is_recursion_limit(&e), "{e}");
+        let shallow = r#"{"a": [1, 2.5, "x", null, true, {"b": {}}], "c": -1}"#;
+        assert!(serde_json::from_str::<Skip>(shallow).is_ok());
+        assert!(serde_json::from_str::<Skip>("[1,]").is_err());
+        // Not even 200,000 levels overflow the stack.
+        let deeper = format!("{}{}", "{\"a\": ".repeat(200_000), "1");
+        let e = serde_json::from_str::<Skip>(&deeper)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(is_recursion_limit(&e));
+    }
+
+    #[test]
+    fn recursion_error_names_the_refused_container() {
+        let msg = |text: &str| {
+            let e = serde_json::from_str::<Value>(text).unwrap_err();
+            assert!(is_recursion_limit(&e), "{e}");
+            let err = recursion_error(text.as_bytes(), &e);
+            assert_eq!(err.class, "RecursionError");
+            err.message
+        };
+        let want = |kind: &str| {
+            format!(
+                "maximum recursion depth exceeded while decoding a JSON {kind} from a unicode string"
+            )
+        };
+        assert_eq!(msg(&"[".repeat(300)), want("array"));
+        assert_eq!(msg(&"{\"a\": ".repeat(300)), want("object"));
+        // The container at the limit decides, also after line breaks.
+        let mixed = format!("{}\n{}", "[\n".repeat(100), "{\"k\":\n".repeat(100));
+        assert_eq!(msg(&mixed), want("object"));
+        let mixed = format!("{}{}", "{\"k\": ".repeat(127), "[".repeat(10));
+        assert_eq!(msg(&mixed), want("array"));
+    }
+
+    #[test]
+    fn huge_integers_like_python() {
+        let n = |digits: usize| "7".repeat(digits);
+        let at = |text: &str| find_huge_int(text.as_bytes());
+        assert_eq!(at(&n(4300)), None);
+        assert_eq!(
+            at(&n(4301)),
+            Some(HugeInt {
+                start: 0,
+                digits: 4301
+            })
+        );
+        let e = at(&format!("-{}", n(5000))).unwrap();
+        assert_eq!(
+            e,
+            HugeInt {
+                start: 0,
+                digits: 5000
+            }
+        );
+        assert_eq!(
+            e.error().message,
+            "Exceeds the limit (4300 digits) for integer string conversion: value has 5000 \
+             digits; use sys.set_int_max_str_digits() to increase the limit"
+        );
+        assert_eq!(e.error().class, "ValueError");
+        let doc = format!(r#"{{"a": "x", "t": [1, {}]}}"#, n(4400));
+        assert_eq!(
+            at(&doc),
+            Some(HugeInt {
+                start: 20,
+                digits: 4400
+            })
+        );
+        // Not integers, or not where Python reads a value: no error of this kind.
+        for text in [
+            format!("{}.5", n(5000)),
+            format!("{}e5", n(5000)),
+            format!("1.{}", n(5000)),
+            format!("1e{}", n(5000)),
+            format!("1E+{}", n(5000)),
+            format!(r#"{{"s": "{}"}}"#, n(5000)),
+            format!(r#"{{"s": "\"{}"}}"#, n(5000)),
+            format!("0{}", n(5000)),
+            format!("{{{}: 1}}", n(5000)),
+            format!(r#"{{"a": 1, {}: 1}}"#, n(5000)),
+            format!("[1 {}]", n(5000)),
+            format!("{{}} {}", n(5000)),
+            format!("[tru{}]", n(5000)),
+            format!("[--{}]", n(5000)),
+        ] {
+            assert_eq!(at(&text), None, "{}", &text[..20]);
+        }
+        // The probe finds a run wherever it lies relative to the probed offsets.
+        for pad in (0..30).chain(4270..4330).chain(8590..8610) {
+            let text = format!("[{}, {}]", " ".repeat(pad), n(4301));
+            assert_eq!(
+                at(&text),
+                Some(HugeInt {
+                    start: pad + 3,
+                    digits: 4301
+                }),
+                "{pad}"
+            );
+            let text = format!("[{}, {}]", " ".repeat(pad), n(4300));
+            assert_eq!(at(&text), None, "{pad}");
+        }
+    }
+
+    #[test]
+    fn number_token_keys_are_marked_and_unmarked() {
+        let text = r#"{"$serde_json::private::Number": "1", "v": "$serde_json::private::Number", "w": {"\u0024serde_json::private::Numbe\u0072" : {"$serde_json::private::Number": 2}}}"#;
+        assert!(may_have_number_token(text));
+        let (marked, mark) = mark_number_token_keys(text).unwrap();
+        assert_eq!(mark.key(), "\u{fdd1}serde_json::private::Number");
+        let mut v: Value = serde_json::from_str(&marked).unwrap();
+        // Read as dicts, not as numbers.
+        assert!(v.is_object() && v["w"].is_object());
+        mark.unmark_value(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({NUMBER_TOKEN: "1", "v": NUMBER_TOKEN, "w": {NUMBER_TOKEN: {NUMBER_TOKEN: 2}}})
+        );
+        assert_eq!(
+            mark.unmark_text(&format!("'{}'", mark.key())),
+            format!("'{NUMBER_TOKEN}'")
+        );
+        // A document that uses the first candidate noncharacter gets another.
+        let text = "{\"\u{fdd1}\": 1, \"\\ufdd2\": 2, \"$serde_json::private::Number\": 3}";
+        let (marked, mark) = mark_number_token_keys(text).unwrap();
+        assert_eq!(mark.key(), "\u{fdd3}serde_json::private::Number");
+        let mut v: Value = serde_json::from_str(&marked).unwrap();
+        mark.unmark_value(&mut v);
+        assert_eq!(v[NUMBER_TOKEN], 3);
+        assert_eq!(v["\u{fdd1}"], 1);
+        // Nothing to do: values only, near misses, escapes of other characters.
+        for text in [
+            r#"{"a": "$serde_json::private::Number"}"#,
+            r#"{"$serde_json::private::Numbers": 1}"#,
+            r#"{"serde_json::private::Number": 1}"#,
+            r#"{"a\u001b": "\u00e9\u0000"}"#,
+        ] {
+            assert!(mark_number_token_keys(text).is_none(), "{text}");
+        }
+        assert!(!may_have_number_token(
+            r#"{"a\u001b": "\u00e9\u0000 \u2713"}"#
+        ));
+        assert!(may_have_number_token(r#"{"\u0061": 1}"#));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::json::{self, canonical_into, canonical_str, py_type};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -544,12 +544,52 @@ fn expected(what: &str, got: &str) -> String {
     format!("expected {what}, got {got}")
 }
 
-/// serde_json (with `arbitrary_precision`) hands a number to `deserialize_any` as a map
-/// with this single key.
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+// serde_json (with `arbitrary_precision`) hands a number to `deserialize_any` as a map with
+// this single key (object keys of the document that read so were renamed before parsing:
+// `json::mark_number_token_keys`).
+use json::NUMBER_TOKEN;
+
+/// Python's type of a JSON number given as its text.
+fn number_class(text: &str) -> &'static str {
+    if text.contains(['.', 'e', 'E']) {
+        "<class 'float'>"
+    } else {
+        "<class 'int'>"
+    }
+}
 
 /// Deserialises `materials`/`products` directly into [`Artifacts`].
 pub(crate) struct ArtifactsField(pub Checked<Artifacts>);
+
+impl ArtifactsField {
+    /// Rename keys marked by [`json::mark_number_token_keys`] back to the token (paths,
+    /// algorithms and the text of an error).
+    pub(crate) fn unmark(&mut self, mark: &json::TokenMark) {
+        let key = mark.key();
+        match &mut self.0 {
+            Ok(a) => {
+                let marked = a
+                    .iter()
+                    .any(|(p, h)| p == key || h.iter().any(|(alg, _)| alg == key));
+                if marked {
+                    let pairs = a
+                        .iter()
+                        .map(|(p, h)| {
+                            let h = HashDict::new(
+                                h.iter()
+                                    .map(|(alg, hex)| (mark.unmark_text(alg).into(), hex.into()))
+                                    .collect(),
+                            );
+                            (mark.unmark_text(p).into(), h)
+                        })
+                        .collect();
+                    *a = Artifacts::from_pairs(pairs);
+                }
+            }
+            Err(e) => *e = mark.unmark_text(e),
+        }
+    }
+}
 
 impl<'de> serde::Deserialize<'de> for ArtifactsField {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -569,8 +609,8 @@ impl<'de> serde::Deserialize<'de> for ArtifactsField {
                 let mut first = true;
                 while let Some(path) = map.next_key::<Box<str>>()? {
                     if first && &*path == NUMBER_TOKEN {
-                        let _: IgnoredAny = map.next_value()?;
-                        return Ok(ArtifactsField(Err("<class 'int'>".into())));
+                        let n: String = map.next_value()?;
+                        return Ok(ArtifactsField(Err(number_class(&n).into())));
                     }
                     first = false;
                     let HashDictField(hd) = map.next_value()?;
@@ -590,7 +630,7 @@ impl<'de> serde::Deserialize<'de> for ArtifactsField {
                 self,
                 mut seq: A,
             ) -> std::result::Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                while seq.next_element::<json::Skip>()?.is_some() {}
                 Ok(ArtifactsField(Err("<class 'list'>".into())))
             }
             fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
@@ -639,7 +679,7 @@ impl<'de> serde::Deserialize<'de> for HashDictField {
                         let n: String = map.next_value()?;
                         return Ok(HashDictField(Err(expected(
                             "dict",
-                            &format!("'{n} (<class 'int'>)'"),
+                            &format!("'{n} ({})'", number_class(&n)),
                         ))));
                     }
                     first = false;
@@ -669,7 +709,7 @@ impl<'de> serde::Deserialize<'de> for HashDictField {
                 self,
                 mut seq: A,
             ) -> std::result::Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                while seq.next_element::<json::Skip>()?.is_some() {}
                 Ok(HashDictField(Err(expected(
                     "dict",
                     "a list (<class 'list'>)",
@@ -737,4 +777,33 @@ static HEX_DIGIT: [bool; 256] = {
 #[inline]
 fn all_hex(b: &[u8]) -> bool {
     b.iter().fold(true, |acc, &c| acc & HEX_DIGIT[c as usize])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifacts_unmark_number_token_keys() {
+        let text = r#"{"b": {"sha256": "00"}, "$serde_json::private::Number": {"$serde_json::private::Number": "ab"}, "a": {}}"#;
+        let (marked, mark) = json::mark_number_token_keys(text).unwrap();
+        let mut field: ArtifactsField = serde_json::from_str(&marked).unwrap();
+        field.unmark(&mark);
+        let a = field.0.unwrap();
+        // Sorted by the real path (`$` sorts first), hashes keyed by the real algorithm.
+        assert_eq!(a.paths().collect::<Vec<_>>(), [NUMBER_TOKEN, "a", "b"]);
+        assert_eq!(a.get(NUMBER_TOKEN).unwrap().get(NUMBER_TOKEN), Some("ab"));
+        // An error quoting parsed data quotes the real key.
+        let text = r#"{"a": {"sha256": {"$serde_json::private::Number": 1}}}"#;
+        let (marked, mark) = json::mark_number_token_keys(text).unwrap();
+        let mut field: ArtifactsField = serde_json::from_str(&marked).unwrap();
+        field.unmark(&mark);
+        let e = field.0.unwrap_err();
+        assert!(e.contains("{'$serde_json::private::Number': 1}"), "{e}");
+        // Real numbers: their Python type.
+        let ArtifactsField(e) = serde_json::from_str("1.5").unwrap();
+        assert_eq!(e.unwrap_err(), "<class 'float'>");
+        let ArtifactsField(e) = serde_json::from_str(r#"{"a": 7}"#).unwrap();
+        assert_eq!(e.unwrap_err(), "expected dict, got '7 (<class 'int'>)'");
+    }
 }

@@ -472,7 +472,8 @@ fn dir_hash(mut keys: Vec<String>, hashes: &HashMap<String, String>) -> String {
 fn ostree_hash(base: Option<&Path>, path: &str) -> Result<String, Error> {
     let ref_path = join(&join("refs", "heads"), path);
     let bytes = fs::read(resolve(base, &ref_path)).map_err(|e| os_error(&e, Some(&ref_path)))?;
-    let text = String::from_utf8(bytes).map_err(|e| unicode_decode_error(&e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Error::unicode_decode(e.as_bytes(), &e.utf8_error()))?;
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let commit = text.trim_matches('\n');
     let split = commit
@@ -483,21 +484,6 @@ fn ostree_hash(base: Option<&Path>, path: &str) -> Result<String, Error> {
     let object_path = join(&join("objects", head), &format!("{rest}.commit"));
     hash_file_with(&resolve(base, &object_path), false, &mut |_| {})
         .map_err(|e| hash_error(&e, &object_path))
-}
-
-/// Python's `UnicodeDecodeError` text for invalid UTF-8.
-fn unicode_decode_error(e: &std::string::FromUtf8Error) -> Error {
-    let pos = e.utf8_error().valid_up_to();
-    let byte = e.as_bytes()[pos];
-    let reason = match e.utf8_error().error_len() {
-        None => "unexpected end of data",
-        Some(_) if (0x80..0xc2).contains(&byte) || byte > 0xf4 => "invalid start byte",
-        Some(_) => "invalid continuation byte",
-    };
-    Error::new(
-        "UnicodeDecodeError",
-        format!("'utf-8' codec can't decode byte 0x{byte:02x} in position {pos}: {reason}"),
-    )
 }
 
 #[cfg(test)]

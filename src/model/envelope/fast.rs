@@ -4,7 +4,10 @@
 //!
 //! It accepts a conservative subset of JSON and gives up (`None`) on anything unusual:
 //! escapes or `$` in keys, escapes in artifact paths or hashes, non-hex hashes, numbers or
-//! other values where the reference expects dicts or strings, deep nesting, bad syntax.
+//! other values where the reference expects dicts or strings, deep nesting, bad syntax,
+//! invalid UTF-8 (anywhere: the whole text is checked first), values that may hold a key
+//! serde_json takes for its private number token. (Integer literals over Python's 4,300
+//! digits are looked for by the caller, which then skips the fast path.)
 //! The caller then parses the document with the general (serde) path, which defines the
 //! semantics and the errors. Values that are not artifact dicts (`byproducts`, `command`,
 //! `signatures`, layout fields, …) are located here and parsed by serde_json from their
@@ -15,12 +18,15 @@
 //! checking they are valid JSON), trailing text refused.
 
 use super::{RawBody, RawSigned};
+use crate::model::json;
 use crate::model::link::{ArtifactsBuilder, ArtifactsField, HashDict, is_hex};
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
 /// Deeper values are left to the general path (serde_json's recursion limit is 128 for
-/// the whole document; a value parsed from its own slice would not see its outer levels).
+/// the whole document; a value parsed from its own slice would not see its outer levels),
+/// which reports a document nested too deep as the reference's `RecursionError`. The fast
+/// path itself never recurses with the input (skipping counts brackets).
 const MAX_DEPTH: usize = 64;
 
 /// The top-level object of a metadata file, as far as the fast path read it.
@@ -219,7 +225,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The text of one value (not validated; at most [`MAX_DEPTH`] levels deep).
-    fn skip_value(&mut self) -> Option<&'a [u8]> {
+    fn skip_value(&mut self) -> Option<&'a str> {
         self.ws();
         let start = self.i;
         let b = self.b;
@@ -260,7 +266,12 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
-        (self.i > start).then(|| &b[start..self.i])
+        // Both ends are next to ASCII bytes (or the ends of the text): character boundaries.
+        if self.i > start {
+            self.s.get(start..self.i)
+        } else {
+            None
+        }
     }
 
     /// Past a string (at its opening quote), escapes included.
@@ -278,16 +289,20 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// One value of any kind, parsed by serde_json.
+    /// One value of any kind, parsed by serde_json (not when it may hold a key that serde_json
+    /// would take for its number token: the general path renames such keys first).
     fn value(&mut self) -> Option<Value> {
         let raw = self.skip_value()?;
-        serde_json::from_slice(raw).ok()
+        if json::may_have_number_token(raw) {
+            return None;
+        }
+        serde_json::from_str(raw).ok()
     }
 
     /// Skip a value of an unknown key (it must still be valid JSON).
     fn ignore(&mut self) -> Option<()> {
         let raw = self.skip_value()?;
-        serde_json::from_slice::<IgnoredAny>(raw).ok().map(|_| ())
+        serde_json::from_str::<IgnoredAny>(raw).ok().map(|_| ())
     }
 
     fn payload(&mut self) -> Option<PayloadText<'a>> {
@@ -338,7 +353,10 @@ impl<'a> Lexer<'a> {
         }
         self.i = save;
         let raw = self.skip_value()?;
-        serde_json::from_slice::<ArtifactsField>(raw).ok()
+        if json::may_have_number_token(raw) {
+            return None;
+        }
+        serde_json::from_str::<ArtifactsField>(raw).ok()
     }
 
     /// A dict of `"path": {"alg": "hex", ...}` with plain strings and hex values.
@@ -453,6 +471,45 @@ mod tests {
             "]".repeat(126)
         );
         same(&deep);
+    }
+
+    #[test]
+    fn declines_what_the_general_path_must_judge() {
+        let token = json::NUMBER_TOKEN;
+        for text in [
+            // Keys that serde_json would take for its number token, in values the fast path
+            // hands to serde_json.
+            format!(r#"{{"signed": {{"_type": "link", "environment": {{"{token}": "1"}}}}}}"#),
+            format!(r#"{{"signed": {{"_type": "link", "byproducts": {{"a": {{"{token}": "x"}}}}}}}}"#),
+            r#"{"signed": {"_type": "link", "command": [{"\u0024serde_json::private::Number": "1"}]}}"#.to_string(),
+            format!(r#"{{"signed": {{"_type": "link", "materials": {{"a\"": {{}}, "{token}": {{}}}}}}}}"#),
+        ] {
+            assert!(parse_top(text.as_bytes()).is_none(), "{text}");
+        }
+        // Invalid UTF-8, even where the fast path would only skip the value.
+        assert!(parse_top(b"{\"signed\": {\"_type\": \"link\", \"x\": \"\xff\"}}").is_none());
+        // Still taken: ordinary escapes.
+        let text = r#"{"signed": {"_type": "link", "byproducts": {"stdout": "\u001b[1m\u00e9"}}}"#;
+        assert!(parse_top(text.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn agrees_on_python_edge_cases() {
+        let token = json::NUMBER_TOKEN;
+        let digits = "1".repeat(4301);
+        for text in [
+            format!(r#"{{"signed": {{"_type": "link", "environment": {{"{token}": "1"}}}}}}"#),
+            format!(r#"{{"signed": {{"_type": "link", "materials": {{"{token}": {{}}}}}}}}"#),
+            format!(r#"{{"signed": {{"_type": "link", "byproducts": {{"return-value": {digits}}}}}}}"#),
+            format!(r#"{{"signed": {{"_type": "link", "byproducts": {{"stdout": "{digits}"}}}}}}"#),
+            format!(r#"{{"signed": {{"_type": "link", "x": [{}]}}}}"#, "[".repeat(100)),
+            "5".to_string(),
+            r#""signed""#.to_string(),
+            r#"["payload"]"#.to_string(),
+            r#"{"payload": "e30=", "payloadType": "application/vnd.in-toto+json", "signatures": {}}"#.to_string(),
+        ] {
+            same(&text);
+        }
     }
 
     #[test]
