@@ -23,13 +23,14 @@ if ! cargo fuzz --version >/dev/null 2>&1 && [ "${FUZZ_INSTALL:-0}" = 1 ]; then
 fi
 
 if cargo fuzz --version >/dev/null 2>&1; then
-  export RUSTC_BOOTSTRAP=1
+  # Only the fuzz builds get RUSTC_BOOTSTRAP: exported, it would change the fingerprint of
+  # the main crate and make the replay test below rebuild everything.
   python3 fuzz/seed_corpus.py
-  cargo fuzz build -s none -O
+  RUSTC_BOOTSTRAP=1 cargo fuzz build -s none -O
   for t in $targets; do
     echo "== fuzz $t for ${seconds}s"
     mkdir -p "fuzz/corpus/$t"
-    nice -n 19 cargo fuzz run -s none -O "$t" "fuzz/corpus/$t" -- \
+    RUSTC_BOOTSTRAP=1 nice -n 19 cargo fuzz run -s none -O "$t" "fuzz/corpus/$t" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
       | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|INFO: -max_total_time)|panicked|ERROR|SUMMARY|Test unit written' || true
     if compgen -G "fuzz/artifacts/$t/*" >/dev/null; then
