@@ -580,3 +580,72 @@ fn usage_errors_exit_2() {
         );
     }
 }
+
+/// Tampered links that once verified: text Python's `json` refuses (`-NaN`) must not be
+/// rewritten into a valid number, and an object keyed by serde_json's number token must
+/// not be read as the number it replaced — not even when the document uses every marker
+/// character the parser could rename that key to.
+#[test]
+fn tampered_links_that_once_passed_fail() {
+    let original =
+        std::fs::read_to_string(dir().join("base").join(BOB_LINK)).expect("the base link");
+    let all_markers: String = (0xFDD1..=0xFDEF).filter_map(char::from_u32).collect();
+    let tampered = [
+        ("-NaN in an unsigned field", {
+            let cut = original.trim_end().strip_suffix('}').unwrap();
+            format!("{cut}, \"x\": -NaN}}")
+        }),
+        (
+            "return-value as a number-token dict",
+            original.replace(
+                "\"return-value\": 0",
+                "\"return-value\": {\"$serde_json::private::Number\": \"0\"}",
+            ),
+        ),
+        ("the same with every marker character in use", {
+            let t = original.replace(
+                "\"return-value\": 0",
+                "\"return-value\": {\"$serde_json::private::Number\": \"0\"}",
+            );
+            let cut = t.trim_end().strip_suffix('}').unwrap();
+            format!("{cut}, \"x\": \"{all_markers}\"}}")
+        }),
+    ];
+    for (what, text) in tampered {
+        assert_ne!(text, original, "{what}: the mutation applies");
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&dir().join("base"), tmp.path());
+        std::fs::write(tmp.path().join(BOB_LINK), &text).unwrap();
+        let out = run(
+            &[
+                "verify",
+                "--layout",
+                "root.layout",
+                "--verification-keys",
+                "alice.pub",
+                "--link-dir",
+                "links",
+            ],
+            tmp.path(),
+        );
+        out.assert_sane(what);
+        assert_eq!(out.code, Some(1), "{what}: {}", out.stdout);
+        assert!(out.stdout.starts_with("Verification FAILED"), "{what}");
+    }
+    // The untouched chain passes, so the failures above are the mutations' doing.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&dir().join("base"), tmp.path());
+    let out = run(
+        &[
+            "verify",
+            "--layout",
+            "root.layout",
+            "--verification-keys",
+            "alice.pub",
+            "--link-dir",
+            "links",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+}

@@ -269,7 +269,8 @@ impl Metadata {
         if !has_signed {
             return Err(Error::new("InvalidMetadata", ""));
         }
-        let signatures = legacy_signatures(signatures)?;
+        // `Metablock.from_dict` reads `signed` (`Link.read`/`Layout.read`) before the
+        // constructor validates `signatures`: a bad body is reported first.
         let body = match signed {
             Some(RawSigned::Body(b)) => *b,
             Some(RawSigned::NotObject(t)) => {
@@ -285,6 +286,7 @@ impl Metadata {
             Some("layout") => Payload::Layout(Box::new(body.into_layout(marked)?)),
             _ => return Err(Error::format("Invalid Metadata format")),
         };
+        let signatures = legacy_signatures(signatures)?;
         Ok(Metadata::Legacy { signatures, signed })
     }
 
@@ -655,7 +657,7 @@ struct Loaded<T> {
 /// too long for `int` (`ValueError`).
 fn load_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Loaded<T>> {
     let text = std::str::from_utf8(bytes).map_err(|e| Error::unicode_decode(bytes, &e))?;
-    let (text, token) = match json::mark_number_token_keys(text) {
+    let (text, token) = match json::mark_number_token_keys(text)? {
         Some((rewritten, mark)) => (std::borrow::Cow::Owned(rewritten), Some(mark)),
         None => (std::borrow::Cow::Borrowed(text), None),
     };

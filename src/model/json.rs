@@ -398,6 +398,8 @@ pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
     let mut marked = false;
     let mut i = 0;
     let mut in_str = false;
+    // The last two non-whitespace bytes outside strings (a string counts as its `"`).
+    let (mut before_prev, mut prev): (Option<u8>, Option<u8>) = (None, None);
     let hex4 = |b: &[u8], at: usize| -> Option<u16> {
         let s = std::str::from_utf8(b.get(at..at + 4)?).ok()?;
         u16::from_str_radix(s, 16).ok()
@@ -439,21 +441,43 @@ pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
             i += 1;
             continue;
         }
+        // Python reads `NaN`, `Infinity` and `-Infinity` only where a value starts and only
+        // as whole tokens: `-NaN`, `NaN5` or `{NaN: 1}` stay errors (rewriting them could
+        // turn invalid JSON into a valid number).
+        let value_start = |p: Option<u8>| matches!(p, None | Some(b':' | b'[' | b','));
+        let token_ends = |at: usize| {
+            matches!(
+                bytes.get(at),
+                None | Some(b' ' | b'\t' | b'\n' | b'\r' | b',' | b']' | b'}')
+            )
+        };
         match c {
             b'"' => in_str = true,
-            b'N' if bytes[i..].starts_with(b"NaN") => {
+            b'N' if bytes[i..].starts_with(b"NaN") && value_start(prev) && token_ends(i + 3) => {
                 out[i..i + 3].copy_from_slice(b"0.0");
                 changed = true;
+                (before_prev, prev) = (prev, Some(b'0'));
                 i += 3;
                 continue;
             }
-            b'I' if bytes[i..].starts_with(b"Infinity") => {
+            b'I' if bytes[i..].starts_with(b"Infinity")
+                && token_ends(i + 8)
+                && (value_start(prev)
+                    || (prev == Some(b'-')
+                        && i > 0
+                        && bytes[i - 1] == b'-'
+                        && value_start(before_prev))) =>
+            {
                 out[i..i + 8].copy_from_slice(b"1.0e0000");
                 changed = true;
+                (before_prev, prev) = (prev, Some(b'0'));
                 i += 8;
                 continue;
             }
             _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            (before_prev, prev) = (prev, Some(c));
         }
         i += 1;
     }
@@ -759,11 +783,12 @@ pub fn may_have_number_token(text: &str) -> bool {
 /// Rename every object key of `text` whose unescaped text is [`NUMBER_TOKEN`] to a marked key
 /// (a noncharacter that the document does not use, then the rest of the token), so that
 /// serde_json reads such objects as the dicts they are for the reference. Returns `None`
-/// when there is no such key (or, absurdly, when the document uses every candidate
-/// noncharacter). Byte offsets after a renamed key shift.
-pub fn mark_number_token_keys(text: &str) -> Option<(String, TokenMark)> {
+/// when there is no such key, and an error (fail closed: never read such an object as a
+/// number, which could make a changed document verify) when the document uses every
+/// candidate noncharacter. Byte offsets after a renamed key shift.
+pub fn mark_number_token_keys(text: &str) -> crate::Result<Option<(String, TokenMark)>> {
     if !may_have_number_token(text) {
-        return None;
+        return Ok(None);
     }
     let b = text.as_bytes();
     let mut spans = Vec::new();
@@ -799,11 +824,20 @@ pub fn mark_number_token_keys(text: &str) -> Option<(String, TokenMark)> {
         i = j + 1;
     }
     if spans.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let mark = (0xFDD1..=0xFDEF)
+    let Some(mark) = (0xFDD1..=0xFDEF)
         .filter_map(char::from_u32)
-        .find(|&c| !mentions_char(text, c))?;
+        .find(|&c| !mentions_char(text, c))
+    else {
+        return Err(crate::Error::new(
+            "ValueError",
+            format!(
+                "an object key reads as `{NUMBER_TOKEN}` and the document uses every \
+                 character U+FDD1..U+FDEF: refused (cannot be read faithfully)"
+            ),
+        ));
+    };
     let key = format!("{mark}{}", &NUMBER_TOKEN[1..]);
     let mut out = String::with_capacity(text.len() + spans.len() * key.len());
     let mut from = 0;
@@ -813,7 +847,7 @@ pub fn mark_number_token_keys(text: &str) -> Option<(String, TokenMark)> {
         from = end;
     }
     out.push_str(&text[from..]);
-    Some((out, TokenMark { key }))
+    Ok(Some((out, TokenMark { key })))
 }
 
 /// Whether the JSON string body `raw` (between its quotes) decodes to `want`.
@@ -1102,10 +1136,46 @@ mod tests {
     }
 
     #[test]
+    fn nan_and_infinity_are_read_only_where_python_reads_them() {
+        // Accepted by Python's json: whole tokens where a value starts.
+        for text in [
+            "NaN",
+            "[NaN, Infinity, -Infinity]",
+            "{\"a\": NaN}",
+            "{\"a\":-Infinity }",
+            "[1,\n NaN\n]",
+        ] {
+            let (fixed, _) = sanitize_python_json(text.as_bytes()).expect(text);
+            assert!(
+                serde_json::from_slice::<Value>(&fixed).is_ok(),
+                "{text}: {}",
+                String::from_utf8_lossy(&fixed)
+            );
+        }
+        // Errors for Python: must stay errors (a rewrite could make them valid numbers).
+        for text in [
+            "{\"a\": -NaN}",
+            "{\"a\": NaN5}",
+            "{\"a\": NaNe5}",
+            "{\"a\": Infinity5}",
+            "{\"a\": - Infinity}",
+            "{NaN: 1}",
+            "[1 NaN]",
+            "[-NaN]",
+        ] {
+            let parsed = match sanitize_python_json(text.as_bytes()) {
+                Some((fixed, _)) => serde_json::from_slice::<Value>(&fixed).is_ok(),
+                None => serde_json::from_slice::<Value>(text.as_bytes()).is_ok(),
+            };
+            assert!(!parsed, "{text} must not parse");
+        }
+    }
+
+    #[test]
     fn number_token_keys_are_marked_and_unmarked() {
         let text = r#"{"$serde_json::private::Number": "1", "v": "$serde_json::private::Number", "w": {"\u0024serde_json::private::Numbe\u0072" : {"$serde_json::private::Number": 2}}}"#;
         assert!(may_have_number_token(text));
-        let (marked, mark) = mark_number_token_keys(text).unwrap();
+        let (marked, mark) = mark_number_token_keys(text).unwrap().unwrap();
         assert_eq!(mark.key(), "\u{fdd1}serde_json::private::Number");
         let mut v: Value = serde_json::from_str(&marked).unwrap();
         // Read as dicts, not as numbers.
@@ -1121,7 +1191,7 @@ mod tests {
         );
         // A document that uses the first candidate noncharacter gets another.
         let text = "{\"\u{fdd1}\": 1, \"\\ufdd2\": 2, \"$serde_json::private::Number\": 3}";
-        let (marked, mark) = mark_number_token_keys(text).unwrap();
+        let (marked, mark) = mark_number_token_keys(text).unwrap().unwrap();
         assert_eq!(mark.key(), "\u{fdd3}serde_json::private::Number");
         let mut v: Value = serde_json::from_str(&marked).unwrap();
         mark.unmark_value(&mut v);
@@ -1134,12 +1204,20 @@ mod tests {
             r#"{"serde_json::private::Number": 1}"#,
             r#"{"a\u001b": "\u00e9\u0000"}"#,
         ] {
-            assert!(mark_number_token_keys(text).is_none(), "{text}");
+            assert!(mark_number_token_keys(text).unwrap().is_none(), "{text}");
         }
         assert!(!may_have_number_token(
             r#"{"a\u001b": "\u00e9\u0000 \u2713"}"#
         ));
         assert!(may_have_number_token(r#"{"\u0061": 1}"#));
+        // Every candidate noncharacter in use: refused rather than read as a number.
+        let all: String = (0xFDD1..=0xFDEF).filter_map(char::from_u32).collect();
+        let text =
+            format!("{{\"x\": \"{all}\", \"r\": {{\"$serde_json::private::Number\": \"0\"}}}}");
+        assert_eq!(
+            mark_number_token_keys(&text).unwrap_err().class,
+            "ValueError"
+        );
     }
 
     #[test]

@@ -786,7 +786,7 @@ mod tests {
     #[test]
     fn artifacts_unmark_number_token_keys() {
         let text = r#"{"b": {"sha256": "00"}, "$serde_json::private::Number": {"$serde_json::private::Number": "ab"}, "a": {}}"#;
-        let (marked, mark) = json::mark_number_token_keys(text).unwrap();
+        let (marked, mark) = json::mark_number_token_keys(text).unwrap().unwrap();
         let mut field: ArtifactsField = serde_json::from_str(&marked).unwrap();
         field.unmark(&mark);
         let a = field.0.unwrap();
@@ -795,7 +795,7 @@ mod tests {
         assert_eq!(a.get(NUMBER_TOKEN).unwrap().get(NUMBER_TOKEN), Some("ab"));
         // An error quoting parsed data quotes the real key.
         let text = r#"{"a": {"sha256": {"$serde_json::private::Number": 1}}}"#;
-        let (marked, mark) = json::mark_number_token_keys(text).unwrap();
+        let (marked, mark) = json::mark_number_token_keys(text).unwrap().unwrap();
         let mut field: ArtifactsField = serde_json::from_str(&marked).unwrap();
         field.unmark(&mark);
         let e = field.0.unwrap_err();
