@@ -333,7 +333,7 @@ fn lint_json(bytes: &[u8], value: Option<&Value>, now: jiff::Timestamp) -> Vec<F
     match lenient {
         Ok(layout) => {
             let mut findings = lint(&layout, now);
-            if let Err(e) = crate::model::json::check_encodable(&layout.to_value(), false) {
+            if let Err(e) = crate::model::json::check_encodable(&layout.to_value(), None) {
                 findings.insert(0, invalid_layout(&e));
             }
             if !has_errors(&findings) {

@@ -183,7 +183,7 @@ impl Metadata {
                 top.payload_type,
                 top.has_payload,
                 top.has_signed,
-                false,
+                None,
             ),
             None => Metadata::from_bytes_general(bytes),
         }
@@ -258,7 +258,7 @@ impl Metadata {
         payload_type: Option<Value>,
         has_payload: bool,
         has_signed: bool,
-        marked: bool,
+        marked: Option<char>,
     ) -> Result<Metadata> {
         if has_payload {
             if payload_type.as_ref().and_then(Value::as_str) != Some(PAYLOAD_TYPE) {
@@ -645,7 +645,7 @@ impl Error {
 struct Loaded<T> {
     value: T,
     /// Lone surrogates were replaced by [`json::LONE_SURROGATE_MARK`].
-    surrogates: bool,
+    surrogates: Option<char>,
     /// Keys that read as serde_json's number token were renamed (to be undone with
     /// [`json::TokenMark`] on what was read).
     token: Option<json::TokenMark>,
@@ -719,8 +719,8 @@ fn decode_payload(payload: &[u8]) -> Result<Payload> {
         None => fast::parse_signed(payload),
         Some(_) => None,
     };
-    let (body, marked): (RawSigned, bool) = match fast {
-        Some(body) => (body, false),
+    let (body, marked): (RawSigned, Option<char>) = match fast {
+        Some(body) => (body, None),
         None => {
             let Loaded {
                 value: mut body,
@@ -1254,7 +1254,7 @@ impl RawBody {
         }
     }
 
-    fn into_link(self, marked: bool) -> Result<Link> {
+    fn into_link(self, marked: Option<char>) -> Result<Link> {
         // The reference computes the canonical bytes while validating a new Link, before its
         // field checks: floats (`FormatError`) and lone surrogates (`UnicodeEncodeError`)
         // fail here, wherever they are in the known fields.
@@ -1300,8 +1300,7 @@ impl RawBody {
         };
         let materials = artifacts("materials", self.materials)?;
         let products = artifacts("products", self.products)?;
-        if marked {
-            let mark = json::LONE_SURROGATE_MARK;
+        if let Some(mark) = marked {
             for a in [&materials, &products] {
                 if a.iter()
                     .any(|(p, h)| p.contains(mark) || h.iter().any(|(alg, _)| alg.contains(mark)))
@@ -1320,7 +1319,7 @@ impl RawBody {
         })
     }
 
-    fn into_layout(self, marked: bool) -> Result<Layout> {
+    fn into_layout(self, marked: Option<char>) -> Result<Layout> {
         Layout::from_value_marked(&Value::Object(self.layout), marked)
     }
 }

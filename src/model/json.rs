@@ -327,12 +327,33 @@ pub fn py_type(value: &Value) -> &'static str {
 }
 
 /// Stands in for a lone UTF-16 surrogate (which Rust strings cannot hold) in a document
-/// read with [`sanitize_python_json`]: a noncharacter that real metadata does not use.
+/// read with [`sanitize_python_json`]: a noncharacter that real metadata does not use. A
+/// document that itself mentions it gets the first of [`surrogate_mark_candidates`] it
+/// does not mention, so a genuine noncharacter is never taken for a surrogate.
 pub const LONE_SURROGATE_MARK: char = '\u{fdd0}';
 
+/// The characters [`sanitize_python_json`] may use as the lone-surrogate mark, in order.
+fn surrogate_mark_candidates() -> impl Iterator<Item = char> {
+    std::iter::once(LONE_SURROGATE_MARK)
+        .chain((0xFDD1..=0xFDEF).filter_map(char::from_u32))
+        .chain(['\u{fffe}', '\u{ffff}'])
+}
+
+/// Whether the bytes of a JSON text hold `c`, raw or as a `\uXXXX` escape.
+fn bytes_mention_char(bytes: &[u8], c: char) -> bool {
+    let mut raw = [0u8; 4];
+    let raw = c.encode_utf8(&mut raw).as_bytes();
+    let hex = format!("{:04x}", c as u32);
+    bytes.windows(raw.len()).any(|w| w == raw)
+        || bytes
+            .windows(6)
+            .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].eq_ignore_ascii_case(hex.as_bytes()))
+}
+
 /// Whether the reference could encode `value` as canonical JSON: no floats anywhere
-/// (`FormatError`) and, in a `marked` document, no lone surrogates (`UnicodeEncodeError`).
-pub fn check_encodable(value: &Value, marked: bool) -> Result<(), crate::Error> {
+/// (`FormatError`) and, in a document whose lone surrogates were replaced by `marked`, no
+/// lone surrogates (`UnicodeEncodeError`).
+pub fn check_encodable(value: &Value, marked: Option<char>) -> Result<(), crate::Error> {
     fn floats(v: &Value) -> Option<String> {
         match v {
             Value::Number(n) if !number_is_int(n) => Some(n.as_str().to_string()),
@@ -341,13 +362,11 @@ pub fn check_encodable(value: &Value, marked: bool) -> Result<(), crate::Error> 
             _ => None,
         }
     }
-    fn marks(v: &Value) -> bool {
+    fn marks(v: &Value, mark: char) -> bool {
         match v {
-            Value::String(s) => s.contains(LONE_SURROGATE_MARK),
-            Value::Array(a) => a.iter().any(marks),
-            Value::Object(m) => m
-                .iter()
-                .any(|(k, v)| k.contains(LONE_SURROGATE_MARK) || marks(v)),
+            Value::String(s) => s.contains(mark),
+            Value::Array(a) => a.iter().any(|v| marks(v, mark)),
+            Value::Object(m) => m.iter().any(|(k, v)| k.contains(mark) || marks(v, mark)),
             _ => false,
         }
     }
@@ -357,7 +376,7 @@ pub fn check_encodable(value: &Value, marked: bool) -> Result<(), crate::Error> 
             "Could not encode {repr}: I cannot encode {repr}"
         )));
     }
-    if marked && marks(value) {
+    if marked.is_some_and(|mark| marks(value, mark)) {
         return Err(surrogate_error());
     }
     Ok(())
@@ -392,10 +411,21 @@ fn python_float_repr(text: &str) -> String {
 /// float fails canonicalisation exactly like them), and lone UTF-16 surrogate escapes become
 /// [`LONE_SURROGATE_MARK`]. Returns `None` when there is nothing to rewrite; the flag says
 /// whether a surrogate was replaced. Byte offsets are kept.
-pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
+pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, Option<char>)> {
     let mut out = bytes.to_vec();
     let mut changed = false;
-    let mut marked = false;
+    // The mark, chosen at the first lone surrogate (`Some(None)`: every candidate is taken,
+    // so lone surrogates stay as they are and the parse fails: fail closed).
+    let mut marked: Option<Option<char>> = None;
+    let mark_escape = |marked: &mut Option<Option<char>>| -> Option<[u8; 6]> {
+        let mark = *marked.get_or_insert_with(|| {
+            surrogate_mark_candidates().find(|&c| !bytes_mention_char(bytes, c))
+        });
+        let mark = mark?;
+        let mut e = [0u8; 6];
+        e.copy_from_slice(format!("\\u{:04x}", mark as u32).as_bytes());
+        Some(e)
+    };
     let mut i = 0;
     let mut in_str = false;
     // The last two non-whitespace bytes outside strings (a string counts as its `"`).
@@ -421,13 +451,15 @@ pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
                                     i += 12;
                                     continue;
                                 }
-                                out[i..i + 6].copy_from_slice(b"\\ufdd0");
-                                changed = true;
-                                marked = true;
+                                if let Some(e) = mark_escape(&mut marked) {
+                                    out[i..i + 6].copy_from_slice(&e);
+                                    changed = true;
+                                }
                             } else if (0xDC00..0xE000).contains(&u) {
-                                out[i..i + 6].copy_from_slice(b"\\ufdd0");
-                                changed = true;
-                                marked = true;
+                                if let Some(e) = mark_escape(&mut marked) {
+                                    out[i..i + 6].copy_from_slice(&e);
+                                    changed = true;
+                                }
                             }
                             i += 6;
                             continue;
@@ -481,7 +513,7 @@ pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
         }
         i += 1;
     }
-    changed.then_some((out, marked))
+    changed.then_some((out, marked.flatten()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -929,9 +961,9 @@ pub fn parse(bytes: &[u8]) -> Result<Value, serde_json::Error> {
 /// whether lone surrogates were marked.
 pub fn from_slice_pythonic<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
-) -> Result<(T, bool), serde_json::Error> {
+) -> Result<(T, Option<char>), serde_json::Error> {
     match serde_json::from_slice(bytes) {
-        Ok(v) => Ok((v, false)),
+        Ok(v) => Ok((v, None)),
         Err(e) => retry_pythonic(bytes, e),
     }
 }
@@ -940,9 +972,9 @@ pub fn from_slice_pythonic<T: serde::de::DeserializeOwned>(
 /// own UTF-8 checks of strings).
 pub fn from_str_pythonic<T: serde::de::DeserializeOwned>(
     text: &str,
-) -> Result<(T, bool), serde_json::Error> {
+) -> Result<(T, Option<char>), serde_json::Error> {
     match serde_json::from_str(text) {
-        Ok(v) => Ok((v, false)),
+        Ok(v) => Ok((v, None)),
         Err(e) => retry_pythonic(text.as_bytes(), e),
     }
 }
@@ -950,7 +982,7 @@ pub fn from_str_pythonic<T: serde::de::DeserializeOwned>(
 fn retry_pythonic<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     e: serde_json::Error,
-) -> Result<(T, bool), serde_json::Error> {
+) -> Result<(T, Option<char>), serde_json::Error> {
     match sanitize_python_json(bytes) {
         Some((fixed, marked)) => serde_json::from_slice(&fixed).map(|v| (v, marked)),
         None => Err(e),
@@ -998,20 +1030,28 @@ mod tests {
 
     #[test]
     fn python_only_json_is_rewritten() {
-        let (v, marked): (Value, bool) =
+        let (v, marked): (Value, Option<char>) =
             from_slice_pythonic(br#"{"a": NaN, "b": [Infinity, -Infinity], "s": "NaN"}"#).unwrap();
-        assert!(!marked);
-        assert!(check_encodable(&v["a"], false).is_err());
+        assert_eq!(marked, None);
+        assert!(check_encodable(&v["a"], None).is_err());
         assert_eq!(v["s"], "NaN");
-        let (v, marked): (Value, bool) =
+        let (v, marked): (Value, Option<char>) =
             from_slice_pythonic(br#"{"s": "x\ud800y", "ok": "\ud83d\ude00"}"#).unwrap();
-        assert!(marked);
+        assert_eq!(marked, Some(LONE_SURROGATE_MARK));
         assert_eq!(
-            check_encodable(&v["s"], true).unwrap_err().class,
+            check_encodable(&v["s"], marked).unwrap_err().class,
             "UnicodeEncodeError"
         );
         assert_eq!(v["ok"], "\u{1F600}");
         assert!(from_slice_pythonic::<Value>(b"{bad").is_err());
+        // A document that holds the usual mark itself gets another one: its own U+FDD0 is
+        // not taken for a lone surrogate.
+        let text = "{\"x\": \"\\ud800\", \"real\": \"\u{fdd0}\", \"esc\": \"\\uFDD1\"}";
+        let (v, marked): (Value, Option<char>) = from_slice_pythonic(text.as_bytes()).unwrap();
+        assert_eq!(marked, Some('\u{fdd2}'));
+        assert!(check_encodable(&v["real"], marked).is_ok());
+        assert!(check_encodable(&v["esc"], marked).is_ok());
+        assert!(check_encodable(&v["x"], marked).is_err());
     }
 
     #[test]

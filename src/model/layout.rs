@@ -454,12 +454,12 @@ fn iterate_items(v: Option<&Value>) -> Result<Vec<&Value>> {
 impl Layout {
     /// `Layout.read(data)`: parse and validate the signed body of a layout.
     pub fn from_value(v: &Value) -> Result<Layout> {
-        Layout::from_value_marked(v, false)
+        Layout::from_value_marked(v, None)
     }
 
     /// [`Layout::from_value`] for a document in which lone UTF-16 surrogates were replaced by
     /// [`json::LONE_SURROGATE_MARK`] (`marked`): the reference cannot encode such strings.
-    pub(crate) fn from_value_marked(v: &Value, marked: bool) -> Result<Layout> {
+    pub(crate) fn from_value_marked(v: &Value, marked: Option<char>) -> Result<Layout> {
         let m = v
             .as_object()
             .ok_or_else(|| Error::format("Invalid Metadata format"))?;
