@@ -339,17 +339,6 @@ fn surrogate_mark_candidates() -> impl Iterator<Item = char> {
         .chain(['\u{fffe}', '\u{ffff}'])
 }
 
-/// Whether the bytes of a JSON text hold `c`, raw or as a `\uXXXX` escape.
-fn bytes_mention_char(bytes: &[u8], c: char) -> bool {
-    let mut raw = [0u8; 4];
-    let raw = c.encode_utf8(&mut raw).as_bytes();
-    let hex = format!("{:04x}", c as u32);
-    bytes.windows(raw.len()).any(|w| w == raw)
-        || bytes
-            .windows(6)
-            .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].eq_ignore_ascii_case(hex.as_bytes()))
-}
-
 /// Whether the reference could encode `value` as canonical JSON: no floats anywhere
 /// (`FormatError`) and, in a document whose lone surrogates were replaced by `marked`, no
 /// lone surrogates (`UnicodeEncodeError`).
@@ -418,9 +407,8 @@ pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, Option<char>)> {
     // so lone surrogates stay as they are and the parse fails: fail closed).
     let mut marked: Option<Option<char>> = None;
     let mark_escape = |marked: &mut Option<Option<char>>| -> Option<[u8; 6]> {
-        let mark = *marked.get_or_insert_with(|| {
-            surrogate_mark_candidates().find(|&c| !bytes_mention_char(bytes, c))
-        });
+        let mark = *marked
+            .get_or_insert_with(|| surrogate_mark_candidates().find(|&c| !mentions_char(bytes, c)));
         let mark = mark?;
         let mut e = [0u8; 6];
         e.copy_from_slice(format!("\\u{:04x}", mark as u32).as_bytes());
@@ -860,7 +848,7 @@ pub fn mark_number_token_keys(text: &str) -> crate::Result<Option<(String, Token
     }
     let Some(mark) = (0xFDD1..=0xFDEF)
         .filter_map(char::from_u32)
-        .find(|&c| !mentions_char(text, c))
+        .find(|&c| !mentions_char(text.as_bytes(), c))
     else {
         return Err(crate::Error::new(
             "ValueError",
@@ -938,15 +926,16 @@ fn unescapes_to(raw: &[u8], escaped: bool, want: &str) -> bool {
     w == want.len()
 }
 
-/// Whether JSON text holds the character `c`, raw or as a `\uXXXX` escape.
-fn mentions_char(text: &str, c: char) -> bool {
+/// Whether JSON text (its bytes, not necessarily valid UTF-8) holds the character `c`, raw
+/// or as a `\uXXXX` escape (`c` in the BMP).
+fn mentions_char(bytes: &[u8], c: char) -> bool {
+    let mut raw = [0u8; 4];
+    let raw = c.encode_utf8(&mut raw).as_bytes();
     let hex = format!("{:04x}", c as u32);
-    text.contains(c)
-        || text.match_indices("\\u").any(|(i, _)| {
-            text.as_bytes()
-                .get(i + 2..i + 6)
-                .is_some_and(|h| h.eq_ignore_ascii_case(hex.as_bytes()))
-        })
+    bytes.windows(raw.len()).any(|w| w == raw)
+        || bytes
+            .windows(6)
+            .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].eq_ignore_ascii_case(hex.as_bytes()))
 }
 
 /// Parse JSON text the way the reference's `json.load` does as far as this crate needs:
