@@ -187,7 +187,8 @@ impl Drop for ScratchDir {
 /// socket or device (`/dev/zero`, `/dev/stdin`, ...) would block the reader forever or feed
 /// it without end, so it is refused with an error that is not `NotFound` and not a
 /// directory error; a directory gives `EISDIR` as reading it would.
-pub fn open_regular(path: &Path) -> std::io::Result<File> {
+/// Returns the file and its size.
+pub fn open_regular(path: &Path) -> std::io::Result<(File, u64)> {
     // O_NONBLOCK: opening a FIFO nobody writes to must not block.
     let file = OpenOptions::new()
         .read(true)
@@ -200,14 +201,14 @@ pub fn open_regular(path: &Path) -> std::io::Result<File> {
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 /// Read a whole regular file into `buf` (cleared first); see [`open_regular`].
 pub fn read_regular_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read as _;
-    let mut file = open_regular(path)?;
-    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let (mut file, size) = open_regular(path)?;
+    let size = usize::try_from(size).unwrap_or(0);
     buf.clear();
     buf.reserve(size.saturating_add(1));
     file.read_to_end(buf)?;
