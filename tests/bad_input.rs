@@ -17,6 +17,9 @@
 //! At the end: inputs that need a signed layout plus an option (`--param`), and usage errors
 //! (exit 2).
 
+mod common;
+use common::copy_dir;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -29,6 +32,16 @@ const MAX_RSS_KIB: u64 = 1024 * 1024;
 /// machine).
 const ULIMIT_V_KIB: u64 = 8 * 1024 * 1024;
 const BOB_LINK: &str = "links/build.2f898e60.link";
+/// `verify` of the base chain (`tests/bad_input/base`) with the owner key.
+const VERIFY_BASE: [&str; 7] = [
+    "verify",
+    "--layout",
+    "root.layout",
+    "--verification-keys",
+    "alice.pub",
+    "--link-dir",
+    "links",
+];
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input")
@@ -199,19 +212,6 @@ fn generate(kind: &str) -> Vec<u8> {
             ])
         }
         other => panic!("unknown generator {other}"),
-    }
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 
@@ -469,19 +469,7 @@ fn param_huge_format_width_fails_cleanly() {
     );
     assert_eq!(out.code, Some(0), "{out:?}");
     let out = run(
-        &[
-            "verify",
-            "--layout",
-            "root.layout",
-            "--verification-keys",
-            "alice.pub",
-            "--link-dir",
-            "links",
-            "--param",
-            "N=x",
-            "--format",
-            "json",
-        ],
+        &[&VERIFY_BASE[..], &["--param", "N=x", "--format", "json"]].concat(),
         tmp.path(),
     );
     out.assert_sane("verify --param with a huge format width");
@@ -589,63 +577,42 @@ fn usage_errors_exit_2() {
 fn tampered_links_that_once_passed_fail() {
     let original =
         std::fs::read_to_string(dir().join("base").join(BOB_LINK)).expect("the base link");
+    // `verify` of the base chain with bob's link replaced by `text`.
+    let verify_with_link = |what: &str, text: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&dir().join("base"), tmp.path());
+        std::fs::write(tmp.path().join(BOB_LINK), text).unwrap();
+        let out = run(&VERIFY_BASE, tmp.path());
+        out.assert_sane(what);
+        out
+    };
+    let append = |text: &str, member: &str| {
+        let cut = text.trim_end().strip_suffix('}').unwrap();
+        format!("{cut}, {member}}}")
+    };
     let all_markers: String = (0xFDD1..=0xFDEF).filter_map(char::from_u32).collect();
+    let token_dict = original.replace(
+        "\"return-value\": 0",
+        "\"return-value\": {\"$serde_json::private::Number\": \"0\"}",
+    );
     let tampered = [
-        ("-NaN in an unsigned field", {
-            let cut = original.trim_end().strip_suffix('}').unwrap();
-            format!("{cut}, \"x\": -NaN}}")
-        }),
         (
-            "return-value as a number-token dict",
-            original.replace(
-                "\"return-value\": 0",
-                "\"return-value\": {\"$serde_json::private::Number\": \"0\"}",
-            ),
+            "-NaN in an unsigned field",
+            append(&original, "\"x\": -NaN"),
         ),
-        ("the same with every marker character in use", {
-            let t = original.replace(
-                "\"return-value\": 0",
-                "\"return-value\": {\"$serde_json::private::Number\": \"0\"}",
-            );
-            let cut = t.trim_end().strip_suffix('}').unwrap();
-            format!("{cut}, \"x\": \"{all_markers}\"}}")
-        }),
+        ("return-value as a number-token dict", token_dict.clone()),
+        (
+            "the same with every marker character in use",
+            append(&token_dict, &format!("\"x\": \"{all_markers}\"")),
+        ),
     ];
     for (what, text) in tampered {
         assert_ne!(text, original, "{what}: the mutation applies");
-        let tmp = tempfile::tempdir().unwrap();
-        copy_dir(&dir().join("base"), tmp.path());
-        std::fs::write(tmp.path().join(BOB_LINK), &text).unwrap();
-        let out = run(
-            &[
-                "verify",
-                "--layout",
-                "root.layout",
-                "--verification-keys",
-                "alice.pub",
-                "--link-dir",
-                "links",
-            ],
-            tmp.path(),
-        );
-        out.assert_sane(what);
+        let out = verify_with_link(what, &text);
         assert_eq!(out.code, Some(1), "{what}: {}", out.stdout);
         assert!(out.stdout.starts_with("Verification FAILED"), "{what}");
     }
     // The untouched chain passes, so the failures above are the mutations' doing.
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&dir().join("base"), tmp.path());
-    let out = run(
-        &[
-            "verify",
-            "--layout",
-            "root.layout",
-            "--verification-keys",
-            "alice.pub",
-            "--link-dir",
-            "links",
-        ],
-        tmp.path(),
-    );
+    let out = verify_with_link("the original link", &original);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
 }
