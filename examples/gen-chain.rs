@@ -195,7 +195,7 @@ pub fn generate(spec: &ChainSpec, out: &Path) -> std::io::Result<u64> {
             let mut deleted = 0usize;
             for (k, (p, h)) in materials.iter().enumerate() {
                 let r = mix(((i as u64) << 40) ^ k as u64);
-                if deleted < churn && r % 97 == 0 {
+                if deleted < churn && r.is_multiple_of(97) {
                     deleted += 1;
                     continue;
                 }

@@ -162,19 +162,19 @@ fn general_path_agrees(data: &[u8], md: &Metadata) {
     }
     same_payload(md, &other, "fast/general");
     // DSSE: the payload parsed by the fast path vs. the general path.
-    if let Metadata::Dsse { payload, .. } = md {
-        if let Some(p2) = with_escaped_member(payload) {
-            use base64::Engine as _;
-            let b64 = base64::engine::general_purpose::STANDARD;
-            let env = serde_json::json!({
-                "payload": b64.encode(&p2),
-                "payloadType": intoto_studio::model::envelope::PAYLOAD_TYPE,
-                "signatures": [],
-            });
-            let forced = Metadata::from_bytes(env.to_string().as_bytes())
-                .expect("a DSSE envelope without signatures parses");
-            same_payload(md, &forced, "fast/general DSSE payload");
-        }
+    if let Metadata::Dsse { payload, .. } = md
+        && let Some(p2) = with_escaped_member(payload)
+    {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let env = serde_json::json!({
+            "payload": b64.encode(&p2),
+            "payloadType": intoto_studio::model::envelope::PAYLOAD_TYPE,
+            "signatures": [],
+        });
+        let forced = Metadata::from_bytes(env.to_string().as_bytes())
+            .expect("a DSSE envelope without signatures parses");
+        same_payload(md, &forced, "fast/general DSSE payload");
     }
 }
 
@@ -495,10 +495,10 @@ impl LinkSource for MemLinks<'_> {
             path.display(),
             self.case.link_dir.display()
         );
-        if let Some((p, bytes)) = &self.replaced {
-            if *p == path {
-                return Metadata::from_bytes(bytes).map(Arc::new);
-            }
+        if let Some((p, bytes)) = &self.replaced
+            && *p == path
+        {
+            return Metadata::from_bytes(bytes).map(Arc::new);
         }
         match self.case.files.get(&path) {
             Some(bytes) => Metadata::from_bytes(bytes).map(Arc::new),
@@ -599,10 +599,10 @@ fn all_layout_keys(case: &Case) -> Vec<PublicKey> {
         if !is_layout {
             continue;
         }
-        if let Ok(md) = Metadata::from_bytes(bytes) {
-            if let Ok(Payload::Layout(l)) = md.payload() {
-                out.extend(l.keys.values().map(|k| k.key.clone()));
-            }
+        if let Ok(md) = Metadata::from_bytes(bytes)
+            && let Ok(Payload::Layout(l)) = md.payload()
+        {
+            out.extend(l.keys.values().map(|k| k.key.clone()));
         }
     }
     out

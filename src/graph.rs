@@ -262,10 +262,10 @@ impl Graph {
         }
         // Ghosts: right before their first consumer.
         for v in 0..n {
-            if self.nodes[v].kind == NodeKind::Ghost {
-                if let Some(min) = succs[v].iter().map(|&w| layer[w]).min() {
-                    layer[v] = min.saturating_sub(1);
-                }
+            if self.nodes[v].kind == NodeKind::Ghost
+                && let Some(min) = succs[v].iter().map(|&w| layer[w]).min()
+            {
+                layer[v] = min.saturating_sub(1);
             }
         }
 

@@ -1197,10 +1197,11 @@ impl<'a> Ctx<'a> {
                     self.require_checks(name, item.is_step(), kind, rules, i, path)
                 }
             }
-            if let RuleKind::Disallow(p) = rk {
-                if disallow_all.is_none() && is_match_all(p) {
-                    disallow_all = Some(i);
-                }
+            if let RuleKind::Disallow(p) = rk
+                && disallow_all.is_none()
+                && is_match_all(p)
+            {
+                disallow_all = Some(i);
             }
         }
         if rules.is_empty() {
@@ -1430,25 +1431,25 @@ impl<'a> Ctx<'a> {
                 );
                 return;
             }
-            if let RuleKind::Disallow(p) = rk {
-                if Pattern::new(p).matches(path) {
-                    self.rule_finding(
-                        Severity::Error,
-                        "require-after-disallow",
-                        item,
-                        kind,
-                        Some(i),
-                        format!(
-                            "`{text}` comes after `{etext}` (rule {j}), which fails if '{path}' \
+            if let RuleKind::Disallow(p) = rk
+                && Pattern::new(p).matches(path)
+            {
+                self.rule_finding(
+                    Severity::Error,
+                    "require-after-disallow",
+                    item,
+                    kind,
+                    Some(i),
+                    format!(
+                        "`{text}` comes after `{etext}` (rule {j}), which fails if '{path}' \
                              is still queued; if it is not, REQUIRE fails: it can never pass"
-                        ),
-                        format!(
-                            "move `{text}` before rule {j}, followed by a rule that consumes \
+                    ),
+                    format!(
+                        "move `{text}` before rule {j}, followed by a rule that consumes \
                              '{path}' (e.g. `ALLOW {path}`)"
-                        ),
-                    );
-                    return;
-                }
+                    ),
+                );
+                return;
             }
         }
     }

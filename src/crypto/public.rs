@@ -328,13 +328,13 @@ impl PublicKey {
                 }
             },
         };
-        if key.keytype == "ml-dsa" {
-            if let Ok(material) = &key.material {
-                key.material = Err(format!(
-                    "{} keys cannot be verified by this tool (ML-DSA is not supported)",
-                    material.label()
-                ));
-            }
+        if key.keytype == "ml-dsa"
+            && let Ok(material) = &key.material
+        {
+            key.material = Err(format!(
+                "{} keys cannot be verified by this tool (ML-DSA is not supported)",
+                material.label()
+            ));
         }
         Ok(key)
     }

@@ -67,13 +67,13 @@ pub fn check_name(layout: &Layout, name: &str, except: Option<ItemRef>) -> Resul
             format!("'{name}' would make link file names leave the link directory"),
         ));
     }
-    if let Some(found) = find(layout, name) {
-        if Some(found) != except {
-            return Err(Error::new(
-                "ValueError",
-                format!("there is already an item named '{name}'"),
-            ));
-        }
+    if let Some(found) = find(layout, name)
+        && Some(found) != except
+    {
+        return Err(Error::new(
+            "ValueError",
+            format!("there is already an item named '{name}'"),
+        ));
     }
     Ok(())
 }
@@ -124,14 +124,14 @@ pub fn rename(layout: &mut Layout, item: ItemRef, new: &str) -> Result<()> {
     }
     let retarget = |rules: &mut Vec<Rule>| {
         for r in rules.iter_mut() {
-            if let Ok(RuleKind::Match { dest_name, .. }) = r.kind() {
-                if *dest_name == old {
-                    let mut tokens = r.tokens().to_vec();
-                    if let Some(last) = tokens.last_mut() {
-                        *last = new.to_string();
-                    }
-                    *r = Rule::from_tokens_lenient(tokens);
+            if let Ok(RuleKind::Match { dest_name, .. }) = r.kind()
+                && *dest_name == old
+            {
+                let mut tokens = r.tokens().to_vec();
+                if let Some(last) = tokens.last_mut() {
+                    *last = new.to_string();
                 }
+                *r = Rule::from_tokens_lenient(tokens);
             }
         }
     };

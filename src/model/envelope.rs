@@ -821,7 +821,7 @@ fn b64dec_payload(s: &str) -> Result<Arc<[u8]>> {
 fn b64dec_canonical(s: &[u8]) -> Option<Arc<[u8]>> {
     use base64::Engine as _;
     let engine = &base64::engine::general_purpose::STANDARD;
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return None;
     }
     let pads = s.iter().rev().take(2).take_while(|&&c| c == b'=').count();

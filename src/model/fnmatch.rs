@@ -176,13 +176,13 @@ fn parse_class(inner: &[char]) -> Token {
         while k > 1 {
             k -= 1;
             let (prev_last, cur_first) = (chunks[k - 1].last(), chunks[k].first());
-            if let (Some(&a), Some(&b)) = (prev_last, cur_first) {
-                if a > b {
-                    let cur = chunks.remove(k);
-                    let prev = &mut chunks[k - 1];
-                    prev.pop();
-                    prev.extend_from_slice(&cur[1..]);
-                }
+            if let (Some(&a), Some(&b)) = (prev_last, cur_first)
+                && a > b
+            {
+                let cur = chunks.remove(k);
+                let prev = &mut chunks[k - 1];
+                prev.pop();
+                prev.extend_from_slice(&cur[1..]);
             }
         }
         for (ci, chunk) in chunks.iter().enumerate() {

@@ -428,30 +428,30 @@ pub fn sanitize_python_json(bytes: &[u8]) -> Option<(Vec<u8>, Option<char>)> {
             match c {
                 b'"' => in_str = false,
                 b'\\' => {
-                    if bytes.get(i + 1) == Some(&b'u') {
-                        if let Some(u) = hex4(bytes, i + 2) {
-                            if (0xD800..0xDC00).contains(&u) {
-                                let paired = bytes.get(i + 6) == Some(&b'\\')
-                                    && bytes.get(i + 7) == Some(&b'u')
-                                    && hex4(bytes, i + 8)
-                                        .is_some_and(|l| (0xDC00..0xE000).contains(&l));
-                                if paired {
-                                    i += 12;
-                                    continue;
-                                }
-                                if let Some(e) = mark_escape(&mut marked) {
-                                    out[i..i + 6].copy_from_slice(&e);
-                                    changed = true;
-                                }
-                            } else if (0xDC00..0xE000).contains(&u) {
-                                if let Some(e) = mark_escape(&mut marked) {
-                                    out[i..i + 6].copy_from_slice(&e);
-                                    changed = true;
-                                }
+                    if bytes.get(i + 1) == Some(&b'u')
+                        && let Some(u) = hex4(bytes, i + 2)
+                    {
+                        if (0xD800..0xDC00).contains(&u) {
+                            let paired = bytes.get(i + 6) == Some(&b'\\')
+                                && bytes.get(i + 7) == Some(&b'u')
+                                && hex4(bytes, i + 8)
+                                    .is_some_and(|l| (0xDC00..0xE000).contains(&l));
+                            if paired {
+                                i += 12;
+                                continue;
                             }
-                            i += 6;
-                            continue;
+                            if let Some(e) = mark_escape(&mut marked) {
+                                out[i..i + 6].copy_from_slice(&e);
+                                changed = true;
+                            }
+                        } else if (0xDC00..0xE000).contains(&u)
+                            && let Some(e) = mark_escape(&mut marked)
+                        {
+                            out[i..i + 6].copy_from_slice(&e);
+                            changed = true;
                         }
+                        i += 6;
+                        continue;
                     }
                     i += 2;
                     continue;

@@ -57,12 +57,11 @@ impl HashDict {
     /// Build from (algorithm, hex) pairs; a repeated algorithm keeps the last value.
     pub fn new(mut pairs: Vec<(Box<str>, Box<str>)>) -> HashDict {
         dedup_last_by_key(&mut pairs);
-        if let [(alg, hex)] = &pairs[..] {
-            if &**alg == "sha256" {
-                if let Some(h) = sha256_inline(hex) {
-                    return HashDict(HashRepr::Sha256(h));
-                }
-            }
+        if let [(alg, hex)] = &pairs[..]
+            && &**alg == "sha256"
+            && let Some(h) = sha256_inline(hex)
+        {
+            return HashDict(HashRepr::Sha256(h));
         }
         HashDict(HashRepr::Pairs(pairs.into_boxed_slice()))
     }
@@ -74,10 +73,10 @@ impl HashDict {
 
     /// The dict with one algorithm (`{alg: hex}`).
     pub fn single(alg: &str, hex: &str) -> HashDict {
-        if alg == "sha256" {
-            if let Some(h) = sha256_inline(hex) {
-                return HashDict(HashRepr::Sha256(h));
-            }
+        if alg == "sha256"
+            && let Some(h) = sha256_inline(hex)
+        {
+            return HashDict(HashRepr::Sha256(h));
         }
         HashDict(HashRepr::Pairs(
             vec![(alg.into(), hex.into())].into_boxed_slice(),
@@ -86,10 +85,10 @@ impl HashDict {
 
     /// [`HashDict::single`] for a value already checked with [`is_hex`].
     pub(crate) fn single_hex(alg: &str, hex: &str) -> HashDict {
-        if alg == "sha256" {
-            if let Ok(h) = <[u8; 64]>::try_from(hex.as_bytes()) {
-                return HashDict(HashRepr::Sha256(h));
-            }
+        if alg == "sha256"
+            && let Ok(h) = <[u8; 64]>::try_from(hex.as_bytes())
+        {
+            return HashDict(HashRepr::Sha256(h));
         }
         HashDict(HashRepr::Pairs(
             vec![(alg.into(), hex.into())].into_boxed_slice(),
@@ -239,13 +238,13 @@ impl ArtifactsBuilder {
             len: u32::try_from(path.len()).expect("artifact path exceeds 4 GiB"),
             hashes,
         };
-        if self.sorted {
-            if let Some(last) = self.entries.last() {
-                let prev =
-                    &self.arena.as_bytes()[last.start as usize..(last.start + last.len) as usize];
-                if prev >= path.as_bytes() {
-                    self.sorted = false;
-                }
+        if self.sorted
+            && let Some(last) = self.entries.last()
+        {
+            let prev =
+                &self.arena.as_bytes()[last.start as usize..(last.start + last.len) as usize];
+            if prev >= path.as_bytes() {
+                self.sorted = false;
             }
         }
         self.entries.push(entry);

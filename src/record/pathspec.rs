@@ -217,10 +217,10 @@ fn pattern_to_regex(original: &str) -> Result<Option<(Rx, bool)>, Error> {
     if segs.is_empty() {
         return Err(pattern_error(original));
     }
-    if let Some(last) = segs.last_mut() {
-        if last.is_empty() {
-            *last = "**";
-        }
+    if let Some(last) = segs.last_mut()
+        && last.is_empty()
+    {
+        *last = "**";
     }
     for i in (1..segs.len()).rev() {
         if segs[i - 1] == "**" && segs[i] == "**" {

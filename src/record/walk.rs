@@ -135,14 +135,14 @@ fn visit(
             Some(entry) => entry.metadata(),
             None => fs::metadata(&fs_path),
         };
-        if let Ok(meta) = meta {
-            if meta.is_file() {
-                out.push(FoundFile {
-                    name: filepath,
-                    fs: fs_path,
-                    size: meta.len(),
-                });
-            }
+        if let Ok(meta) = meta
+            && meta.is_file()
+        {
+            out.push(FoundFile {
+                name: filepath,
+                fs: fs_path,
+                size: meta.len(),
+            });
         }
     }
 

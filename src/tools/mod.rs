@@ -302,10 +302,10 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     }
     crate::fsutil::atomic_write(path, bytes, crate::fsutil::WriteOptions::default()).map_err(
         |mut e| {
-            if e.is_os_error() {
-                if let Some(at) = e.message.rfind(": '") {
-                    e.message = format!("{}: '{}'", &e.message[..at], path.display());
-                }
+            if e.is_os_error()
+                && let Some(at) = e.message.rfind(": '")
+            {
+                e.message = format!("{}: '{}'", &e.message[..at], path.display());
             }
             e
         },

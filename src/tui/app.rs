@@ -436,10 +436,10 @@ impl App {
     }
 
     fn tick(&mut self) {
-        if let Some(s) = &self.status {
-            if s.at.elapsed() > Duration::from_secs(8) {
-                self.status = None;
-            }
+        if let Some(s) = &self.status
+            && s.at.elapsed() > Duration::from_secs(8)
+        {
+            self.status = None;
         }
         if !self.autosaved
             && self.doc.is_dirty()
@@ -1149,13 +1149,13 @@ impl App {
                 self.quit = true;
             }
             (ConfirmPurpose::DeleteItem(item), 'y') => {
-                if let Some(left) = self.edit("delete item", |l| Ok(edit::remove(l, item))) {
-                    if !left.is_empty() {
-                        self.info(format!(
-                            "deleted; {} rule(s) now MATCH FROM a missing item (see Lint)",
-                            left.len()
-                        ));
-                    }
+                if let Some(left) = self.edit("delete item", |l| Ok(edit::remove(l, item)))
+                    && !left.is_empty()
+                {
+                    self.info(format!(
+                        "deleted; {} rule(s) now MATCH FROM a missing item (see Lint)",
+                        left.len()
+                    ));
                 }
             }
             (ConfirmPurpose::RemoveKey(id), 'y') => {
@@ -1415,13 +1415,13 @@ impl App {
                 }
             ),
         ];
-        if let SignState::Signed(ids) = self.doc.sign_state() {
-            if self.doc.format == self.sign_format {
-                body.push(format!(
-                    "The signature is added to the existing one(s) by {}.",
-                    ids.iter().map(|i| &i[..8]).collect::<Vec<_>>().join(", ")
-                ));
-            }
+        if let SignState::Signed(ids) = self.doc.sign_state()
+            && self.doc.format == self.sign_format
+        {
+            body.push(format!(
+                "The signature is added to the existing one(s) by {}.",
+                ids.iter().map(|i| &i[..8]).collect::<Vec<_>>().join(", ")
+            ));
         }
         if errors > 0 {
             body.push(format!("Warning: lint reports {errors} error(s) (tab 4)."));
@@ -1468,13 +1468,13 @@ impl App {
                 self.focus = Focus::Graph;
                 return;
             }
-            if let Some(d) = self.hits.detail {
-                if inside(&d) {
-                    self.focus = Focus::Detail;
-                    let idx = self.hits.detail_first_row + (row - d.y) as usize;
-                    if idx < self.detail_rows().len() {
-                        self.detail_row = idx;
-                    }
+            if let Some(d) = self.hits.detail
+                && inside(&d)
+            {
+                self.focus = Focus::Detail;
+                let idx = self.hits.detail_first_row + (row - d.y) as usize;
+                if idx < self.detail_rows().len() {
+                    self.detail_row = idx;
                 }
             }
         }

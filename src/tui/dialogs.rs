@@ -455,10 +455,10 @@ impl Overlay {
                         None
                     }
                     KeyCode::Char(' ') => {
-                        if let Some(c) = &mut p.checked {
-                            if let Some(v) = c.get_mut(sel) {
-                                *v = !*v;
-                            }
+                        if let Some(c) = &mut p.checked
+                            && let Some(v) = c.get_mut(sel)
+                        {
+                            *v = !*v;
                         }
                         None
                     }

@@ -317,10 +317,10 @@ impl ReportView {
             );
             return;
         };
-        if let Some(name) = self.pending_focus.take() {
-            if let Some(i) = items(r).iter().position(|x| x.name == name) {
-                self.row = i;
-            }
+        if let Some(name) = self.pending_focus.take()
+            && let Some(i) = items(r).iter().position(|x| x.name == name)
+        {
+            self.row = i;
         }
         match self.view.clone() {
             View::Summary => self.render_summary(f, area, r, theme, progress),

@@ -118,20 +118,20 @@ fn draw_tabs(f: &mut Frame, app: &mut App, area: Rect) {
         if tab == Tab::Lint && errors + warnings > 0 {
             label = format!(" {} ✗{errors} !{warnings} ", tab.title());
         }
-        if tab == Tab::Report {
-            if let Some(r) = &app.verify.report {
-                label = format!(
-                    " {} {} ",
-                    tab.title(),
-                    if r.failure.is_some() {
-                        "✗"
-                    } else if r.complete {
-                        "✓"
-                    } else {
-                        "…"
-                    }
-                );
-            }
+        if tab == Tab::Report
+            && let Some(r) = &app.verify.report
+        {
+            label = format!(
+                " {} {} ",
+                tab.title(),
+                if r.failure.is_some() {
+                    "✗"
+                } else if r.complete {
+                    "✓"
+                } else {
+                    "…"
+                }
+            );
         }
         let w = label.chars().count() as u16;
         if x + w > area.x + area.width {
@@ -210,10 +210,10 @@ fn node_info(app: &App) -> HashMap<String, NodeInfo> {
         );
     }
     for finding in &app.lint {
-        if finding.severity == Severity::Error {
-            if let Some(item) = &finding.item {
-                m.entry(item.clone()).or_default().lint_errors += 1;
-            }
+        if finding.severity == Severity::Error
+            && let Some(item) = &finding.item
+        {
+            m.entry(item.clone()).or_default().lint_errors += 1;
         }
     }
     if let Some(r) = &app.verify.report {
@@ -243,15 +243,13 @@ fn highlighted_edges(app: &App) -> Vec<(String, String)> {
     };
     let mut out = Vec::new();
     for c in &f.root_causes {
-        if let Some(rule) = &c.rule {
-            if rule
+        if let Some(rule) = &c.rule
+            && rule
                 .first()
                 .is_some_and(|k| k.eq_ignore_ascii_case("match"))
-            {
-                if let Some(from) = rule.last() {
-                    out.push((from.clone(), item.clone()));
-                }
-            }
+            && let Some(from) = rule.last()
+        {
+            out.push((from.clone(), item.clone()));
         }
     }
     out.dedup();
@@ -289,21 +287,20 @@ fn draw_chain(f: &mut Frame, app: &mut App, area: Rect) {
         app.doc.layout.steps.len() + app.doc.layout.inspect.len()
     );
     let mut layout_note = None;
-    if let Some(r) = &app.verify.report {
-        if let Some(fl) = &r.failure {
-            if matches!(
-                fl.stage,
-                Stage::LayoutSignatures | Stage::Expiry | Stage::LoadLayout | Stage::LayoutPayload
-            ) && fl.sublayout_path.is_empty()
-            {
-                let what = if fl.stage == Stage::Expiry {
-                    "layout expired".to_string()
-                } else {
-                    format!("layout {}: {}", fl.stage.title(), fl.reference_error)
-                };
-                layout_note = Some(what);
-            }
-        }
+    if let Some(r) = &app.verify.report
+        && let Some(fl) = &r.failure
+        && matches!(
+            fl.stage,
+            Stage::LayoutSignatures | Stage::Expiry | Stage::LoadLayout | Stage::LayoutPayload
+        )
+        && fl.sublayout_path.is_empty()
+    {
+        let what = if fl.stage == Stage::Expiry {
+            "layout expired".to_string()
+        } else {
+            format!("layout {}: {}", fl.stage.title(), fl.reference_error)
+        };
+        layout_note = Some(what);
     }
     let mut block = panel(title, app, app.focus == Focus::Graph);
     if let Some(n) = &layout_note {

@@ -249,15 +249,15 @@ fn signing_key_id(
         if auth_key.is_some() && keyid == authorized {
             return Some(authorized.clone());
         }
-        if let Some(main) = main_for_sub.get(authorized) {
-            if keyid == authorized {
-                return Some(main.clone());
-            }
+        if let Some(main) = main_for_sub.get(authorized)
+            && keyid == authorized
+        {
+            return Some(main.clone());
         }
-        if let Some(k) = auth_key {
-            if matches!(k.dict.get("subkeys"), Some(Value::Object(s)) if s.contains_key(keyid)) {
-                return Some(authorized.clone());
-            }
+        if let Some(k) = auth_key
+            && matches!(k.dict.get("subkeys"), Some(Value::Object(s)) if s.contains_key(keyid))
+        {
+            return Some(authorized.clone());
         }
     }
     None
@@ -1209,24 +1209,23 @@ impl Verifier<'_> {
                     let r = &mut self.report.inspections[idx];
                     r.return_value = link.return_value();
                     r.link = Some(link.clone());
-                    if self.opts.persist_inspection_links {
-                        if let Some(path) =
+                    if self.opts.persist_inspection_links
+                        && let Some(path) =
                             inside(&self.opts.workdir, &format!("{}.link", insp.name))
-                        {
-                            let md = Metadata::new(
-                                Payload::Link(link.clone()),
-                                crate::model::envelope::Format::Legacy,
-                            );
-                            match std::fs::write(&path, md.to_bytes()) {
-                                Ok(()) => r.link_file = Some(path.display().to_string()),
-                                Err(e) => {
-                                    let e = crate::model::envelope::io_error(&e, &path);
-                                    return Err(self.fail(
-                                        Stage::Inspections,
-                                        e,
-                                        Some((&insp.name, "inspection")),
-                                    ));
-                                }
+                    {
+                        let md = Metadata::new(
+                            Payload::Link(link.clone()),
+                            crate::model::envelope::Format::Legacy,
+                        );
+                        match std::fs::write(&path, md.to_bytes()) {
+                            Ok(()) => r.link_file = Some(path.display().to_string()),
+                            Err(e) => {
+                                let e = crate::model::envelope::io_error(&e, &path);
+                                return Err(self.fail(
+                                    Stage::Inspections,
+                                    e,
+                                    Some((&insp.name, "inspection")),
+                                ));
                             }
                         }
                     }
@@ -1262,14 +1261,14 @@ impl Verifier<'_> {
     /// The summary link: materials of the first step, products of the last.
     fn summary(&mut self, layout: &Layout, reduced: &LinkMap) {
         let mut s = Link::default();
-        if let (Some(first), Some(last)) = (layout.steps.first(), layout.steps.last()) {
-            if let (Some(f), Some(l)) = (reduced.get(&first.name), reduced.get(&last.name)) {
-                s.materials = f.materials.clone();
-                s.products = l.products.clone();
-                s.byproducts = l.byproducts.clone();
-                s.command = l.command.clone();
-                s.name = Value::String(self.step_name.clone());
-            }
+        if let (Some(first), Some(last)) = (layout.steps.first(), layout.steps.last())
+            && let (Some(f), Some(l)) = (reduced.get(&first.name), reduced.get(&last.name))
+        {
+            s.materials = f.materials.clone();
+            s.products = l.products.clone();
+            s.byproducts = l.byproducts.clone();
+            s.command = l.command.clone();
+            s.name = Value::String(self.step_name.clone());
         }
         self.report.summary = Some(Arc::new(s));
     }
