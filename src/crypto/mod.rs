@@ -20,12 +20,13 @@
 mod pem;
 mod private;
 mod public;
+pub mod sha512x;
 
 #[cfg(test)]
 mod tests;
 
 pub use private::PrivateKey;
-pub use public::{PublicKey, VerifyFailure};
+pub use public::{Ed25519Check, PublicKey, VerifyFailure};
 
 use sha2::{Digest, Sha256};
 

@@ -946,3 +946,119 @@ fn keys_are_send_and_sync() {
     check::<PrivateKey>();
     check::<VerifyFailure>();
 }
+
+/// [`Ed25519Check`] (hash supplied by the caller) gives `ed25519-dalek`'s `verify_strict`
+/// verdict on valid, altered and malformed signatures and keys.
+mod ed25519_split {
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::scalar::Scalar;
+    use ed25519_dalek::Signer as _;
+    use sha2::{Digest as _, Sha512};
+
+    use super::super::Ed25519Check;
+
+    fn split_verdict(raw: &[u8; 32], sig: &[u8], msg: &[u8]) -> bool {
+        Ed25519Check::new(raw, sig)
+            .and_then(|c| {
+                let mut h = Sha512::new();
+                h.update(c.prefix());
+                h.update(msg);
+                c.finish(&h.finalize().into())
+            })
+            .is_ok()
+    }
+
+    fn dalek_verdict(raw: &[u8; 32], sig: &[u8], msg: &[u8]) -> bool {
+        let Ok(sig) = <[u8; 64]>::try_from(sig) else {
+            return false;
+        };
+        let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(raw) else {
+            return false;
+        };
+        vk.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig))
+            .is_ok()
+    }
+
+    /// Signatures to try for one key and message: the valid one and alterations of it.
+    fn variants(sig: [u8; 64], torsion_r: [u8; 32]) -> Vec<Vec<u8>> {
+        let mut out = vec![
+            sig.to_vec(),
+            sig[..63].to_vec(),
+            [sig.as_slice(), &[0]].concat(),
+        ];
+        for bit in [0, 7, 100, 255, 256, 300, 505, 511] {
+            let mut s = sig;
+            s[bit / 8] ^= 1 << (bit % 8);
+            out.push(s.to_vec());
+        }
+        // S + l: the same point equation with a non-canonical S. l = (l - 1) + 1.
+        let mut l = (-Scalar::ONE).to_bytes();
+        let mut carry = 1u16;
+        for x in l.iter_mut() {
+            let t = u16::from(*x) + carry;
+            *x = t as u8;
+            carry = t >> 8;
+        }
+        let mut wide = [0u8; 32];
+        for i in 0..32 {
+            let t = u16::from(sig[32 + i]) + u16::from(l[i]) + carry;
+            wide[i] = t as u8;
+            carry = t >> 8;
+        }
+        let mut nc = sig;
+        nc[32..].copy_from_slice(&wide);
+        out.push(nc.to_vec());
+        // R replaced by a small-order point, and by bytes that are not a point.
+        let mut small = sig;
+        small[..32].copy_from_slice(&torsion_r);
+        out.push(small.to_vec());
+        let mut bad = sig;
+        bad[..32].copy_from_slice(&[0xff; 32]);
+        out.push(bad.to_vec());
+        out
+    }
+
+    #[test]
+    fn split_check_agrees_with_verify_strict() {
+        let mut checked = 0;
+        let mut accepted = 0;
+        for seed in 0u8..24 {
+            let sk =
+                ed25519_dalek::SigningKey::from_bytes(&[seed.wrapping_mul(37).wrapping_add(1); 32]);
+            let raw = sk.verifying_key().to_bytes();
+            for msg in [&b""[..], b"x", &[seed; 1000][..]] {
+                let sig = sk.sign(msg).to_bytes();
+                let torsion = EIGHT_TORSION[usize::from(seed % 8)].compress().to_bytes();
+                for v in variants(sig, torsion) {
+                    for m in [msg, b"other"] {
+                        let want = dalek_verdict(&raw, &v, m);
+                        assert_eq!(split_verdict(&raw, &v, m), want, "seed {seed}");
+                        checked += 1;
+                        accepted += usize::from(want);
+                    }
+                }
+            }
+        }
+        // Weak and invalid keys.
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let sig = sk.sign(b"m").to_bytes();
+        for t in EIGHT_TORSION {
+            let raw = t.compress().to_bytes();
+            assert_eq!(
+                split_verdict(&raw, &sig, b"m"),
+                dalek_verdict(&raw, &sig, b"m")
+            );
+            checked += 1;
+        }
+        let bad_key = [0xffu8; 32];
+        assert_eq!(
+            split_verdict(&bad_key, &sig, b"m"),
+            dalek_verdict(&bad_key, &sig, b"m")
+        );
+        assert!(
+            accepted >= 24 * 3,
+            "every genuine signature verifies ({accepted})"
+        );
+        assert!(checked > accepted * 10, "most variants are rejected");
+    }
+}
