@@ -439,6 +439,18 @@ impl PublicKey {
         }
     }
 
+    /// For a usable ed25519 key, the check of `sig` up to the hash of the message (see
+    /// [`Ed25519Check`]); `Err` is [`PublicKey::verify`]'s reason already. `None` for any
+    /// other key, which [`PublicKey::verify`] checks with the whole message.
+    pub fn ed25519_check(&self, sig: &[u8]) -> Option<Result<Ed25519Check, String>> {
+        match (&self.material, self.keytype.as_str(), self.scheme.as_str()) {
+            (Ok(Material::Ed25519(raw)), "ed25519", "ed25519") => {
+                Some(Ed25519Check::new(raw, sig).map_err(|f| f.reason))
+            }
+            _ => None,
+        }
+    }
+
     /// What identifies the signing key behind this dict, for counting distinct
     /// functionaries toward a threshold: the parsed key material when it parses (so one key
     /// listed under two keyids, or spelt two ways, counts once), else the dict's own fields.

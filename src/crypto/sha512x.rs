@@ -70,6 +70,43 @@ impl Source for Slices<'_> {
     }
 }
 
+/// A message that starts with 64 given bytes (ed25519's `R || A`) and goes on with another
+/// source's.
+pub struct Prefixed<S> {
+    prefix: [u8; 64],
+    started: bool,
+    inner: S,
+}
+
+impl<S: Source> Prefixed<S> {
+    pub fn new(prefix: &[u8; 64], inner: S) -> Prefixed<S> {
+        Prefixed {
+            prefix: *prefix,
+            started: false,
+            inner,
+        }
+    }
+}
+
+impl<S: Source> Source for Prefixed<S> {
+    fn fill(&mut self, out: &mut Vec<u8>, want: usize) -> bool {
+        let mut want = want;
+        if !self.started {
+            self.started = true;
+            out.extend_from_slice(&self.prefix);
+            want = want.saturating_sub(self.prefix.len());
+        }
+        self.inner.fill(out, want)
+    }
+
+    fn len_hint(&self) -> usize {
+        self.prefix.len() + self.inner.len_hint()
+    }
+}
+
+/// How many messages [`digest_all`] hashes at once (when the CPU allows).
+pub const LANES: usize = 4;
+
 /// How much each lane buffers ahead (a multiple of the 128-byte block).
 const CHUNK: usize = 64 * 1024;
 const BLOCK: usize = 128;
@@ -143,7 +180,7 @@ mod lanes {
 
     include!("sha512_k.rs");
 
-    const L: usize = 4;
+    const L: usize = super::LANES;
 
     pub(super) fn available() -> bool {
         std::arch::is_x86_feature_detected!("avx512f")

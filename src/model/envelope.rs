@@ -16,11 +16,12 @@
 //! UTF-8 first, then parsed with Python's limits (nesting, digits of an integer), and with
 //! serde_json's private number token kept an ordinary key.
 
-use crate::crypto::{PrivateKey, PublicKey, pae};
+use crate::crypto::sha512x::{self, Slices, Source};
+use crate::crypto::{Ed25519Check, PrivateKey, PublicKey, pae};
 use crate::error::{Error, Result};
 use crate::model::json::{self, DumpStyle, py_repr};
 use crate::model::layout::Layout;
-use crate::model::link::{ArtifactsField, Link};
+use crate::model::link::{ArtifactsField, CanonicalParts, Link};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -394,19 +395,72 @@ impl Metadata {
     /// fatal error (e.g. `FormatError` when the signed object has a float and cannot be
     /// canonicalised).
     pub fn verify_signature(&self, key: &PublicKey) -> Result<()> {
+        let prepared = self.prepare_signature(key);
+        let mut sources = prepared.sources();
+        let digests: Vec<[u8; 64]> = sources
+            .iter_mut()
+            .map(|s| sha512x::digest_one(&mut **s))
+            .collect();
+        drop(sources);
+        prepared.finish(&digests)
+    }
+
+    /// [`Metadata::verify_signature`] up to the SHA-512 hashing that ed25519 checks need,
+    /// so that the caller can hash the messages of many files at once
+    /// ([`sha512x::digest_all`]). The result owns what it needs (this metadata can be
+    /// dropped); any other key is checked here at once.
+    pub fn prepare_signature(&self, key: &PublicKey) -> PreparedSignature {
         let fail = |m: String| Error::new("SignatureVerificationError", m);
+        let done = PreparedSignature::Done;
         match self {
             Metadata::Legacy { signatures, signed } => {
                 let Some(sig) = signatures
                     .iter()
                     .find(|s| s.keyid.as_deref() == Some(&key.keyid))
                 else {
-                    return Err(fail(format!("No signature found for key '{}'", key.keyid)));
+                    return done(Err(fail(format!(
+                        "No signature found for key '{}'",
+                        key.keyid
+                    ))));
                 };
-                with_scratch(&MESSAGE_BUFFER, |bytes| {
-                    signed.canonical_into(bytes)?;
-                    Metadata::verify_legacy(sig, key, bytes)
-                })
+                // The order of the checks is the reference's: canonical JSON first.
+                let message = match signed {
+                    Payload::Link(l) => match l.canonical_parts() {
+                        Ok(parts) => LegacyMessage::Link(parts),
+                        Err(e) => return done(Err(e)),
+                    },
+                    Payload::Layout(_) => {
+                        let mut bytes = Vec::new();
+                        if let Err(e) = signed.canonical_into(&mut bytes) {
+                            return done(Err(e));
+                        }
+                        LegacyMessage::Bytes(bytes)
+                    }
+                };
+                let raw = match (sig.gpg, sig.sig.as_deref().map(py_fromhex)) {
+                    (false, Some(Some(raw))) => raw,
+                    _ => {
+                        return done(with_scratch(&MESSAGE_BUFFER, |bytes| {
+                            signed.canonical_into(bytes)?;
+                            Metadata::verify_legacy(sig, key, bytes)
+                        }));
+                    }
+                };
+                match key.ed25519_check(&raw) {
+                    None => done(with_scratch(&MESSAGE_BUFFER, |bytes| {
+                        signed.canonical_into(bytes)?;
+                        Metadata::verify_legacy(sig, key, bytes)
+                    })),
+                    Some(Err(why)) => done(Err(fail(format!(
+                        "Invalid signature for keyid '{}' ({why})",
+                        key.keyid
+                    )))),
+                    Some(Ok(check)) => PreparedSignature::Legacy {
+                        check: Box::new(check),
+                        message,
+                        keyid: key.keyid.clone(),
+                    },
+                }
             }
             Metadata::Dsse {
                 payload,
@@ -417,25 +471,50 @@ impl Metadata {
                 let sigs: Vec<&DsseSignature> =
                     signatures.iter().filter(|s| s.keyid == key.keyid).collect();
                 if sigs.is_empty() {
-                    return Err(fail(format!("no DSSE signature by key '{}'", key.keyid)));
+                    return done(Err(fail(format!(
+                        "no DSSE signature by key '{}'",
+                        key.keyid
+                    ))));
                 }
-                let mut reasons = Vec::new();
-                with_scratch(&MESSAGE_BUFFER, |msg| {
-                    pae_into(msg, payload_type, payload);
-                    for s in sigs {
-                        match key.verify(&s.sig, msg) {
-                            Ok(()) => return Ok(()),
-                            Err(why) => reasons.push(why),
-                        }
+                let mut checks = Vec::with_capacity(sigs.len());
+                for s in &sigs {
+                    match key.ed25519_check(&s.sig) {
+                        Some(c) => checks.push(c),
+                        None => return done(self.verify_dsse_direct(key, &sigs)),
                     }
-                    Err(fail(format!(
-                        "DSSE signature by key '{}' does not verify ({})",
-                        key.keyid,
-                        reasons.join("; ")
-                    )))
-                })
+                }
+                let header = pae_header(payload_type, payload.len());
+                PreparedSignature::Dsse {
+                    checks,
+                    header,
+                    payload: Arc::clone(payload),
+                    keyid: key.keyid.clone(),
+                }
             }
         }
+    }
+
+    /// The DSSE check of [`Metadata::verify_signature`] with the whole PAE in a buffer.
+    fn verify_dsse_direct(&self, key: &PublicKey, sigs: &[&DsseSignature]) -> Result<()> {
+        let Metadata::Dsse {
+            payload,
+            payload_type,
+            ..
+        } = self
+        else {
+            unreachable!("called for DSSE only");
+        };
+        let mut reasons = Vec::new();
+        with_scratch(&MESSAGE_BUFFER, |msg| {
+            pae_into(msg, payload_type, payload);
+            for s in sigs {
+                match key.verify(&s.sig, msg) {
+                    Ok(()) => return Ok(()),
+                    Err(why) => reasons.push(why),
+                }
+            }
+            Err(dsse_mismatch(&key.keyid, &reasons))
+        })
     }
 
     /// The legacy signature check of [`Metadata::verify_signature`] over canonical `bytes`.
@@ -550,6 +629,106 @@ impl Metadata {
     }
 }
 
+/// The reason a DSSE file is not signed by `keyid`, from the reasons of its signatures.
+fn dsse_mismatch(keyid: &str, reasons: &[String]) -> Error {
+    Error::new(
+        "SignatureVerificationError",
+        format!(
+            "DSSE signature by key '{keyid}' does not verify ({})",
+            reasons.join("; ")
+        ),
+    )
+}
+
+/// A legacy signature's message: a link's canonical JSON, produced as it is hashed, or
+/// other canonical JSON (a layout) as bytes.
+pub enum LegacyMessage {
+    Link(CanonicalParts),
+    Bytes(Vec<u8>),
+}
+
+/// A signature check of [`Metadata::prepare_signature`], waiting for the SHA-512 digests
+/// of its [`PreparedSignature::sources`].
+pub enum PreparedSignature {
+    /// Decided without hashing (or checked at once: not an ed25519 key).
+    Done(Result<()>),
+    /// One ed25519 signature over a legacy message.
+    Legacy {
+        check: Box<Ed25519Check>,
+        message: LegacyMessage,
+        keyid: String,
+    },
+    /// The DSSE signatures by one key, in file order; the first that verifies decides.
+    Dsse {
+        checks: Vec<std::result::Result<Ed25519Check, String>>,
+        /// The PAE up to the payload: `DSSEv1 <len> <type> <len> `.
+        header: Vec<u8>,
+        payload: Arc<[u8]>,
+        keyid: String,
+    },
+}
+
+impl PreparedSignature {
+    /// The texts to hash, one per signature still to check: `R || A || message`.
+    pub fn sources(&self) -> Vec<Box<dyn Source + Send + '_>> {
+        match self {
+            PreparedSignature::Done(_) => Vec::new(),
+            PreparedSignature::Legacy { check, message, .. } => {
+                let source: Box<dyn Source + Send + '_> = match message {
+                    LegacyMessage::Link(parts) => {
+                        Box::new(sha512x::Prefixed::new(check.prefix(), parts.stream()))
+                    }
+                    LegacyMessage::Bytes(b) => Box::new(Slices::new(vec![check.prefix(), b])),
+                };
+                vec![source]
+            }
+            PreparedSignature::Dsse {
+                checks,
+                header,
+                payload,
+                ..
+            } => checks
+                .iter()
+                .filter_map(|c| c.as_ref().ok())
+                .map(|c| {
+                    Box::new(Slices::new(vec![c.prefix(), header, payload]))
+                        as Box<dyn Source + Send>
+                })
+                .collect(),
+        }
+    }
+
+    /// The verdict, given the digests of [`PreparedSignature::sources`] in order.
+    pub fn finish(self, digests: &[[u8; 64]]) -> Result<()> {
+        let fail = |m: String| Error::new("SignatureVerificationError", m);
+        match self {
+            PreparedSignature::Done(r) => r,
+            PreparedSignature::Legacy { check, keyid, .. } => {
+                check.finish(&digests[0]).map_err(|f| {
+                    fail(format!(
+                        "Invalid signature for keyid '{keyid}' ({})",
+                        f.reason
+                    ))
+                })
+            }
+            PreparedSignature::Dsse { checks, keyid, .. } => {
+                let mut digests = digests.iter();
+                let mut reasons = Vec::new();
+                for c in checks {
+                    match c {
+                        Ok(c) => match c.finish(digests.next().expect("one digest per check")) {
+                            Ok(()) => return Ok(()),
+                            Err(f) => reasons.push(f.reason),
+                        },
+                        Err(why) => reasons.push(why),
+                    }
+                }
+                Err(dsse_mismatch(&keyid, &reasons))
+            }
+        }
+    }
+}
+
 thread_local! {
     /// The bytes of the file being parsed (see [`Metadata::load`]).
     static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -582,17 +761,21 @@ fn with_scratch<R>(
 
 /// The DSSE pre-authentication encoding of [`pae`], written into `out`.
 fn pae_into(out: &mut Vec<u8>, payload_type: &str, payload: &[u8]) {
-    use std::io::Write as _;
     out.clear();
     out.reserve(payload.len() + payload_type.len() + 32);
-    let _ = write!(
-        out,
+    out.extend_from_slice(&pae_header(payload_type, payload.len()));
+    out.extend_from_slice(payload);
+}
+
+/// The PAE up to the payload: `DSSEv1 <len> <type> <len> `.
+fn pae_header(payload_type: &str, payload_len: usize) -> Vec<u8> {
+    format!(
         "DSSEv1 {} {} {} ",
         payload_type.len(),
         payload_type,
-        payload.len()
-    );
-    out.extend_from_slice(payload);
+        payload_len
+    )
+    .into_bytes()
 }
 
 /// Read a whole file into `buf` (cleared first), keeping the OS error class of a failure.

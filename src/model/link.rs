@@ -5,6 +5,7 @@
 //! `products` are dicts of hash dicts whose values are hex strings), and canonicalised
 //! straight from these structures for signature checks.
 
+use crate::crypto::sha512x::Source as _;
 use crate::error::{Error, Result};
 use crate::model::json::{self, canonical_into, canonical_str, py_type};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -401,17 +402,22 @@ impl Artifacts {
         }
     }
 
-    fn canonical_into(&self, out: &mut Vec<u8>) {
-        out.push(b'{');
-        for (i, e) in self.entries.iter().enumerate() {
+    /// The canonical JSON of the entries from `from` on, `,`-separated (without the
+    /// braces), appended to `out` until it is at least `until` bytes long; returns the index
+    /// of the first entry not written.
+    fn canonical_entries_into(&self, out: &mut Vec<u8>, from: usize, until: usize) -> usize {
+        let mut i = from;
+        while i < self.entries.len() && out.len() < until {
             if i > 0 {
                 out.push(b',');
             }
+            let e = &self.entries[i];
             canonical_str(out, self.at(e));
             out.push(b':');
             e.hashes.canonical_into(out);
+            i += 1;
         }
-        out.push(b'}');
+        i
     }
 
     /// An upper bound of the canonical size (for reserving buffers).
@@ -491,30 +497,44 @@ impl Link {
 
     /// [`Link::canonical`], appended to `out` (which is reserved for the whole text first).
     pub fn canonical_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        let parts = self.canonical_parts()?;
         out.reserve(
-            256 + self.materials.canonical_size_hint()
-                + self.products.canonical_size_hint()
-                + self
-                    .byproducts
-                    .values()
-                    .map(|v| v.as_str().map_or(16, str::len))
-                    .sum::<usize>(),
+            parts.head.len()
+                + parts.mid.len()
+                + self.materials.canonical_size_hint()
+                + self.products.canonical_size_hint(),
         );
-        let enc = |e: json::CanonicalError| Error::format(e.to_string());
-        out.extend_from_slice(b"{\"_type\":\"link\",\"byproducts\":");
-        json::canonical_map_into(out, &self.byproducts).map_err(enc)?;
-        out.extend_from_slice(b",\"command\":");
-        json::canonical_array_into(out, &self.command).map_err(enc)?;
-        out.extend_from_slice(b",\"environment\":");
-        json::canonical_map_into(out, &self.environment).map_err(enc)?;
-        out.extend_from_slice(b",\"materials\":");
-        self.materials.canonical_into(out);
-        out.extend_from_slice(b",\"name\":");
-        canonical_into(out, &self.name).map_err(enc)?;
-        out.extend_from_slice(b",\"products\":");
-        self.products.canonical_into(out);
-        out.push(b'}');
+        parts.stream().fill(out, usize::MAX);
         Ok(())
+    }
+
+    /// The canonical JSON of the link as [`CanonicalParts`]: the small fields are encoded
+    /// now (so a value canonical JSON cannot hold fails here), the artifacts as it is read.
+    pub fn canonical_parts(&self) -> Result<CanonicalParts> {
+        let enc = |e: json::CanonicalError| Error::format(e.to_string());
+        let mut head = Vec::with_capacity(
+            256 + self
+                .byproducts
+                .values()
+                .map(|v| v.as_str().map_or(16, str::len))
+                .sum::<usize>(),
+        );
+        head.extend_from_slice(b"{\"_type\":\"link\",\"byproducts\":");
+        json::canonical_map_into(&mut head, &self.byproducts).map_err(enc)?;
+        head.extend_from_slice(b",\"command\":");
+        json::canonical_array_into(&mut head, &self.command).map_err(enc)?;
+        head.extend_from_slice(b",\"environment\":");
+        json::canonical_map_into(&mut head, &self.environment).map_err(enc)?;
+        head.extend_from_slice(b",\"materials\":{");
+        let mut mid = b"},\"name\":".to_vec();
+        canonical_into(&mut mid, &self.name).map_err(enc)?;
+        mid.extend_from_slice(b",\"products\":{");
+        Ok(CanonicalParts {
+            head,
+            materials: Arc::clone(&self.materials),
+            mid,
+            products: Arc::clone(&self.products),
+        })
     }
 
     /// The normalised link as a JSON value (`attr.asdict(link)`).
@@ -531,6 +551,77 @@ impl Link {
         m.insert("name".into(), self.name.clone());
         m.insert("products".into(), self.products.to_value());
         Value::Object(m)
+    }
+}
+
+/// A link's canonical JSON in pieces: the encoded small fields around the two artifact
+/// dicts, which [`CanonicalStream`] encodes as the text is read (so the whole text of a
+/// big link never needs to exist at once, e.g. while its signature is hashed).
+pub struct CanonicalParts {
+    /// Up to and including `"materials":{`.
+    head: Vec<u8>,
+    materials: Arc<Artifacts>,
+    /// From the `}` closing the materials up to and including `"products":{`.
+    mid: Vec<u8>,
+    products: Arc<Artifacts>,
+}
+
+impl CanonicalParts {
+    /// A reader of the text from its start.
+    pub fn stream(&self) -> CanonicalStream<'_> {
+        CanonicalStream {
+            parts: self,
+            stage: 0,
+            index: 0,
+        }
+    }
+
+    /// A guess of the text's length.
+    pub fn len_hint(&self) -> usize {
+        self.head.len()
+            + self.mid.len()
+            + self.materials.canonical_size_hint()
+            + self.products.canonical_size_hint()
+    }
+}
+
+/// Reads the canonical JSON of [`CanonicalParts`] piece by piece.
+pub struct CanonicalStream<'a> {
+    parts: &'a CanonicalParts,
+    /// 0 head, 1 materials, 2 mid, 3 products, 4 the closing `}}`, 5 done.
+    stage: u8,
+    /// The next artifact entry to write in stage 1 or 3.
+    index: usize,
+}
+
+impl crate::crypto::sha512x::Source for CanonicalStream<'_> {
+    fn fill(&mut self, out: &mut Vec<u8>, want: usize) -> bool {
+        let until = out.len().saturating_add(want);
+        while self.stage < 5 && out.len() < until {
+            match self.stage {
+                0 => out.extend_from_slice(&self.parts.head),
+                2 => out.extend_from_slice(&self.parts.mid),
+                4 => out.extend_from_slice(b"}}"),
+                _ => {
+                    let list = if self.stage == 1 {
+                        &self.parts.materials
+                    } else {
+                        &self.parts.products
+                    };
+                    self.index = list.canonical_entries_into(out, self.index, until);
+                    if self.index < list.len() {
+                        return true;
+                    }
+                    self.index = 0;
+                }
+            }
+            self.stage += 1;
+        }
+        self.stage < 5
+    }
+
+    fn len_hint(&self) -> usize {
+        self.parts.len_hint()
     }
 }
 

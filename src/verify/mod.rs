@@ -13,8 +13,9 @@ pub mod report;
 pub mod rules;
 
 use crate::crypto::PublicKey;
+use crate::crypto::sha512x::{self, Source};
 use crate::error::Error;
-use crate::model::envelope::{Metadata, Payload};
+use crate::model::envelope::{Metadata, Payload, PreparedSignature};
 use crate::model::json::{py_repr, py_str};
 use crate::model::layout::Layout;
 use crate::model::link::Link;
@@ -26,7 +27,7 @@ use rules::LinkMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use report::Report;
@@ -212,6 +213,66 @@ struct Loaded {
     signed_by: Vec<String>,
     content: Content,
     signature: Option<crate::Result<()>>,
+}
+
+/// A message to hash: (which prepared check, which of its messages, the text).
+type HashJob<'a> = (usize, usize, Box<dyn Source + Send + 'a>);
+
+/// Finish prepared signature checks: the SHA-512 of every message, several at once
+/// ([`sha512x::digest_all`]); with `spread`, over all threads, given about equal amounts
+/// of text, else on this thread.
+fn finish_signatures(prepared: Vec<PreparedSignature>, spread: bool) -> Vec<crate::Result<()>> {
+    let sources: Vec<Vec<Box<dyn Source + Send + '_>>> =
+        prepared.iter().map(PreparedSignature::sources).collect();
+    let mut jobs: Vec<HashJob<'_>> = sources
+        .into_iter()
+        .enumerate()
+        .flat_map(|(p, list)| list.into_iter().enumerate().map(move |(i, s)| (p, i, s)))
+        .collect();
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.2.len_hint()));
+    let threads = if spread {
+        rayon::current_num_threads().clamp(1, jobs.len().max(1))
+    } else {
+        1
+    };
+    let mut groups: Vec<(usize, Vec<HashJob<'_>>)> =
+        (0..threads).map(|_| (0, Vec::new())).collect();
+    for job in jobs {
+        let lightest = groups
+            .iter_mut()
+            .min_by_key(|g| g.0)
+            .expect("at least one group");
+        lightest.0 += job.2.len_hint();
+        lightest.1.push(job);
+    }
+    let hashed: Vec<Vec<(usize, usize, [u8; 64])>> = groups
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|(_, mut group)| {
+            let mut refs: Vec<&mut dyn Source> = group
+                .iter_mut()
+                .map(|j| &mut *j.2 as &mut dyn Source)
+                .collect();
+            let digests = sha512x::digest_all(&mut refs);
+            group
+                .iter()
+                .zip(digests)
+                .map(|(j, d)| (j.0, j.1, d))
+                .collect()
+        })
+        .collect();
+    let mut digests: Vec<Vec<[u8; 64]>> = prepared
+        .iter()
+        .map(|p| vec![[0u8; 64]; p.sources().len()])
+        .collect();
+    for (p, i, d) in hashed.into_iter().flatten() {
+        digests[p][i] = d;
+    }
+    prepared
+        .into_iter()
+        .zip(digests)
+        .map(|(p, d)| p.finish(&d))
+        .collect()
 }
 
 fn kid8(keyid: &str) -> &str {
@@ -597,18 +658,24 @@ impl Verifier<'_> {
         // Read, parse and check every candidate in parallel, one task per file.
         let source = self.source;
         let jobs: Vec<&Candidate> = per_step.iter().flatten().collect();
+        // Signature checks wait for their hashes; as soon as enough messages wait to fill
+        // the lanes of the multi-message SHA-512, the task that completes the set hashes
+        // them (so hashing overlaps with the reading of other files).
+        let waiting: Mutex<(usize, Vec<(usize, PreparedSignature)>)> = Mutex::default();
+        let verdicts: Mutex<Vec<(usize, crate::Result<()>)>> = Mutex::default();
         let mut flat: Vec<Option<crate::Result<Loaded>>> = jobs
             .par_iter()
+            .enumerate()
             .with_max_len(1)
-            .map(|c| {
+            .map(|(i, c)| {
                 if c.path.as_os_str().is_empty() {
                     return None;
                 }
                 Some(source.load(&c.path).map(|md| {
                     let key = c.key_id.as_ref().and_then(|k| layout.keys.get(k));
-                    let signature = match key {
+                    let prepared = match key {
                         Some(k) if source.signature_override(&c.path).is_none() => {
-                            Some(md.verify_signature(&k.key))
+                            Some(md.prepare_signature(&k.key))
                         }
                         _ => None,
                     };
@@ -616,15 +683,54 @@ impl Verifier<'_> {
                         Ok(Payload::Link(l)) => Content::Link(l.clone()),
                         _ => Content::Other(md.clone()),
                     };
+                    let md_format = md.format();
+                    let signed_by = md.signature_keyids();
+                    drop(md);
+                    if let Some(p) = prepared {
+                        let batch = {
+                            let mut w = waiting.lock().expect("not poisoned");
+                            w.0 += p.sources().len();
+                            w.1.push((i, p));
+                            if w.0 >= sha512x::LANES {
+                                w.0 = 0;
+                                std::mem::take(&mut w.1)
+                            } else {
+                                Vec::new()
+                            }
+                        };
+                        if !batch.is_empty() {
+                            let (ids, batch): (Vec<usize>, Vec<PreparedSignature>) =
+                                batch.into_iter().unzip();
+                            let done = finish_signatures(batch, false);
+                            verdicts
+                                .lock()
+                                .expect("not poisoned")
+                                .extend(ids.into_iter().zip(done));
+                        }
+                    }
                     Loaded {
-                        format: md.format(),
-                        signed_by: md.signature_keyids(),
+                        format: md_format,
+                        signed_by,
                         content,
-                        signature,
+                        signature: None,
                     }
                 }))
             })
             .collect();
+        // The rest, spread over the threads.
+        let (ids, rest): (Vec<usize>, Vec<PreparedSignature>) = waiting
+            .into_inner()
+            .expect("not poisoned")
+            .1
+            .into_iter()
+            .unzip();
+        let mut verdicts = verdicts.into_inner().expect("not poisoned");
+        verdicts.extend(ids.into_iter().zip(finish_signatures(rest, true)));
+        for (i, verdict) in verdicts {
+            if let Some(Ok(l)) = &mut flat[i] {
+                l.signature = Some(verdict);
+            }
+        }
         flat.reverse();
         let results: Vec<Vec<Option<crate::Result<Loaded>>>> = per_step
             .iter()
