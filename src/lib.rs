@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod error;
 pub mod fsutil;
 pub mod graph;
+pub mod hugealloc;
 pub mod lint;
 pub mod model;
 pub mod record;

@@ -1,6 +1,9 @@
 use clap::Parser;
 use intoto_studio::cli;
 
+#[global_allocator]
+static ALLOC: intoto_studio::hugealloc::HugePageAlloc = intoto_studio::hugealloc::HugePageAlloc;
+
 fn main() {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
