@@ -1009,7 +1009,9 @@ fn b64dec_canonical(s: &[u8]) -> Option<Arc<[u8]>> {
     }
     let pads = s.iter().rev().take(2).take_while(|&&c| c == b'=').count();
     let len = s.len() / 4 * 3 - pads;
-    let mut out: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
+    // Zeroed by the allocator (a fresh mapping for a big payload), not written twice.
+    // SAFETY: zero bytes are valid `u8`s.
+    let mut out: Arc<[u8]> = unsafe { Arc::<[u8]>::new_zeroed_slice(len).assume_init() };
     let buf = Arc::get_mut(&mut out).expect("not shared yet");
     // Whole quanta without padding decode exactly into the front of the buffer; the last
     // quantum (which may be padded) separately, as the decoder wants room for 3 bytes.
