@@ -7,13 +7,16 @@
 //! fault, which measured a fifth of `verify`'s CPU time on the 10 x 50,000 chain; with
 //! 2 MiB pages, where the system allows them (`/sys/kernel/mm/transparent_hugepage/enabled`
 //! set to `madvise` or `always`), there is one fault per 2 MiB. Growing or shrinking a big
-//! block moves its pages with `mremap` instead of copying them. Where huge pages are not
-//! available the advice is ignored and the mappings behave as ordinary memory.
+//! block moves its pages with `mremap` instead of copying them, and a few freed mappings
+//! (up to 256 MiB) are kept for the next big blocks, whose pages then need no fault and
+//! no zeroing by the kernel (DSSE payloads come and go once per link). Where huge pages
+//! are not available the advice is ignored and the mappings behave as ordinary memory.
 //!
 //! Only the binary installs it (`src/main.rs`); the library leaves the choice of allocator
 //! to its users.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
 
 /// A huge page (x86-64, and arm64 with 4 KiB base pages).
 const HUGE: usize = 2 << 20;
@@ -21,6 +24,47 @@ const HUGE: usize = 2 << 20;
 const BIG: usize = 1 << 20;
 
 pub struct HugePageAlloc;
+
+/// Freed big mappings kept for the next big blocks (address, length): their pages are
+/// already there, so reusing them costs no page faults and no zeroing by the kernel.
+static CACHE: Mutex<[(usize, usize); 8]> = Mutex::new([(0, 0); 8]);
+/// At most this much memory is kept in [`CACHE`].
+const CACHE_MAX: usize = 256 << 20;
+
+/// A cached mapping of at least `len` bytes aligned to `align`, cut to `len`.
+fn take_cached(len: usize, align: usize) -> Option<*mut u8> {
+    let (addr, have) = {
+        let mut cache = CACHE.lock().ok()?;
+        let slot = cache
+            .iter_mut()
+            .filter(|(a, l)| *a != 0 && *l >= len && a.is_multiple_of(align))
+            .min_by_key(|(_, l)| *l)?;
+        std::mem::take(slot)
+    };
+    if have > len {
+        // SAFETY: the tail of a mapping this allocator owns and nobody uses.
+        unsafe { libc::munmap((addr + len) as *mut libc::c_void, have - len) };
+    }
+    Some(addr as *mut u8)
+}
+
+/// Keep a freed mapping for reuse; `false` when the cache is full.
+fn put_cached(addr: usize, len: usize) -> bool {
+    let Ok(mut cache) = CACHE.lock() else {
+        return false;
+    };
+    let held: usize = cache.iter().map(|(_, l)| l).sum();
+    if held + len > CACHE_MAX {
+        return false;
+    }
+    match cache.iter_mut().find(|(a, _)| *a == 0) {
+        Some(slot) => {
+            *slot = (addr, len);
+            true
+        }
+        None => false,
+    }
+}
 
 /// Whether a block of this layout is (or would be) a mapping of its own.
 fn is_big(layout: Layout) -> bool {
@@ -73,7 +117,10 @@ fn map(len: usize) -> *mut u8 {
 unsafe impl GlobalAlloc for HugePageAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if is_big(layout) {
-            return map_len(layout.size()).map_or(std::ptr::null_mut(), map);
+            let Some(len) = map_len(layout.size()) else {
+                return std::ptr::null_mut();
+            };
+            return take_cached(len, layout.align()).unwrap_or_else(|| map(len));
         }
         // SAFETY: forwarded as given.
         unsafe { System.alloc(layout) }
@@ -81,8 +128,16 @@ unsafe impl GlobalAlloc for HugePageAlloc {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if is_big(layout) {
+            let Some(len) = map_len(layout.size()) else {
+                return std::ptr::null_mut();
+            };
+            if let Some(p) = take_cached(len, layout.align()) {
+                // SAFETY: `p` is a mapping of at least `layout.size()` bytes.
+                unsafe { std::ptr::write_bytes(p, 0, layout.size()) };
+                return p;
+            }
             // Fresh anonymous mappings are zero-filled.
-            return map_len(layout.size()).map_or(std::ptr::null_mut(), map);
+            return map(len);
         }
         // SAFETY: forwarded as given.
         unsafe { System.alloc_zeroed(layout) }
@@ -90,7 +145,9 @@ unsafe impl GlobalAlloc for HugePageAlloc {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if is_big(layout) {
-            if let Some(len) = map_len(layout.size()) {
+            if let Some(len) = map_len(layout.size())
+                && !put_cached(ptr as usize, len)
+            {
                 // SAFETY: `ptr` is a mapping of `len` bytes made by `alloc`.
                 unsafe { libc::munmap(ptr.cast(), len) };
             }
@@ -179,6 +236,36 @@ mod tests {
             let q = a.alloc_zeroed(z);
             assert!((0..z.size()).step_by(4096).all(|i| *q.add(i) == 0));
             a.dealloc(q, z);
+        }
+    }
+
+    #[test]
+    fn reused_blocks_are_zeroed_and_aligned_when_asked() {
+        let a = HugePageAlloc;
+        // SAFETY: each block is used within its size and freed with its layout.
+        unsafe {
+            for round in 0..4 {
+                let dirty = Layout::from_size_align(5 * HUGE + 3, 8).unwrap();
+                let p = a.alloc(dirty);
+                assert!(!p.is_null());
+                std::ptr::write_bytes(p, 0xcd, dirty.size());
+                a.dealloc(p, dirty);
+                let z = Layout::from_size_align(3 * HUGE + round, 4096).unwrap();
+                let q = a.alloc_zeroed(z);
+                assert!(!q.is_null());
+                assert_eq!(q as usize % 4096, 0);
+                assert!(
+                    std::slice::from_raw_parts(q, z.size())
+                        .iter()
+                        .all(|&b| b == 0),
+                    "round {round}"
+                );
+                let h = Layout::from_size_align(BIG, HUGE).unwrap();
+                let r = a.alloc(h);
+                assert_eq!(r as usize % HUGE, 0);
+                a.dealloc(r, h);
+                a.dealloc(q, z);
+            }
         }
     }
 }
