@@ -1,7 +1,8 @@
 //! Micro and end-to-end benchmarks (criterion): `cargo bench --bench perf [-- FILTER]`.
 //!
 //! Groups: `parse` (reading a 100,000-artifact link), `canonical` (its canonical JSON),
-//! `signature` (ed25519 over that link, legacy and DSSE), `rules` (a 50,000-artifact
+//! `signature` (ed25519 over that link, legacy and DSSE), `sha512` (four messages one by
+//! one and in the four lanes of `sha512x`), `rules` (a 50,000-artifact
 //! MATCH / MODIFY / CREATE / DISALLOW rule set), `verify` (end to end on a generated
 //! 10 x 5,000 chain, both formats), `record` (hashing a temporary tree) and `tui` (one
 //! frame of a 30-node graph).
@@ -234,6 +235,34 @@ fn bench_record(c: &mut Criterion) {
 }
 
 /// A layout of 30 steps in 6 layers of 5, each consuming two steps of the layer before.
+/// SHA-512 of four 4 MiB messages: one after the other with `sha2`, and at once in the
+/// four lanes of `sha512x` (the hashing inside ed25519 checks of many links).
+fn bench_sha512(c: &mut Criterion) {
+    use intoto_studio::crypto::sha512x::{self, Slices, Source};
+    use sha2::Digest as _;
+    let msgs: Vec<Vec<u8>> = (0..4u8)
+        .map(|k| (0..4usize << 20).map(|i| (i as u8) ^ k).collect())
+        .collect();
+    let mut g = c.benchmark_group("sha512");
+    g.throughput(Throughput::Bytes(4 * (4 << 20)));
+    g.bench_function("4x4MiB-one-by-one", |b| {
+        b.iter(|| {
+            msgs.iter()
+                .map(|m| sha2::Sha512::digest(black_box(m)))
+                .collect::<Vec<_>>()
+        })
+    });
+    g.bench_function("4x4MiB-four-lanes", |b| {
+        b.iter(|| {
+            let mut sources: Vec<Slices> = msgs.iter().map(|m| Slices::new(vec![m])).collect();
+            let mut refs: Vec<&mut dyn Source> =
+                sources.iter_mut().map(|s| s as &mut dyn Source).collect();
+            sha512x::digest_all(black_box(&mut refs))
+        })
+    });
+    g.finish();
+}
+
 fn layout_30() -> Layout {
     let mut layout = Layout::default();
     let name = |l: usize, k: usize| format!("stage{l}-step{k}");
@@ -301,6 +330,7 @@ fn bench_tui(c: &mut Criterion) {
 criterion_group!(
     benches,
     bench_link,
+    bench_sha512,
     bench_rules,
     bench_verify,
     bench_record,
