@@ -48,11 +48,12 @@ KEY="$root/tests/fixtures/keys/TEST-ONLY-bob-ed25519.private.pem"
 # --- measuring -------------------------------------------------------------------------
 
 # measure N LABEL CMD...: run CMD N times in the current directory (exit status must be 0);
-# sets WALL (best), CPU (user+sys of that run) and RSS (max over runs, KiB).
+# sets WALL (best), MEDIAN (median wall), CPU (user+sys of the best run) and RSS (max over
+# runs, KiB).
 measure() {
   local n="$1" label="$2"
   shift 2
-  local out best="" cpu="" rss=0 i
+  local out best="" cpu="" rss=0 i walls=()
   out="$(mktemp)"
   for ((i = 0; i < n; i++)); do
     local t0 t1 w u s m
@@ -65,6 +66,7 @@ measure() {
     t1="$(date +%s.%N)"
     # Wall clock from `date` (time -v prints only centiseconds).
     w="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')"
+    walls+=("$w")
     u="$(awk -F': ' '/User time/ {print $2}' "$out")"
     s="$(awk -F': ' '/System time/ {print $2}' "$out")"
     m="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")"
@@ -75,6 +77,7 @@ measure() {
     [ "$m" -gt "$rss" ] && rss="$m"
   done
   rm -f "$out" "$out.err"
+  MEDIAN="$(printf '%s\n' "${walls[@]}" | sort -g | awk '{v[NR] = $1} END {printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
   WALL="$best" CPU="$cpu" RSS="$rss"
 }
 
@@ -128,12 +131,12 @@ if [ -z "${SKIP_VERIFY:-}" ]; then
       cd "$dir"
       args=(-l root.layout --verification-keys owner.pub --link-dir links)
       measure "$RUNS" "ours verify" "$BIN" verify -q "${args[@]}"
-      o_wall="$WALL" o_cpu="$CPU" o_rss="$RSS"
+      o_wall="$WALL" o_cpu="$CPU" o_rss="$RSS" o_median="$MEDIAN"
       OURS_WALL["$format-$arts"]="$o_wall"
       if [ "$arts" = "$ARTS" ]; then
         measure "$REF_RUNS" "in-toto-verify" "$REF/in-toto-verify" "${args[@]}"
         row "verify $format ${STEPS}x$arts" "$WALL" "$(mib "$RSS")" "$o_wall" "$o_cpu" "$(mib "$o_rss")" "$(ratio "$WALL" "$o_wall")" \
-          "links $(mib $((bytes / 1024))) MiB, our peak RSS $(awk -v r="$o_rss" -v b="$bytes" 'BEGIN {printf "%.2f", r * 1024 / b}')x links"
+          "links $(mib $((bytes / 1024))) MiB, our peak RSS $(awk -v r="$o_rss" -v b="$bytes" 'BEGIN {printf "%.2f", r * 1024 / b}')x links; our median ${o_median}s ($(ratio "$WALL" "$o_median")x)"
       else
         row "verify $format ${STEPS}x$arts (ours only)" "-" "-" "$o_wall" "$o_cpu" "$(mib "$o_rss")" "-" "links $(mib $((bytes / 1024))) MiB"
       fi
