@@ -138,37 +138,49 @@ impl<'a> Lookup<'a> for Seeker<'a> {
     }
 }
 
-/// Where queued artifacts (visited in increasing order) are among the link's materials and
-/// products: one side is the queue's own list (the index is known), the other is walked
-/// alongside.
-struct Sides<'a> {
+/// Where queued artifacts are among the link's materials and products: one side is the
+/// queue's own list (the index is known); the other side's index of every path is found
+/// once, by merging the two sorted lists, for all the rules of the set.
+struct Sides {
     kind: ArtifactKind,
-    materials: Seeker<'a>,
-    products: Seeker<'a>,
+    /// For each artifact of the queue's list, the index of its path in the other list.
+    other: Vec<Option<u32>>,
 }
 
-impl<'a> Sides<'a> {
-    fn new(kind: ArtifactKind, materials: &'a Artifacts, products: &'a Artifacts) -> Sides<'a> {
+impl Sides {
+    fn new(kind: ArtifactKind, materials: &Artifacts, products: &Artifacts) -> Sides {
+        let (own, other) = match kind {
+            ArtifactKind::Materials => (materials, products),
+            ArtifactKind::Products => (products, materials),
+        };
+        let mut paired = Vec::with_capacity(own.len());
+        let mut j = 0;
+        for i in 0..own.len() {
+            let path = own.path(i).as_bytes();
+            while j < other.len() && other.path(j).as_bytes() < path {
+                j += 1;
+            }
+            paired.push((j < other.len() && other.path(j).as_bytes() == path).then_some(j as u32));
+        }
         Sides {
             kind,
-            materials: Seeker::increasing(materials),
-            products: Seeker::increasing(products),
+            other: paired,
         }
     }
 
-    /// The position among the materials of queued artifact `i` (at `path`).
-    fn material(&mut self, i: usize, path: &str) -> Option<usize> {
+    /// The position among the materials of queued artifact `i`.
+    fn material(&self, i: usize) -> Option<usize> {
         match self.kind {
             ArtifactKind::Materials => Some(i),
-            ArtifactKind::Products => self.materials.find(path),
+            ArtifactKind::Products => self.other[i].map(|j| j as usize),
         }
     }
 
-    /// The position among the products of queued artifact `i` (at `path`).
-    fn product(&mut self, i: usize, path: &str) -> Option<usize> {
+    /// The position among the products of queued artifact `i`.
+    fn product(&self, i: usize) -> Option<usize> {
         match self.kind {
             ArtifactKind::Products => Some(i),
-            ArtifactKind::Materials => self.products.find(path),
+            ArtifactKind::Materials => self.other[i].map(|j| j as usize),
         }
     }
 }
@@ -364,6 +376,8 @@ pub fn verify_rule_set(
             })
             .collect(),
     };
+    // Built by the first CREATE, DELETE or MODIFY rule.
+    let mut sides: Option<Sides> = None;
     for (idx, rule) in rules.iter().enumerate() {
         let parsed = match rule.kind() {
             Ok(k) => k,
@@ -384,35 +398,26 @@ pub fn verify_rule_set(
         let mut consumed: Vec<usize> = Vec::new();
         match parsed {
             RuleKind::Create(p) => {
-                let mut sides = Sides::new(kind, materials, products);
+                let sides = sides.get_or_insert_with(|| Sides::new(kind, materials, products));
                 consumed = filter(&queue, &artifacts, &Pattern::new(p))
                     .into_iter()
-                    .filter(|&i| {
-                        let path = artifacts.path(i);
-                        sides.product(i, path).is_some() && sides.material(i, path).is_none()
-                    })
+                    .filter(|&i| sides.product(i).is_some() && sides.material(i).is_none())
                     .collect();
             }
             RuleKind::Delete(p) => {
-                let mut sides = Sides::new(kind, materials, products);
+                let sides = sides.get_or_insert_with(|| Sides::new(kind, materials, products));
                 consumed = filter(&queue, &artifacts, &Pattern::new(p))
                     .into_iter()
-                    .filter(|&i| {
-                        let path = artifacts.path(i);
-                        sides.material(i, path).is_some() && sides.product(i, path).is_none()
-                    })
+                    .filter(|&i| sides.material(i).is_some() && sides.product(i).is_none())
                     .collect();
             }
             RuleKind::Modify(p) => {
-                let mut sides = Sides::new(kind, materials, products);
+                let sides = sides.get_or_insert_with(|| Sides::new(kind, materials, products));
                 consumed = filter(&queue, &artifacts, &Pattern::new(p))
                     .into_iter()
-                    .filter(|&i| {
-                        let path = artifacts.path(i);
-                        match (sides.material(i, path), sides.product(i, path)) {
-                            (Some(m), Some(p)) => materials.hashes(m) != products.hashes(p),
-                            _ => false,
-                        }
+                    .filter(|&i| match (sides.material(i), sides.product(i)) {
+                        (Some(m), Some(p)) => materials.hashes(m) != products.hashes(p),
+                        _ => false,
                     })
                     .collect();
             }
