@@ -786,3 +786,102 @@ fn run_and_record_write_byte_identical_files() {
         assert_eq!(lines[0], lines[1], "{opts:?}");
     }
 }
+
+/// A step with two functionaries and threshold 1, where the first candidate link is not
+/// signed by its keyid (and its products would break the step's rules) and the second
+/// one verifies: the rules must be judged on the link that verifies, not on the first one
+/// read (the verifier evaluates rules ahead on the first loaded links and must notice
+/// when those are not the links in scope). Both formats; our verdict is the reference's.
+#[test]
+fn rules_are_judged_on_the_link_that_verifies() {
+    let Some(refbin) = reference() else { return };
+    let keys = tempfile::tempdir().unwrap();
+    for name in ["owner", "bob", "carl"] {
+        keygen(keys.path(), "ed25519", name, None);
+    }
+    let (bob, bob_dict) = key_dict(&keys.path().join("bob.pub"));
+    let (carl, carl_dict) = key_dict(&keys.path().join("carl.pub"));
+    let signed = json!({
+        "_type": "layout",
+        "expires": "2099-12-31T23:59:59Z",
+        "readme": "",
+        "keys": {bob.clone(): bob_dict, carl.clone(): carl_dict},
+        "inspect": [],
+        "steps": [{
+            "_type": "step",
+            "name": "s",
+            "threshold": 1,
+            "pubkeys": [bob, carl],
+            "expected_command": [],
+            "expected_materials": [],
+            "expected_products": [rule(&["ALLOW", "good"]), rule(&["DISALLOW", "*"])],
+        }],
+    });
+    for dsse in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in ["owner", "owner.pub", "carl"] {
+            std::fs::copy(keys.path().join(f), d.join(f)).unwrap();
+        }
+        write_unsigned_layout(&d.join("layout.unsigned"), &signed, false);
+        let out = ours(
+            d,
+            &with_dsse(
+                vec![
+                    "sign",
+                    "-f",
+                    "layout.unsigned",
+                    "-k",
+                    "owner",
+                    "-o",
+                    "root.layout",
+                ],
+                dsse,
+            ),
+        );
+        assert_eq!(out.code, 0, "sign: {out:?}");
+        let work = d.join("work");
+        std::fs::create_dir(&work).unwrap();
+        let run = |product: &str| {
+            std::fs::write(work.join(product), product).unwrap();
+            let out = ours(
+                &work,
+                &with_dsse(
+                    vec![
+                        "run",
+                        "-n",
+                        "s",
+                        "--signing-key",
+                        "../carl",
+                        "-x",
+                        "-p",
+                        product,
+                    ],
+                    dsse,
+                ),
+            );
+            assert_eq!(out.code, 0, "run: {out:?}");
+            std::fs::remove_file(work.join(product)).unwrap();
+        };
+        // Carl's link with a disallowed product, under Bob's file name (no signature by
+        // Bob): read first (Bob is listed first), never verified.
+        run("evil");
+        std::fs::rename(
+            work.join(format!("s.{}.link", &carl[..8])),
+            work.join(format!("s.{}.link", &bob[..8])),
+        )
+        .unwrap();
+        run("good");
+        let reference = reference_verify(refbin, &work);
+        let report = our_verify(&work);
+        assert_eq!(
+            reference.code, 0,
+            "the reference accepts the chain (Carl's link verifies and passes): {reference:?}"
+        );
+        assert_eq!(
+            report["passed"],
+            json!(reference.code == 0),
+            "dsse {dsse}: our verdict differs from the reference's: {report}"
+        );
+    }
+}

@@ -160,6 +160,7 @@ pub fn verify_metadata(
         source,
         report: Report::new(),
         step_name: String::new(),
+        speculative: None,
     };
     let _ = v.run(md, keys);
     let r = &mut v.report;
@@ -173,6 +174,10 @@ struct Verifier<'a> {
     report: Report,
     /// The step this (sub)layout stands for (`""` at the top).
     step_name: String,
+    /// Step rules evaluated while the last signatures were hashed, on the links the steps
+    /// would use if those signatures verify; [`Verifier::item_rules`] takes them when the
+    /// links in scope are exactly these.
+    speculative: Option<(LinkMap, Vec<Option<[RuleSetOutcome; 2]>>)>,
 }
 
 /// Marker: verification stopped (the failure is in the report).
@@ -284,6 +289,51 @@ fn kid8(keyid: &str) -> &str {
 
 /// The result of one rule set: its trace and the failure, if any.
 type RuleSetOutcome = (RuleSetReport, Option<rules::RuleFailure>);
+
+/// An item's name and its two rule lists.
+type RuleItem<'l> = (
+    &'l str,
+    &'l [crate::model::rule::Rule],
+    &'l [crate::model::rule::Rule],
+);
+
+/// The rule lists of the steps.
+fn step_rule_items(layout: &Layout) -> Vec<RuleItem<'_>> {
+    layout
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                &s.expected_materials[..],
+                &s.expected_products[..],
+            )
+        })
+        .collect()
+}
+
+/// Every item's two rule sets against the links in scope, in parallel (`None` for an item
+/// without a link).
+fn evaluate_rule_sets(items: &[RuleItem<'_>], links: &LinkMap) -> Vec<Option<[RuleSetOutcome; 2]>> {
+    items
+        .par_iter()
+        .with_max_len(1)
+        .map(|(name, mats, prods)| {
+            let link = links.get(*name)?;
+            Some([
+                rules::verify_rule_set(name, link, ArtifactKind::Materials, mats, links),
+                rules::verify_rule_set(name, link, ArtifactKind::Products, prods, links),
+            ])
+        })
+        .collect()
+}
+
+/// Whether two link maps hold the very same links under the same names.
+fn same_links(a: &LinkMap, b: &LinkMap) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(name, l)| b.get(name).is_some_and(|m| Arc::ptr_eq(l, m)))
+}
 
 /// Main keys of GPG-style subkeys (`subkeys` in a key dict): subkey id → main key id.
 fn subkey_owners(layout: &Layout) -> BTreeMap<String, String> {
@@ -724,8 +774,39 @@ impl Verifier<'_> {
             .1
             .into_iter()
             .unzip();
+        // While the last signatures are hashed, evaluate the step rules on the links the
+        // steps will use if every signature verifies (the first loaded link of each step);
+        // `item_rules` uses the result only if the links in scope are exactly these.
+        let guess: Option<LinkMap> = layout
+            .steps
+            .iter()
+            .zip(per_step.iter().scan(0usize, |at, cands| {
+                let range = *at..*at + cands.len();
+                *at += cands.len();
+                Some(range)
+            }))
+            .map(|(step, range)| {
+                flat[range].iter().find_map(|r| match r {
+                    Some(Ok(Loaded {
+                        content: Content::Link(l),
+                        ..
+                    })) => Some((step.name.clone(), Arc::clone(l))),
+                    _ => None,
+                })
+            })
+            .collect();
+        let (done, ahead) = rayon::join(
+            || finish_signatures(rest, true),
+            || {
+                guess.map(|map| {
+                    let evaluated = evaluate_rule_sets(&step_rule_items(layout), &map);
+                    (map, evaluated)
+                })
+            },
+        );
+        self.speculative = ahead;
         let mut verdicts = verdicts.into_inner().expect("not poisoned");
-        verdicts.extend(ids.into_iter().zip(finish_signatures(rest, true)));
+        verdicts.extend(ids.into_iter().zip(done));
         for (i, verdict) in verdicts {
             if let Some(Ok(l)) = &mut flat[i] {
                 l.signature = Some(verdict);
@@ -999,6 +1080,7 @@ impl Verifier<'_> {
                             source: self.source,
                             report: Report::new(),
                             step_name: step.name.clone(),
+                            speculative: None,
                         };
                         let _ = sub.run(&md, std::slice::from_ref(&key.key));
                         let mut sub_report = sub.report;
@@ -1172,22 +1254,8 @@ impl Verifier<'_> {
             Stage::InspectionRules
         };
         let kind_name = if steps { "step" } else { "inspection" };
-        let items: Vec<(
-            &str,
-            &[crate::model::rule::Rule],
-            &[crate::model::rule::Rule],
-        )> = if steps {
-            layout
-                .steps
-                .iter()
-                .map(|s| {
-                    (
-                        s.name.as_str(),
-                        &s.expected_materials[..],
-                        &s.expected_products[..],
-                    )
-                })
-                .collect()
+        let items = if steps {
+            step_rule_items(layout)
         } else {
             layout
                 .inspect
@@ -1207,18 +1275,13 @@ impl Verifier<'_> {
             step_rules: steps,
         };
         // Rule sets are independent and have no side effects: evaluate them all in
-        // parallel, then judge them in the reference's order (the first failure stops).
-        let mut evaluated: Vec<Option<[RuleSetOutcome; 2]>> = items
-            .par_iter()
-            .with_max_len(1)
-            .map(|(name, mats, prods)| {
-                let link = links.get(*name)?;
-                Some([
-                    rules::verify_rule_set(name, link, ArtifactKind::Materials, mats, links),
-                    rules::verify_rule_set(name, link, ArtifactKind::Products, prods, links),
-                ])
-            })
-            .collect();
+        // parallel (or take the evaluation done ahead on these very links), then judge
+        // them in the reference's order (the first failure stops).
+        let ahead = match self.speculative.take() {
+            Some((map, evaluated)) if steps && same_links(&map, links) => Some(evaluated),
+            _ => None,
+        };
+        let mut evaluated = ahead.unwrap_or_else(|| evaluate_rule_sets(&items, links));
         for (idx, (name, mats, prods)) in items.into_iter().enumerate() {
             let Some(link) = links.get(name).cloned() else {
                 continue;
