@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod error;
 pub mod fsutil;
 pub mod graph;
+#[cfg(target_os = "linux")]
 pub mod hugealloc;
 pub mod lint;
 pub mod model;

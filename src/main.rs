@@ -1,6 +1,7 @@
 use clap::Parser;
 use intoto_studio::cli;
 
+#[cfg(target_os = "linux")]
 #[global_allocator]
 static ALLOC: intoto_studio::hugealloc::HugePageAlloc = intoto_studio::hugealloc::HugePageAlloc;
 
