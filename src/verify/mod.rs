@@ -795,8 +795,11 @@ impl Verifier<'_> {
                 })
             })
             .collect();
+        // With rules to evaluate alongside, the last messages are hashed together on one
+        // thread (fewer lanes left idle) while the other threads take the rules.
+        let spread = guess.is_none();
         let (done, ahead) = rayon::join(
-            || finish_signatures(rest, true),
+            || finish_signatures(rest, spread),
             || {
                 guess.map(|map| {
                     let evaluated = evaluate_rule_sets(&step_rule_items(layout), &map);
