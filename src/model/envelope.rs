@@ -296,6 +296,7 @@ impl Metadata {
         signatures: Option<Value>,
     ) -> Result<Metadata> {
         let payload = match payload {
+            Some(fast::PayloadText::Decoded(p)) => p,
             Some(fast::PayloadText::Text(s)) => b64dec_payload(s)?,
             Some(fast::PayloadText::Value(Value::String(s))) => b64dec_payload(&s)?,
             Some(fast::PayloadText::Value(other)) => {
