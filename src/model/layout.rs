@@ -179,6 +179,16 @@ macro_rules! item_accessors {
                 }
             }
 
+            /// The name with both rule lists (materials, products): what rule checks
+            /// take.
+            pub fn named_rules(&self) -> (&str, &[Rule], &[Rule]) {
+                (
+                    &self.name,
+                    &self.expected_materials,
+                    &self.expected_products,
+                )
+            }
+
             pub fn rules_mut(&mut self, kind: ArtifactKind) -> &mut Vec<Rule> {
                 match kind {
                     ArtifactKind::Materials => &mut self.expected_materials,

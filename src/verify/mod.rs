@@ -299,17 +299,7 @@ type RuleItem<'l> = (
 
 /// The rule lists of the steps.
 fn step_rule_items(layout: &Layout) -> Vec<RuleItem<'_>> {
-    layout
-        .steps
-        .iter()
-        .map(|s| {
-            (
-                s.name.as_str(),
-                &s.expected_materials[..],
-                &s.expected_products[..],
-            )
-        })
-        .collect()
+    layout.steps.iter().map(|s| s.named_rules()).collect()
 }
 
 /// Every item's two rule sets against the links in scope, in parallel (`None` for an item
@@ -1260,17 +1250,7 @@ impl Verifier<'_> {
         let items = if steps {
             step_rule_items(layout)
         } else {
-            layout
-                .inspect
-                .iter()
-                .map(|s| {
-                    (
-                        s.name.as_str(),
-                        &s.expected_materials[..],
-                        &s.expected_products[..],
-                    )
-                })
-                .collect()
+            layout.inspect.iter().map(|s| s.named_rules()).collect()
         };
         let scope = explain::Scope {
             steps: step_names,
