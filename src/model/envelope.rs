@@ -424,39 +424,32 @@ impl Metadata {
                         key.keyid
                     ))));
                 };
+                // Only a well-formed signature with an ed25519 key waits for a hash; the
+                // rest is checked here with the whole canonical text.
+                let check = match (sig.gpg, sig.sig.as_deref().map(py_fromhex)) {
+                    (false, Some(Some(raw))) => key.ed25519_check(&raw),
+                    _ => None,
+                };
+                let Some(check) = check else {
+                    return done(with_scratch(&MESSAGE_BUFFER, |bytes| {
+                        signed.canonical_into(bytes)?;
+                        Metadata::verify_legacy(sig, key, bytes)
+                    }));
+                };
                 // The order of the checks is the reference's: canonical JSON first.
                 let message = match signed {
                     Payload::Link(l) => match l.canonical_parts() {
                         Ok(parts) => LegacyMessage::Link(parts),
                         Err(e) => return done(Err(e)),
                     },
-                    Payload::Layout(_) => {
-                        let mut bytes = Vec::new();
-                        if let Err(e) = signed.canonical_into(&mut bytes) {
-                            return done(Err(e));
-                        }
-                        LegacyMessage::Bytes(bytes)
-                    }
+                    Payload::Layout(l) => match l.canonical() {
+                        Ok(bytes) => LegacyMessage::Bytes(bytes),
+                        Err(e) => return done(Err(e)),
+                    },
                 };
-                let raw = match (sig.gpg, sig.sig.as_deref().map(py_fromhex)) {
-                    (false, Some(Some(raw))) => raw,
-                    _ => {
-                        return done(with_scratch(&MESSAGE_BUFFER, |bytes| {
-                            signed.canonical_into(bytes)?;
-                            Metadata::verify_legacy(sig, key, bytes)
-                        }));
-                    }
-                };
-                match key.ed25519_check(&raw) {
-                    None => done(with_scratch(&MESSAGE_BUFFER, |bytes| {
-                        signed.canonical_into(bytes)?;
-                        Metadata::verify_legacy(sig, key, bytes)
-                    })),
-                    Some(Err(why)) => done(Err(fail(format!(
-                        "Invalid signature for keyid '{}' ({why})",
-                        key.keyid
-                    )))),
-                    Some(Ok(check)) => PreparedSignature::Legacy {
+                match check {
+                    Err(why) => done(Err(invalid_signature(&key.keyid, &why))),
+                    Ok(check) => PreparedSignature::Legacy {
                         check: Box::new(check),
                         message,
                         keyid: key.keyid.clone(),
@@ -481,7 +474,7 @@ impl Metadata {
                 for s in &sigs {
                     match key.ed25519_check(&s.sig) {
                         Some(c) => checks.push(c),
-                        None => return done(self.verify_dsse_direct(key, &sigs)),
+                        None => return done(verify_dsse_direct(key, &sigs, payload_type, payload)),
                     }
                 }
                 let header = pae_header(payload_type, payload.len());
@@ -495,47 +488,19 @@ impl Metadata {
         }
     }
 
-    /// The DSSE check of [`Metadata::verify_signature`] with the whole PAE in a buffer.
-    fn verify_dsse_direct(&self, key: &PublicKey, sigs: &[&DsseSignature]) -> Result<()> {
-        let Metadata::Dsse {
-            payload,
-            payload_type,
-            ..
-        } = self
-        else {
-            unreachable!("called for DSSE only");
-        };
-        let mut reasons = Vec::new();
-        with_scratch(&MESSAGE_BUFFER, |msg| {
-            pae_into(msg, payload_type, payload);
-            for s in sigs {
-                match key.verify(&s.sig, msg) {
-                    Ok(()) => return Ok(()),
-                    Err(why) => reasons.push(why),
-                }
-            }
-            Err(dsse_mismatch(&key.keyid, &reasons))
-        })
-    }
-
     /// The legacy signature check of [`Metadata::verify_signature`] over canonical `bytes`.
     fn verify_legacy(sig: &LegacySignature, key: &PublicKey, bytes: &[u8]) -> Result<()> {
-        let fail = |m: String| Error::new("SignatureVerificationError", m);
-        let invalid = || format!("Invalid signature for keyid '{}'", key.keyid);
+        let invalid = |why: &str| invalid_signature(&key.keyid, why);
         if sig.gpg {
-            return Err(fail(format!(
-                "{} (GPG signatures are not supported)",
-                invalid()
-            )));
+            return Err(invalid("GPG signatures are not supported"));
         }
         let Some(hex_sig) = sig.sig.as_deref() else {
-            return Err(fail(format!("{} (no 'sig' field)", invalid())));
+            return Err(invalid("no 'sig' field"));
         };
         let Some(raw) = py_fromhex(hex_sig) else {
-            return Err(fail(format!("{} (signature is not hex)", invalid())));
+            return Err(invalid("signature is not hex"));
         };
-        key.verify(&raw, bytes)
-            .map_err(|why| fail(format!("{} ({why})", invalid())))
+        key.verify(&raw, bytes).map_err(|why| invalid(&why))
     }
 
     /// Remove all signatures.
@@ -630,6 +595,34 @@ impl Metadata {
     }
 }
 
+/// The DSSE check of [`Metadata::verify_signature`] with the whole PAE in a buffer.
+fn verify_dsse_direct(
+    key: &PublicKey,
+    sigs: &[&DsseSignature],
+    payload_type: &str,
+    payload: &[u8],
+) -> Result<()> {
+    let mut reasons = Vec::new();
+    with_scratch(&MESSAGE_BUFFER, |msg| {
+        pae_into(msg, payload_type, payload);
+        for s in sigs {
+            match key.verify(&s.sig, msg) {
+                Ok(()) => return Ok(()),
+                Err(why) => reasons.push(why),
+            }
+        }
+        Err(dsse_mismatch(&key.keyid, &reasons))
+    })
+}
+
+/// A legacy signature by `keyid` that does not verify, and why.
+fn invalid_signature(keyid: &str, why: &str) -> Error {
+    Error::new(
+        "SignatureVerificationError",
+        format!("Invalid signature for keyid '{keyid}' ({why})"),
+    )
+}
+
 /// The reason a DSSE file is not signed by `keyid`, from the reasons of its signatures.
 fn dsse_mismatch(keyid: &str, reasons: &[String]) -> Error {
     Error::new(
@@ -699,19 +692,22 @@ impl PreparedSignature {
         }
     }
 
+    /// How many texts [`PreparedSignature::sources`] gives.
+    pub fn message_count(&self) -> usize {
+        match self {
+            PreparedSignature::Done(_) => 0,
+            PreparedSignature::Legacy { .. } => 1,
+            PreparedSignature::Dsse { checks, .. } => checks.iter().filter(|c| c.is_ok()).count(),
+        }
+    }
+
     /// The verdict, given the digests of [`PreparedSignature::sources`] in order.
     pub fn finish(self, digests: &[[u8; 64]]) -> Result<()> {
-        let fail = |m: String| Error::new("SignatureVerificationError", m);
         match self {
             PreparedSignature::Done(r) => r,
-            PreparedSignature::Legacy { check, keyid, .. } => {
-                check.finish(&digests[0]).map_err(|f| {
-                    fail(format!(
-                        "Invalid signature for keyid '{keyid}' ({})",
-                        f.reason
-                    ))
-                })
-            }
+            PreparedSignature::Legacy { check, keyid, .. } => check
+                .finish(&digests[0])
+                .map_err(|f| invalid_signature(&keyid, &f.reason)),
             PreparedSignature::Dsse { checks, keyid, .. } => {
                 let mut digests = digests.iter();
                 let mut reasons = Vec::new();

@@ -229,6 +229,10 @@ type HashJob<'a> = (usize, usize, Box<dyn Source + Send + 'a>);
 fn finish_signatures(prepared: Vec<PreparedSignature>, spread: bool) -> Vec<crate::Result<()>> {
     let sources: Vec<Vec<Box<dyn Source + Send + '_>>> =
         prepared.iter().map(PreparedSignature::sources).collect();
+    let mut digests: Vec<Vec<[u8; 64]>> = sources
+        .iter()
+        .map(|list| vec![[0u8; 64]; list.len()])
+        .collect();
     let mut jobs: Vec<HashJob<'_>> = sources
         .into_iter()
         .enumerate()
@@ -265,10 +269,6 @@ fn finish_signatures(prepared: Vec<PreparedSignature>, spread: bool) -> Vec<crat
                 .map(|(j, d)| (j.0, j.1, d))
                 .collect()
         })
-        .collect();
-    let mut digests: Vec<Vec<[u8; 64]>> = prepared
-        .iter()
-        .map(|p| vec![[0u8; 64]; p.sources().len()])
         .collect();
     for (p, i, d) in hashed.into_iter().flatten() {
         digests[p][i] = d;
@@ -729,7 +729,7 @@ impl Verifier<'_> {
                     if let Some(p) = prepared {
                         let batch = {
                             let mut w = waiting.lock().expect("not poisoned");
-                            w.0 += p.sources().len();
+                            w.0 += p.message_count();
                             w.1.push((i, p));
                             if w.0 >= sha512x::LANES {
                                 w.0 = 0;
