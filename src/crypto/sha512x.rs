@@ -201,6 +201,21 @@ mod lanes {
         total: u128,
     }
 
+    impl Lane {
+        /// Drop the bytes already compressed and buffer up to [`CHUNK`] bytes.
+        fn refill(&mut self, source: &mut dyn Source) {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+            let before = self.buf.len();
+            self.more = source.fill(&mut self.buf, CHUNK - before);
+            // A source that claims more but gives nothing would stall the lanes: its
+            // message ends there (a wrong digest, so its check fails).
+            debug_assert!(!self.more || self.buf.len() > before, "Source::fill");
+            self.more &= self.buf.len() > before;
+            self.total += (self.buf.len() - before) as u128;
+        }
+    }
+
     pub(super) fn digest_all(sources: &mut [&mut dyn Source]) -> Vec<[u8; 64]> {
         let mut out = vec![[0u8; 64]; sources.len()];
         // Longest first, so lanes tend to end together.
@@ -229,16 +244,7 @@ mod lanes {
             for slot in lanes.iter_mut() {
                 let Some(lane) = slot else { continue };
                 if lane.more && lane.buf.len() - lane.pos < CHUNK {
-                    lane.buf.drain(..lane.pos);
-                    lane.pos = 0;
-                    let want = CHUNK - lane.buf.len();
-                    let before = lane.buf.len();
-                    lane.more = sources[lane.job].fill(&mut lane.buf, want);
-                    // A source that claims more but gives nothing would stall the lanes:
-                    // its message ends there (a wrong digest, so its check fails).
-                    debug_assert!(!lane.more || lane.buf.len() > before, "Source::fill");
-                    lane.more &= lane.buf.len() > before;
-                    lane.total += (lane.buf.len() - before) as u128;
+                    lane.refill(&mut *sources[lane.job]);
                 }
                 if !lane.more && lane.buf.len() - lane.pos < BLOCK {
                     let lane = slot.take().expect("lane in use");
@@ -302,11 +308,7 @@ mod lanes {
             if !lane.more {
                 return finish(lane.state, &lane.buf[lane.pos..], lane.total);
             }
-            lane.buf.drain(..lane.pos);
-            lane.pos = 0;
-            let before = lane.buf.len();
-            lane.more = source.fill(&mut lane.buf, CHUNK) && lane.buf.len() > before;
-            lane.total += (lane.buf.len() - before) as u128;
+            lane.refill(source);
         }
     }
 
