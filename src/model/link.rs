@@ -96,6 +96,12 @@ impl HashDict {
         ))
     }
 
+    /// `{"sha256": hex}` for 64 bytes already checked to be hex digits.
+    pub(crate) fn sha256_hex64(hex: [u8; 64]) -> HashDict {
+        debug_assert!(all_hex(&hex));
+        HashDict(HashRepr::Sha256(hex))
+    }
+
     /// The hex text of algorithm `alg`, as written.
     pub fn get(&self, alg: &str) -> Option<&str> {
         self.iter().find(|(a, _)| *a == alg).map(|(_, h)| h)

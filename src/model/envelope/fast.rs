@@ -182,6 +182,41 @@ fn string_stop_swar(b: &[u8]) -> Option<usize> {
         .map(|p| at + p)
 }
 
+/// Whether all 64 bytes are hex digits (`0-9a-fA-F`), sixteen at a time (SSE2).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn hex64(h: &[u8; 64]) -> bool {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline; each load reads 16 of the 64 bytes.
+    unsafe {
+        let zero = _mm_set1_epi8(b'0' as i8);
+        let nine = _mm_set1_epi8(9);
+        let lower = _mm_set1_epi8(0x20);
+        let a = _mm_set1_epi8(b'a' as i8);
+        let five = _mm_set1_epi8(5);
+        let mut ok = _mm_set1_epi8(-1);
+        for at in [0, 16, 32, 48] {
+            let x = _mm_loadu_si128(h.as_ptr().add(at).cast());
+            // `c - '0' <= 9` and `(c | 0x20) - 'a' <= 5`, unsigned (`min(v, n) == v`).
+            let d = _mm_sub_epi8(x, zero);
+            let l = _mm_sub_epi8(_mm_or_si128(x, lower), a);
+            let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+            let letter = _mm_cmpeq_epi8(_mm_min_epu8(l, five), l);
+            ok = _mm_and_si128(ok, _mm_or_si128(digit, letter));
+        }
+        _mm_movemask_epi8(ok) == 0xffff
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn hex64(h: &[u8; 64]) -> bool {
+    is_hex(std::str::from_utf8(h).unwrap_or(""))
+}
+
 impl<'a> Lexer<'a> {
     fn new(b: &'a [u8]) -> Option<Lexer<'a>> {
         let s = std::str::from_utf8(b).ok()?;
@@ -426,13 +461,47 @@ impl<'a> Lexer<'a> {
         }
         loop {
             let path = self.key()?;
-            let hashes = self.hash_dict()?;
+            let hashes = match self.sha256_dict() {
+                Some(h) => h,
+                None => self.hash_dict()?,
+            };
             out.push(path, hashes);
             if !self.next_member()? {
                 break;
             }
         }
         Some(ArtifactsField(Ok(out.finish())))
+    }
+
+    /// `{"sha256": "<64 hex digits>"}`, the hash dict of nearly every artifact, read in one
+    /// go; `None`, with nothing consumed, for any other dict (read by [`Self::hash_dict`]).
+    #[inline]
+    fn sha256_dict(&mut self) -> Option<HashDict> {
+        let save = self.i;
+        let dict = self.sha256_dict_at();
+        if dict.is_none() {
+            self.i = save;
+        }
+        dict
+    }
+
+    #[inline]
+    fn sha256_dict_at(&mut self) -> Option<HashDict> {
+        self.eat(b'{')?;
+        self.ws();
+        if self.b.get(self.i..self.i + 8)? != b"\"sha256\"" {
+            return None;
+        }
+        self.i += 8;
+        self.eat(b':')?;
+        self.eat(b'"')?;
+        let hex: [u8; 64] = self.b.get(self.i..self.i + 64)?.try_into().ok()?;
+        if self.b.get(self.i + 64) != Some(&b'"') || !hex64(&hex) {
+            return None;
+        }
+        self.i += 65;
+        self.eat(b'}')?;
+        Some(HashDict::sha256_hex64(hex))
     }
 
     fn hash_dict(&mut self) -> Option<HashDict> {
@@ -573,6 +642,47 @@ mod tests {
             r#"{"payload": "e30=", "payloadType": "application/vnd.in-toto+json", "signatures": {}}"#.to_string(),
         ] {
             same(&text);
+        }
+    }
+
+    /// The one-go read of `{"sha256": "<64 hex>"}` and the general read of a hash dict
+    /// agree on every variation around it: spacing, other keys, repeats, short, long and
+    /// non-hex values, upper case, a missing brace.
+    #[test]
+    fn sha256_dicts_agree_with_the_general_path() {
+        let hex = "0123456789abcdefABCDEF".repeat(3)[..64].to_string();
+        let dicts = [
+            format!(r#"{{"sha256": "{hex}"}}"#),
+            format!(r#"{{"sha256":"{hex}"}}"#),
+            format!("{{ \"sha256\"\t:\n\"{hex}\" }}"),
+            format!(r#"{{"sha256": "{hex}", "sha256": "{}"}}"#, "f".repeat(64)),
+            format!(r#"{{"sha256": "{hex}", "sha512": "ab"}}"#),
+            format!(r#"{{"sha512": "{hex}"}}"#),
+            format!(r#"{{"sha256x": "{hex}"}}"#),
+            format!(r#"{{"sha256": "{hex}0"}}"#),
+            format!(r#"{{"sha256": "{}"}}"#, &hex[1..]),
+            format!(r#"{{"sha256": "{}g"}}"#, &hex[1..]),
+            format!(r#"{{"sha256": "{}\u0030"}}"#, &hex[6..]),
+            format!(r#"{{"sha256": "{hex}""#),
+            format!(r#"{{"sha256": "{hex}"]"#),
+            format!(r#"{{"sha256": {hex}}}"#),
+        ];
+        for dict in dicts {
+            same(&format!(
+                r#"{{"signed": {{"_type": "link", "materials": {{"a": {dict}, "b": {{"sha256": "{hex}"}}}}}}}}"#
+            ));
+        }
+    }
+
+    #[test]
+    fn hex64_agrees_with_the_table_for_every_byte() {
+        let mut h = [b'a'; 64];
+        for pos in [0, 15, 16, 31, 47, 63] {
+            for c in 0..=255u8 {
+                h[pos] = c;
+                assert_eq!(hex64(&h), c.is_ascii_hexdigit(), "{c:#x} at {pos}");
+            }
+            h[pos] = b'a';
         }
     }
 
