@@ -9,7 +9,8 @@
 //! set to `madvise` or `always`), there is one fault per 2 MiB. Growing or shrinking a big
 //! block moves its pages with `mremap` instead of copying them, and a few freed mappings
 //! (up to 256 MiB) are kept for the next big blocks, whose pages then need no fault and
-//! no zeroing by the kernel (DSSE payloads come and go once per link). Where huge pages
+//! no zeroing by the kernel (DSSE payloads come and go once per link); a block smaller
+//! than the mapping it reuses leaves the rest cached for the next ones. Where huge pages
 //! are not available the advice is ignored and the mappings behave as ordinary memory.
 //!
 //! Only the binary installs it (`src/main.rs`); the library leaves the choice of allocator
@@ -41,7 +42,9 @@ fn take_cached(len: usize, align: usize) -> Option<*mut u8> {
             .min_by_key(|(_, l)| *l)?;
         std::mem::take(slot)
     };
-    if have > len {
+    // The unused tail (whole huge pages, as both lengths are) stays cached for the next
+    // blocks: a freed DSSE payload then also serves the smaller artifact lists.
+    if have > len && !put_cached(addr + len, have - len) {
         // SAFETY: the tail of a mapping this allocator owns and nobody uses.
         unsafe { libc::munmap((addr + len) as *mut libc::c_void, have - len) };
     }
