@@ -10,7 +10,7 @@
 #   run     `run -x -m data` on 1 GiB in 20 files and on 50,000 small files, with the same
 #           key and the default excludes; the recorded materials must be identical.
 #
-# Timing: wall clock from `date +%s.%N` around each run, user+sys CPU and peak RSS from
+# Timing: wall clock from bash's `EPOCHREALTIME` around each run, user+sys CPU and peak RSS from
 # /usr/bin/time -v. Ours runs RUNS times (best
 # wall time is reported, as is usual for noisy machines), the reference REF_RUNS times.
 # Data lives in target/bench-data (BENCH_DATA), generated once and reused.
@@ -18,6 +18,12 @@
 # Environment: RUNS (default 5), REF_RUNS (default 1), BENCH_DATA, QUICK, SKIP_RUN=1 (no run
 # comparison), SKIP_VERIFY=1 (no verify comparison).
 set -euo pipefail
+# Timing needs bash 5's EPOCHREALTIME, with a `.` as decimal point.
+LC_NUMERIC=C
+if [ -z "${EPOCHREALTIME:-}" ]; then
+  echo "bench/compare.sh needs bash 5 or later (EPOCHREALTIME)" >&2
+  exit 1
+fi
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -57,14 +63,15 @@ measure() {
   out="$(mktemp)"
   for ((i = 0; i < n; i++)); do
     local t0 t1 w u s m
-    t0="$(date +%s.%N)"
+    t0="$EPOCHREALTIME"
     if ! /usr/bin/time -v -o "$out" "$@" >/dev/null 2>"$out.err"; then
       echo "FAILED: $label: $*" >&2
       cat "$out.err" "$out" >&2
       exit 1
     fi
-    t1="$(date +%s.%N)"
-    # Wall clock from `date` (time -v prints only centiseconds).
+    t1="$EPOCHREALTIME"
+    # Wall clock from bash's own clock (time -v prints only centiseconds; spawning `date`
+    # would add about a millisecond to every run).
     w="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')"
     walls+=("$w")
     u="$(awk -F': ' '/User time/ {print $2}' "$out")"
