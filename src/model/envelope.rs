@@ -1015,9 +1015,9 @@ fn b64dec_canonical(s: &[u8]) -> Option<Arc<[u8]>> {
     // quantum (which may be padded) separately, as the decoder wants room for 3 bytes.
     let split = s.len().saturating_sub(4);
     let full = split / 4 * 3;
-    // The bulk with SIMD (`base64-simd`, about 2.5x the `base64` crate here); it refuses
+    // The bulk with SIMD: whole 64-letter blocks with AVX-512 VBMI where the CPU has it,
+    // the rest with `base64-simd` (about 2.5x the `base64` crate here). Both refuse
     // anything but the 64 letters in whole quanta, as the check below needs.
-    // Whole 64-letter blocks with AVX-512 VBMI where the CPU has it.
     let done = b64::decode_blocks(&s[..split], &mut buf[..full])?;
     let at = done / 4 * 3;
     let decoded = base64_simd::STANDARD

@@ -871,7 +871,7 @@ static HEX_DIGIT: [bool; 256] = {
 /// Whether every byte is a hex digit (without a branch per byte: hashes are random, so
 /// digit/letter branches would mispredict).
 #[inline]
-fn all_hex(b: &[u8]) -> bool {
+pub(crate) fn all_hex(b: &[u8]) -> bool {
     b.iter().fold(true, |acc, &c| acc & HEX_DIGIT[c as usize])
 }
 

@@ -214,7 +214,7 @@ fn hex64(h: &[u8; 64]) -> bool {
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn hex64(h: &[u8; 64]) -> bool {
-    is_hex(std::str::from_utf8(h).unwrap_or(""))
+    crate::model::link::all_hex(h)
 }
 
 impl<'a> Lexer<'a> {
