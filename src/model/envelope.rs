@@ -296,10 +296,10 @@ impl Metadata {
         payload: Option<fast::PayloadText<'_>>,
         signatures: Option<Value>,
     ) -> Result<Metadata> {
-        let payload = match payload {
-            Some(fast::PayloadText::Decoded(p)) => p,
-            Some(fast::PayloadText::Text(s)) => b64dec_payload(s)?,
-            Some(fast::PayloadText::Value(Value::String(s))) => b64dec_payload(&s)?,
+        let (payload, ascii) = match payload {
+            Some(fast::PayloadText::Decoded(p, ascii)) => (p, ascii),
+            Some(fast::PayloadText::Text(s)) => (b64dec_payload(s)?, false),
+            Some(fast::PayloadText::Value(Value::String(s))) => (b64dec_payload(&s)?, false),
             Some(fast::PayloadText::Value(other)) => {
                 return Err(Error::new(
                     "AttributeError",
@@ -353,7 +353,7 @@ impl Metadata {
                 extra: m,
             });
         }
-        let decoded = decode_payload(&payload);
+        let decoded = decode_payload(&payload, ascii);
         Ok(Metadata::Dsse {
             payload,
             payload_type: PAYLOAD_TYPE.into(),
@@ -893,11 +893,12 @@ fn short_type(v: &Value) -> &'static str {
     }
 }
 
-/// Decode a DSSE payload (`Envelope.get_payload`).
-fn decode_payload(payload: &[u8]) -> Result<Payload> {
+/// Decode a DSSE payload (`Envelope.get_payload`); `ascii` when its bytes are known to
+/// be ASCII.
+fn decode_payload(payload: &[u8], ascii: bool) -> Result<Payload> {
     // `json.loads(self.payload.decode("utf-8"))`.
     let fast = match json::find_huge_int(payload) {
-        None => fast::parse_signed(payload),
+        None => fast::parse_signed(payload, ascii),
         Some(_) => None,
     };
     let (body, marked): (RawSigned, Option<char>) = match fast {
@@ -992,50 +993,72 @@ pub fn py_fromhex(s: &str) -> Option<Vec<u8>> {
 /// they stay).
 fn b64dec_payload(s: &str) -> Result<Arc<[u8]>> {
     match b64dec_canonical(s.as_bytes()) {
-        Some(v) => Ok(v),
+        Some((v, _)) => Ok(v),
         None => b64dec(s).map(Arc::from),
     }
 }
 
 /// Canonical standard base64 (length a multiple of 4, `=` padding only at the end, zero
-/// trailing bits) decoded straight into its final buffer; `None` for anything else.
-fn b64dec_canonical(s: &[u8]) -> Option<Arc<[u8]>> {
-    use base64::Engine as _;
-    let engine = &base64::engine::general_purpose::STANDARD;
+/// trailing bits) decoded straight into its final buffer, with whether the bytes are all
+/// ASCII; `None` for anything else.
+fn b64dec_canonical(s: &[u8]) -> Option<(Arc<[u8]>, bool)> {
     if !s.len().is_multiple_of(4) {
         return None;
     }
-    let pads = s.iter().rev().take(2).take_while(|&&c| c == b'=').count();
-    let len = s.len() / 4 * 3 - pads;
-    // Zeroed by the allocator (a fresh mapping for a big payload), not written twice.
-    // SAFETY: zero bytes are valid `u8`s.
-    let mut out: Arc<[u8]> = unsafe { Arc::<[u8]>::new_zeroed_slice(len).assume_init() };
+    let mut out = b64_buffer(s.len(), &s[s.len().saturating_sub(4)..]);
     let buf = Arc::get_mut(&mut out).expect("not shared yet");
     // Whole quanta without padding decode exactly into the front of the buffer; the last
     // quantum (which may be padded) separately, as the decoder wants room for 3 bytes.
     let split = s.len().saturating_sub(4);
     let full = split / 4 * 3;
+    let ascii = b64_quanta(&s[..split], &mut buf[..full])?;
+    let last = b64_last(&s[split..], &mut buf[full..])?;
+    Some((out, ascii && last))
+}
+
+/// A zeroed buffer for the bytes of `letters` letters of canonical base64 that end with
+/// `last` (its last quantum, whose padding tells the length).
+fn b64_buffer(letters: usize, last: &[u8]) -> Arc<[u8]> {
+    let pads = last
+        .iter()
+        .rev()
+        .take(2)
+        .take_while(|&&c| c == b'=')
+        .count();
+    let len = (letters / 4 * 3).saturating_sub(pads);
+    // Zeroed by the allocator (a fresh mapping for a big payload), not written twice.
+    // SAFETY: zero bytes are valid `u8`s.
+    unsafe { Arc::<[u8]>::new_zeroed_slice(len).assume_init() }
+}
+
+/// Whole quanta of base64 with no padding (`s.len()` a multiple of 4, `out` exactly
+/// `s.len() / 4 * 3` bytes): whether the bytes are all ASCII, `None` if `s` is not such
+/// base64.
+fn b64_quanta(s: &[u8], out: &mut [u8]) -> Option<bool> {
     // The bulk with SIMD: whole 64-letter blocks with AVX-512 VBMI where the CPU has it,
     // the rest with `base64-simd` (about 2.5x the `base64` crate here). Both refuse
-    // anything but the 64 letters in whole quanta, as the check below needs.
-    let done = b64::decode_blocks(&s[..split], &mut buf[..full])?;
+    // anything but the 64 letters in whole quanta, as the length check below needs.
+    let (done, ascii) = b64::decode_blocks(s, out)?;
     let at = done / 4 * 3;
     let decoded = base64_simd::STANDARD
-        .decode(
-            &s[done..split],
-            base64_simd::Out::from_slice(&mut buf[at..full]),
-        )
+        .decode(&s[done..], base64_simd::Out::from_slice(&mut out[at..]))
         .ok()?;
-    if at + decoded.len() != full {
-        return None;
-    }
+    (at + decoded.len() == out.len()).then(|| ascii && out[at..].is_ascii())
+}
+
+/// The last quantum of canonical base64 (`s` is its 4 letters, or empty for no
+/// letters) into `out`, which must be exactly its length: whether those bytes are ASCII.
+fn b64_last(s: &[u8], out: &mut [u8]) -> Option<bool> {
+    use base64::Engine as _;
     let mut last = [0u8; 3];
-    let n = engine.decode_slice(&s[split..], &mut last).ok()?;
-    if full + n != len {
+    let n = base64::engine::general_purpose::STANDARD
+        .decode_slice(s, &mut last)
+        .ok()?;
+    if n != out.len() {
         return None;
     }
-    buf[full..].copy_from_slice(&last[..n]);
-    Some(out)
+    out.copy_from_slice(&last[..n]);
+    Some(out.is_ascii())
 }
 
 /// securesystemslib `b64dec`: strict standard base64 (padding required), falling back to
@@ -1550,8 +1573,9 @@ mod tests {
             "", "YQ==", "YWI=", "YWJj", "YWJjZA==", "YWJjZGVm", "YQ", "YR==", "YWJ=", "====",
             "YQ==YQ==", "-_8=", "YW Jj", "YWJjZ", "=YQ=", "/+/+", "////", "AAAA",
         ] {
-            if let Some(fast) = b64dec_canonical(s.as_bytes()) {
+            if let Some((fast, ascii)) = b64dec_canonical(s.as_bytes()) {
                 assert_eq!(&*fast, &b64dec(s).unwrap()[..], "{s}");
+                assert_eq!(ascii, fast.is_ascii(), "{s}");
             }
             let whole = b64dec_payload(s).map(|a| a.to_vec());
             assert_eq!(
@@ -1581,8 +1605,8 @@ mod tests {
             let raw: Vec<u8> = (0..len).map(|_| next() as u8).collect();
             let text = base64::engine::general_purpose::STANDARD.encode(&raw);
             assert_eq!(
-                b64dec_canonical(text.as_bytes()).as_deref(),
-                Some(&raw[..]),
+                b64dec_canonical(text.as_bytes()),
+                Some((Arc::from(&raw[..]), raw.is_ascii())),
                 "canonical, case {case}"
             );
             let mut bytes = text.into_bytes();
@@ -1601,7 +1625,7 @@ mod tests {
             let Ok(altered) = String::from_utf8(bytes) else {
                 continue;
             };
-            if let Some(fast) = b64dec_canonical(altered.as_bytes()) {
+            if let Some((fast, _)) = b64dec_canonical(altered.as_bytes()) {
                 assert_eq!(
                     &*fast,
                     &b64dec(&altered).unwrap()[..],

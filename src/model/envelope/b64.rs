@@ -5,9 +5,9 @@
 
 /// Decode whole 64-letter blocks of standard base64 (no padding) from the front of `src`
 /// into `out`; returns how many letters were decoded (a multiple of 64: the rest is
-/// left to the caller), or `None` if any of those letters is not one of the 64.
-/// `out` must have room for 48 bytes per block.
-pub(super) fn decode_blocks(src: &[u8], out: &mut [u8]) -> Option<usize> {
+/// left to the caller) and whether every decoded byte is ASCII, or `None` if any of
+/// those letters is not one of the 64. `out` must have room for 48 bytes per block.
+pub(super) fn decode_blocks(src: &[u8], out: &mut [u8]) -> Option<(usize, bool)> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512vbmi")
         && std::arch::is_x86_feature_detected!("avx512bw")
@@ -15,10 +15,10 @@ pub(super) fn decode_blocks(src: &[u8], out: &mut [u8]) -> Option<usize> {
         let blocks = (src.len() / 64).min(out.len() / 48);
         // SAFETY: the CPU has the features `vbmi::decode` is compiled for (checked above).
         return unsafe { vbmi::decode(&src[..blocks * 64], &mut out[..blocks * 48]) }
-            .then_some(blocks * 64);
+            .map(|ascii| (blocks * 64, ascii));
     }
     let _ = (src, out);
-    Some(0)
+    Some((0, true))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -50,10 +50,13 @@ mod vbmi {
         g
     }
     static GATHER: [u8; 64] = gather();
+    /// The 48 output bytes of a block.
+    const OUT: u64 = (1u64 << 48) - 1;
 
-    /// `src.len() == 64 * n`, `out.len() == 48 * n`; `false` if a letter is invalid.
+    /// `src.len() == 64 * n`, `out.len() == 48 * n`; `None` if a letter is invalid, else
+    /// whether every byte written is ASCII.
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    pub(super) fn decode(src: &[u8], out: &mut [u8]) -> bool {
+    pub(super) fn decode(src: &[u8], out: &mut [u8]) -> Option<bool> {
         debug_assert_eq!(src.len() / 64 * 48, out.len());
         // SAFETY: every load reads 64 bytes inside `src` or the tables, every store writes
         // 48 bytes (masked) inside `out`.
@@ -64,6 +67,7 @@ mod vbmi {
             let pairs = _mm512_set1_epi32(0x0140_0140);
             let quads = _mm512_set1_epi32(0x0001_1000);
             let mut bad = _mm512_setzero_si512();
+            let mut high = _mm512_setzero_si512();
             for (s, o) in src.chunks_exact(64).zip(out.chunks_exact_mut(48)) {
                 let x = _mm512_loadu_si512(s.as_ptr().cast());
                 // Bit 7 of the index is ignored by the lookup: letters >= 0x80 are caught
@@ -73,9 +77,11 @@ mod vbmi {
                 // a, b, c, d -> (a << 6 | b), (c << 6 | d) -> a << 18 | b << 12 | c << 6 | d.
                 let v = _mm512_madd_epi16(_mm512_maddubs_epi16(v, pairs), quads);
                 let v = _mm512_permutexvar_epi8(gather, v);
-                _mm512_mask_storeu_epi8(o.as_mut_ptr().cast(), (1u64 << 48) - 1, v);
+                _mm512_mask_storeu_epi8(o.as_mut_ptr().cast(), OUT, v);
+                high = _mm512_or_si512(high, v);
             }
-            _mm512_movepi8_mask(bad) == 0
+            // Only the 48 bytes stored count for ASCII (the other 16 are not output).
+            (_mm512_movepi8_mask(bad) == 0).then_some(_mm512_movepi8_mask(high) & OUT == 0)
         }
     }
 }
@@ -105,13 +111,34 @@ mod tests {
                 .collect();
             let text = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&data);
             let mut out = vec![0u8; text.len() / 64 * 48];
-            let n = decode_blocks(text.as_bytes(), &mut out).expect("valid letters");
+            let (n, ascii) = decode_blocks(text.as_bytes(), &mut out).expect("valid letters");
             assert_eq!(n % 64, 0);
+            assert_eq!(ascii, out[..n / 64 * 48].is_ascii(), "length {len}");
             assert_eq!(out[..n / 64 * 48], data[..n / 64 * 48], "length {len}");
             assert_eq!(
                 reference(&text.as_bytes()[..n]).unwrap(),
                 out[..n / 64 * 48]
             );
+        }
+    }
+
+    #[test]
+    fn tells_whether_the_output_is_ascii() {
+        let data = vec![b'a'; 48 * 4];
+        for pos in [None, Some(0), Some(47), Some(48), Some(100), Some(191)] {
+            for high in [0x80u8, 0xff] {
+                let mut d = data.clone();
+                if let Some(p) = pos {
+                    d[p] = high;
+                }
+                let text = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&d);
+                let mut out = vec![0u8; d.len()];
+                let (n, ascii) = decode_blocks(text.as_bytes(), &mut out).unwrap();
+                if n == text.len() {
+                    assert_eq!(out, d);
+                    assert_eq!(ascii, pos.is_none(), "{pos:?}");
+                }
+            }
         }
     }
 
@@ -126,7 +153,7 @@ mod tests {
                 let got = decode_blocks(&t, &mut out);
                 let valid = c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
                 match got {
-                    Some(n) if n > pos => {
+                    Some((n, _)) if n > pos => {
                         assert!(valid, "{c:#x} at {pos} accepted");
                         assert_eq!(reference(&t[..n]).unwrap(), out[..n / 64 * 48]);
                     }

@@ -42,8 +42,8 @@ pub(super) struct Top<'a> {
 /// A DSSE `payload` field: the base64 text itself when it is a plain string, else the
 /// parsed value.
 pub(super) enum PayloadText<'a> {
-    /// Canonical base64, already decoded.
-    Decoded(std::sync::Arc<[u8]>),
+    /// Canonical base64, already decoded, and whether those bytes are all ASCII.
+    Decoded(std::sync::Arc<[u8]>, bool),
     Text(&'a str),
     Value(Value),
 }
@@ -87,9 +87,14 @@ pub(super) fn parse_top(bytes: &[u8]) -> Option<Top<'_>> {
     Some(top)
 }
 
-/// Read a document that is one link or layout object (a DSSE payload).
-pub(super) fn parse_signed(bytes: &[u8]) -> Option<RawSigned> {
-    let mut lx = Lexer::new(bytes)?;
+/// Read a document that is one link or layout object (a DSSE payload); `ascii` when
+/// the bytes are known to be ASCII (then valid UTF-8 without a check).
+pub(super) fn parse_signed(bytes: &[u8], ascii: bool) -> Option<RawSigned> {
+    let mut lx = if ascii {
+        Lexer::ascii(bytes)
+    } else {
+        Lexer::new(bytes)?
+    };
     let signed = lx.signed()?;
     lx.end()?;
     Some(signed)
@@ -221,6 +226,14 @@ impl<'a> Lexer<'a> {
     fn new(b: &'a [u8]) -> Option<Lexer<'a>> {
         let s = std::str::from_utf8(b).ok()?;
         Some(Lexer { s, b, i: 0 })
+    }
+
+    /// [`Lexer::new`] for bytes the caller has found to be ASCII.
+    fn ascii(b: &'a [u8]) -> Lexer<'a> {
+        debug_assert!(b.is_ascii());
+        // SAFETY: ASCII is valid UTF-8 (the caller checked every byte).
+        let s = unsafe { std::str::from_utf8_unchecked(b) };
+        Lexer { s, b, i: 0 }
     }
 
     #[inline]
@@ -389,10 +402,10 @@ impl<'a> Lexer<'a> {
         if self.peek()? == b'"' {
             let start = self.i + 1;
             if let Some(len) = memchr::memchr(b'"', &self.b[start..])
-                && let Some(decoded) = super::b64dec_canonical(&self.b[start..start + len])
+                && let Some((decoded, ascii)) = super::b64dec_canonical(&self.b[start..start + len])
             {
                 self.i = start + len + 1;
-                return Some(PayloadText::Decoded(decoded));
+                return Some(PayloadText::Decoded(decoded, ascii));
             }
         }
         let save = self.i;
