@@ -206,8 +206,15 @@ pub fn open_regular(path: &Path) -> std::io::Result<(File, u64)> {
 
 /// Read a whole regular file into `buf` (cleared first); see [`open_regular`].
 pub fn read_regular_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    use std::io::Read as _;
     let (mut file, size) = open_regular(path)?;
+    read_open_into(&mut file, size, buf)
+}
+
+/// Read the whole of a file from [`open_regular`] (of `size` bytes when opened, from its
+/// start wherever its position is) into `buf` (cleared first).
+pub fn read_open_into(file: &mut File, size: u64, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::{Read as _, Seek as _};
+    file.rewind()?;
     let size = usize::try_from(size).unwrap_or(0);
     buf.clear();
     buf.reserve(size.saturating_add(1));

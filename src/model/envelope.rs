@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 mod b64;
 mod fast;
+mod stream;
 
 /// The DSSE payload type in-toto uses.
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -162,9 +163,15 @@ impl Metadata {
     /// (`FileNotFoundError`, `IsADirectoryError`, ...): see [`Error::is_os_error`].
     pub fn load(path: &Path) -> Result<Metadata> {
         // The file's bytes are only needed while parsing: read them into a buffer kept per
-        // thread (big links then cost no fresh pages each time).
+        // thread (big links then cost no fresh pages each time). A big DSSE envelope is
+        // read and decoded in pieces.
         with_scratch(&READ_BUFFER, |buf| {
-            read_file_into(path, buf)?;
+            let (mut file, size) =
+                crate::fsutil::open_regular(path).map_err(|e| io_error(&e, path))?;
+            if let Some(md) = stream::load(&mut file, size, buf) {
+                return md;
+            }
+            crate::fsutil::read_open_into(&mut file, size, buf).map_err(|e| io_error(&e, path))?;
             Metadata::from_bytes(buf)
         })
     }
@@ -174,7 +181,7 @@ impl Metadata {
         // An integer literal too long for Python's `int` is an error wherever it is; the fast
         // path does not look for one (the probe costs about one byte read per 4,300).
         let fast = match json::find_huge_int(bytes) {
-            None => fast::parse_top(bytes),
+            None => fast::parse_top(bytes, None),
             Some(_) => None,
         };
         match fast {
@@ -774,11 +781,6 @@ fn pae_header(payload_type: &str, payload_len: usize) -> Vec<u8> {
         payload_len
     )
     .into_bytes()
-}
-
-/// Read a whole file into `buf` (cleared first), keeping the OS error class of a failure.
-fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<()> {
-    crate::fsutil::read_regular_into(path, buf).map_err(|e| io_error(&e, path))
 }
 
 /// Read a whole file, keeping the OS error class of a failure. Only regular files are read

@@ -48,8 +48,12 @@ pub(super) enum PayloadText<'a> {
     Value(Value),
 }
 
-/// Read a whole metadata file.
-pub(super) fn parse_top(bytes: &[u8]) -> Option<Top<'_>> {
+/// A payload decoded beforehand, standing for the empty string at that place of the text
+/// (the index of its opening quote), and whether its bytes are all ASCII.
+pub(super) type Predecoded = (usize, std::sync::Arc<[u8]>, bool);
+
+/// Read a whole metadata file (with `pre`, one whose payload was decoded beforehand).
+pub(super) fn parse_top(bytes: &[u8], mut pre: Option<Predecoded>) -> Option<Top<'_>> {
     let mut lx = Lexer::new(bytes)?;
     let mut top = Top {
         signatures: None,
@@ -73,7 +77,15 @@ pub(super) fn parse_top(bytes: &[u8]) -> Option<Top<'_>> {
                 }
                 "payload" => {
                     top.has_payload = true;
-                    top.payload = Some(lx.payload()?);
+                    lx.ws();
+                    top.payload = Some(match pre.take_if(|p| p.0 == lx.i) {
+                        Some((_, decoded, ascii)) => {
+                            lx.eat(b'"')?;
+                            lx.eat(b'"')?;
+                            PayloadText::Decoded(decoded, ascii)
+                        }
+                        None => lx.payload()?,
+                    });
                 }
                 "payloadType" => top.payload_type = Some(lx.value()?),
                 _ => lx.ignore()?,
@@ -554,7 +566,7 @@ mod tests {
 
     /// The fast path and the general path agree (or the fast path declines).
     fn same(text: &str) {
-        let fast = parse_top(text.as_bytes()).is_some();
+        let fast = parse_top(text.as_bytes(), None).is_some();
         let a = Metadata::from_bytes(text.as_bytes());
         let b = Metadata::from_bytes_general(text.as_bytes());
         match (a, b) {
@@ -630,13 +642,19 @@ mod tests {
             r#"{"signed": {"_type": "link", "command": [{"\u0024serde_json::private::Number": "1"}]}}"#.to_string(),
             format!(r#"{{"signed": {{"_type": "link", "materials": {{"a\"": {{}}, "{token}": {{}}}}}}}}"#),
         ] {
-            assert!(parse_top(text.as_bytes()).is_none(), "{text}");
+            assert!(parse_top(text.as_bytes(), None).is_none(), "{text}");
         }
         // Invalid UTF-8, even where the fast path would only skip the value.
-        assert!(parse_top(b"{\"signed\": {\"_type\": \"link\", \"x\": \"\xff\"}}").is_none());
+        assert!(
+            parse_top(
+                b"{\"signed\": {\"_type\": \"link\", \"x\": \"\xff\"}}",
+                None
+            )
+            .is_none()
+        );
         // Still taken: ordinary escapes.
         let text = r#"{"signed": {"_type": "link", "byproducts": {"stdout": "\u001b[1m\u00e9"}}}"#;
-        assert!(parse_top(text.as_bytes()).is_some());
+        assert!(parse_top(text.as_bytes(), None).is_some());
     }
 
     #[test]
