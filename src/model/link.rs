@@ -7,6 +7,7 @@
 
 use crate::crypto::sha512x::Source as _;
 use crate::error::{Error, Result};
+use crate::model::hex::{Hex64, decode64, encode32};
 use crate::model::json::{self, canonical_into, canonical_str, py_type};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -181,24 +182,45 @@ fn dedup_last_by_key<V>(pairs: &mut Vec<(Box<str>, V)>) {
     *pairs = out;
 }
 
-/// One artifact: its path (a range of the arena) and hashes.
-#[derive(Debug, Clone)]
+/// One artifact: its path (a range of the arena) and hashes: the 32 bytes of a SHA-256
+/// digest written in lower-case hex (`{"sha256": "<64 hex>"}`, nearly every artifact), or
+/// (with [`OTHER`] set in `len`) the index of its dict in the list's `others`.
+#[derive(Debug, Clone, Copy)]
 struct Entry {
     start: u32,
     len: u32,
-    hashes: HashDict,
+    hash: [u8; 32],
+}
+
+/// In [`Entry::len`]: the hash dict is not a lower-case SHA-256 digest.
+const OTHER: u32 = 1 << 31;
+
+impl Entry {
+    #[inline]
+    fn path_len(&self) -> u32 {
+        self.len & !OTHER
+    }
+
+    /// The index in `others`, for an entry with [`OTHER`].
+    #[inline]
+    fn other(&self) -> Option<usize> {
+        (self.len & OTHER != 0)
+            .then(|| u32::from_le_bytes(self.hash[..4].try_into().expect("four bytes")) as usize)
+    }
 }
 
 /// The materials or products of a link: paths with their hash dicts, sorted by path
 /// (code point order), paths unique.
 ///
 /// Compact: all paths live in one string (the arena), each entry holds a range of it and
-/// its hash dict (inline for plain SHA-256), so a link of 100,000 artifacts is a handful
-/// of allocations.
+/// its digest (other hash dicts are kept aside), so a link of 100,000 artifacts is a
+/// handful of allocations of 40 bytes per artifact plus its path.
 #[derive(Clone, Default)]
 pub struct Artifacts {
     arena: String,
     entries: Vec<Entry>,
+    /// The hash dicts that are not a lower-case SHA-256 digest.
+    others: Vec<HashDict>,
 }
 
 impl fmt::Debug for Artifacts {
@@ -210,21 +232,43 @@ impl fmt::Debug for Artifacts {
 impl PartialEq for Artifacts {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len()
-            && self
-                .entries
-                .iter()
-                .zip(&other.entries)
-                .all(|(a, b)| a.hashes == b.hashes && self.at(a) == other.at(b))
+            && (0..self.len())
+                .all(|i| self.same_hashes(i, other, i) && self.path(i) == other.path(i))
     }
 }
 
 impl Eq for Artifacts {}
+
+/// An entry for `hashes` at `start..start + len` of the arena, its dict kept in `others`
+/// when it is not a lower-case SHA-256 digest.
+fn entry(start: usize, len: usize, hashes: HashDict, others: &mut Vec<HashDict>) -> Entry {
+    let start = u32::try_from(start).expect("artifact paths exceed 4 GiB");
+    let len = u32::try_from(len)
+        .ok()
+        .filter(|l| l & OTHER == 0)
+        .expect("artifact path exceeds 2 GiB");
+    if let HashRepr::Sha256(h) = &hashes.0
+        && let Hex64::Lower(hash) = decode64(h)
+    {
+        return Entry { start, len, hash };
+    }
+    let mut hash = [0u8; 32];
+    let index = u32::try_from(others.len()).expect("fewer than 4 billion artifacts");
+    hash[..4].copy_from_slice(&index.to_le_bytes());
+    others.push(hashes);
+    Entry {
+        start,
+        len: len | OTHER,
+        hash,
+    }
+}
 
 /// Builds [`Artifacts`] from paths in any order (a repeated path keeps the last value).
 #[derive(Default)]
 pub(crate) struct ArtifactsBuilder {
     arena: String,
     entries: Vec<Entry>,
+    others: Vec<HashDict>,
     sorted: bool,
 }
 
@@ -233,38 +277,62 @@ impl ArtifactsBuilder {
         ArtifactsBuilder {
             arena: String::with_capacity(arena),
             entries: Vec::with_capacity(entries),
+            others: Vec::new(),
             sorted: true,
         }
     }
 
     pub(crate) fn push(&mut self, path: &str, hashes: HashDict) {
-        let start = self.arena.len();
-        self.arena.push_str(path);
-        let entry = Entry {
-            start: u32::try_from(start).expect("artifact paths exceed 4 GiB"),
-            len: u32::try_from(path.len()).expect("artifact path exceeds 4 GiB"),
-            hashes,
-        };
+        let e = entry(self.arena.len(), path.len(), hashes, &mut self.others);
+        self.push_entry(path, e);
+    }
+
+    /// [`Self::push`] of `{"sha256": <64 hex digits>}`, with `None` (and nothing added)
+    /// when the 64 characters are not all hex digits.
+    #[inline]
+    pub(crate) fn push_sha256(&mut self, path: &str, hex: &[u8; 64]) -> Option<()> {
+        match decode64(hex) {
+            Hex64::Lower(hash) => {
+                let e = Entry {
+                    start: u32::try_from(self.arena.len()).expect("artifact paths exceed 4 GiB"),
+                    len: u32::try_from(path.len())
+                        .ok()
+                        .filter(|l| l & OTHER == 0)
+                        .expect("artifact path exceeds 2 GiB"),
+                    hash,
+                };
+                self.push_entry(path, e);
+            }
+            Hex64::Mixed => self.push(path, HashDict::sha256_hex64(*hex)),
+            Hex64::NotHex => return None,
+        }
+        Some(())
+    }
+
+    #[inline]
+    fn push_entry(&mut self, path: &str, e: Entry) {
         if self.sorted
             && let Some(last) = self.entries.last()
         {
-            let prev =
-                &self.arena.as_bytes()[last.start as usize..(last.start + last.len) as usize];
+            let prev = &self.arena.as_bytes()
+                [last.start as usize..(last.start + last.path_len()) as usize];
             if prev >= path.as_bytes() {
                 self.sorted = false;
             }
         }
-        self.entries.push(entry);
+        self.arena.push_str(path);
+        self.entries.push(e);
     }
 
     pub(crate) fn finish(self) -> Artifacts {
         let ArtifactsBuilder {
             mut arena,
             mut entries,
+            others,
             sorted,
         } = self;
         if !sorted {
-            let key = |e: &Entry| &arena[e.start as usize..(e.start + e.len) as usize];
+            let key = |e: &Entry| &arena[e.start as usize..(e.start + e.path_len()) as usize];
             // Stable: file order among equal paths, then keep the last of each run.
             entries.sort_by(|a, b| key(a).cmp(key(b)));
             let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
@@ -278,7 +346,11 @@ impl ArtifactsBuilder {
         }
         arena.shrink_to_fit();
         entries.shrink_to_fit();
-        Artifacts { arena, entries }
+        Artifacts {
+            arena,
+            entries,
+            others,
+        }
     }
 }
 
@@ -295,7 +367,15 @@ impl Artifacts {
 
     #[inline]
     fn at(&self, e: &Entry) -> &str {
-        &self.arena[e.start as usize..(e.start + e.len) as usize]
+        &self.arena[e.start as usize..(e.start + e.path_len()) as usize]
+    }
+
+    /// The hash dict of an entry.
+    fn dict(&self, e: &Entry) -> HashDict {
+        match e.other() {
+            Some(k) => self.others[k].clone(),
+            None => HashDict::sha256_hex64(encode32(&e.hash)),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -309,7 +389,7 @@ impl Artifacts {
     /// The path bytes of an entry (byte order is code point order for UTF-8).
     #[inline]
     fn key(&self, e: &Entry) -> &[u8] {
-        &self.arena.as_bytes()[e.start as usize..(e.start + e.len) as usize]
+        &self.arena.as_bytes()[e.start as usize..(e.start + e.path_len()) as usize]
     }
 
     /// The position of `path`, if present.
@@ -354,8 +434,8 @@ impl Artifacts {
         }
     }
 
-    pub fn get(&self, path: &str) -> Option<&HashDict> {
-        self.index_of(path).map(|i| &self.entries[i].hashes)
+    pub fn get(&self, path: &str) -> Option<HashDict> {
+        self.index_of(path).map(|i| self.hashes(i))
     }
 
     pub fn contains(&self, path: &str) -> bool {
@@ -368,12 +448,24 @@ impl Artifacts {
     }
 
     /// The hashes at position `i`.
-    pub fn hashes(&self, i: usize) -> &HashDict {
-        &self.entries[i].hashes
+    pub fn hashes(&self, i: usize) -> HashDict {
+        self.dict(&self.entries[i])
     }
 
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &HashDict)> {
-        self.entries.iter().map(|e| (self.at(e), &e.hashes))
+    /// Whether the hashes at position `i` equal those at position `j` of `other`.
+    #[inline]
+    pub fn same_hashes(&self, i: usize, other: &Artifacts, j: usize) -> bool {
+        let (a, b) = (&self.entries[i], &other.entries[j]);
+        match (a.other(), b.other()) {
+            (None, None) => a.hash == b.hash,
+            (Some(x), Some(y)) => self.others[x] == other.others[y],
+            // A lower-case SHA-256 digest is never kept aside.
+            _ => false,
+        }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, HashDict)> {
+        self.entries.iter().map(|e| (self.at(e), self.dict(e)))
     }
 
     pub fn paths(&self) -> impl ExactSizeIterator<Item = &str> {
@@ -383,15 +475,18 @@ impl Artifacts {
     /// Replace or insert one artifact (what-if edits).
     pub fn set(&mut self, path: &str, hashes: HashDict) {
         match self.search(path) {
-            Ok(i) => self.entries[i].hashes = hashes,
-            Err(i) => {
-                let start = self.arena.len();
-                self.arena.push_str(path);
-                let e = Entry {
-                    start: u32::try_from(start).expect("artifact paths exceed 4 GiB"),
-                    len: u32::try_from(path.len()).expect("artifact path exceeds 4 GiB"),
+            Ok(i) => {
+                let e = &mut self.entries[i];
+                *e = entry(
+                    e.start as usize,
+                    e.path_len() as usize,
                     hashes,
-                };
+                    &mut self.others,
+                );
+            }
+            Err(i) => {
+                let e = entry(self.arena.len(), path.len(), hashes, &mut self.others);
+                self.arena.push_str(path);
                 self.entries.insert(i, e);
             }
         }
@@ -420,7 +515,14 @@ impl Artifacts {
             let e = &self.entries[i];
             canonical_str(out, self.at(e));
             out.push(b':');
-            e.hashes.canonical_into(out);
+            match e.other() {
+                Some(k) => self.others[k].canonical_into(out),
+                None => {
+                    out.extend_from_slice(b"{\"sha256\":\"");
+                    out.extend_from_slice(&encode32(&e.hash));
+                    out.extend_from_slice(b"\"}");
+                }
+            }
             i += 1;
         }
         i
@@ -901,5 +1003,86 @@ mod tests {
         assert_eq!(e.unwrap_err(), "<class 'float'>");
         let ArtifactsField(e) = serde_json::from_str(r#"{"a": 7}"#).unwrap();
         assert_eq!(e.unwrap_err(), "expected dict, got '7 (<class 'int'>)'");
+    }
+
+    #[test]
+    fn compact_entries_keep_every_hash_dict_as_written() {
+        let lower = "ab".repeat(32);
+        let upper = "AB".repeat(32);
+        let mixed = format!("{}aB", "ab".repeat(31));
+        let given: Vec<(&str, HashDict)> = vec![
+            ("a", HashDict::sha256(&lower)),
+            ("b", HashDict::sha256(&upper)),
+            ("c", HashDict::sha256(&mixed)),
+            (
+                "d",
+                HashDict::new(vec![
+                    ("sha256".into(), lower.as_str().into()),
+                    ("sha512".into(), "00".into()),
+                ]),
+            ),
+            ("e", HashDict::single("md5", &lower)),
+            ("f", HashDict::new(Vec::new())),
+            ("g", HashDict::sha256("abc")),
+        ];
+        let pairs = |list: &[(&str, HashDict)]| {
+            list.iter()
+                .map(|(p, h)| (Box::<str>::from(*p), h.clone()))
+                .collect::<Vec<_>>()
+        };
+        let arts = Artifacts::from_pairs(pairs(&given));
+        let mut expected = Vec::new();
+        for (i, (p, h)) in given.iter().enumerate() {
+            assert_eq!(arts.path(i), *p);
+            assert_eq!(&arts.hashes(i), h, "{p}");
+            assert_eq!(arts.get(p).as_ref(), Some(h));
+            assert!(arts.same_hashes(i, &arts, i));
+            if i > 0 {
+                expected.push(b',');
+            }
+            canonical_str(&mut expected, p);
+            expected.push(b':');
+            h.canonical_into(&mut expected);
+        }
+        // The canonical text writes each dict as given (upper case kept).
+        let mut out = Vec::new();
+        assert_eq!(
+            arts.canonical_entries_into(&mut out, 0, usize::MAX),
+            given.len()
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+        // Hashes compare equal exactly when the dicts do, across lists.
+        let other = Artifacts::from_pairs(pairs(&[
+            ("x", HashDict::sha256(&lower)),
+            ("y", HashDict::sha256(&upper)),
+            ("z", HashDict::sha256(&"cd".repeat(32))),
+        ]));
+        for i in 0..given.len() {
+            for j in 0..other.len() {
+                assert_eq!(
+                    arts.same_hashes(i, &other, j),
+                    arts.hashes(i) == other.hashes(j),
+                    "{i} {j}"
+                );
+            }
+        }
+        assert!(arts.same_hashes(0, &other, 0) && arts.same_hashes(1, &other, 1));
+        // Edits switch an entry between the two forms.
+        let mut edited = arts.clone();
+        edited.set("a", HashDict::sha256(&upper));
+        edited.set("b", HashDict::sha256(&lower));
+        edited.set("h", HashDict::sha256(&lower));
+        assert_eq!(edited.hashes(0), HashDict::sha256(&upper));
+        assert_eq!(edited.hashes(1), HashDict::sha256(&lower));
+        assert_eq!(edited.get("h"), Some(HashDict::sha256(&lower)));
+        assert!(edited.same_hashes(1, &arts, 0) && edited.same_hashes(0, &arts, 1));
+        assert_ne!(edited, arts);
+        assert!(edited.remove("h"));
+        edited.set("a", HashDict::sha256(&lower));
+        edited.set("b", HashDict::sha256(&upper));
+        assert_eq!(edited, arts);
     }
 }

@@ -4,6 +4,7 @@
 pub mod edit;
 pub mod envelope;
 pub mod fnmatch;
+mod hex;
 pub mod json;
 pub mod layout;
 pub mod link;

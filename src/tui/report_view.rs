@@ -263,8 +263,7 @@ impl ReportView {
                                     .and_then(|l| {
                                         l.artifacts(kind)
                                             .get(&path)
-                                            .and_then(|h| h.get("sha256"))
-                                            .map(str::to_string)
+                                            .and_then(|h| h.get("sha256").map(str::to_string))
                                     })
                                     .unwrap_or_default();
                                 Some(WhatIfRequest::Hash {

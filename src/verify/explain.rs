@@ -164,8 +164,10 @@ fn explain_rule(
                     None,
                 )),
                 MatchOutcome::HashDiffers { dest_path } => {
-                    let (ours, theirs) =
-                        distinguish(source.get(a), dest.and_then(|d| d.get(&dest_path)));
+                    let (ours, theirs) = distinguish(
+                        source.get(a).as_ref(),
+                        dest.and_then(|d| d.get(&dest_path)).as_ref(),
+                    );
                     Some(RootCause {
                         hashes: Some((ours.clone(), Some(theirs.clone()))),
                         ..cause(

@@ -8,7 +8,7 @@
 use super::report::{RuleReport, RuleSetReport, Status};
 use crate::model::fnmatch::Pattern;
 use crate::model::json::{py_repr_list, py_repr_set};
-use crate::model::link::{Artifacts, HashDict, Link};
+use crate::model::link::{Artifacts, Link};
 use crate::model::rule::{ArtifactKind, Rule, RuleKind};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -103,11 +103,6 @@ impl<'a> Seeker<'a> {
                 None
             }
         }
-    }
-
-    pub fn get(&mut self, path: &str) -> Option<&'a HashDict> {
-        let arts = self.arts;
-        self.find(path).map(|i| arts.hashes(i))
     }
 }
 
@@ -298,10 +293,11 @@ impl<'r> MatchSpec<'r> {
         let Some(si) = source.find(&source_path) else {
             return Outcome::SourceMissing(source_path);
         };
-        let src_hash = source.artifacts().hashes(si);
         match dest.find(&dest_path) {
             None => Outcome::DestAbsent(dest_path),
-            Some(di) if dest.artifacts().hashes(di) != src_hash => Outcome::HashDiffers(dest_path),
+            Some(di) if !dest.artifacts().same_hashes(di, source.artifacts(), si) => {
+                Outcome::HashDiffers(dest_path)
+            }
             Some(_) => Outcome::Consumed {
                 source: si,
                 source_path,
@@ -416,7 +412,7 @@ pub fn verify_rule_set(
                 consumed = filter(&queue, &artifacts, &Pattern::new(p))
                     .into_iter()
                     .filter(|&i| match (sides.material(i), sides.product(i)) {
-                        (Some(m), Some(p)) => materials.hashes(m) != products.hashes(p),
+                        (Some(m), Some(p)) => !materials.same_hashes(m, products, p),
                         _ => false,
                     })
                     .collect();

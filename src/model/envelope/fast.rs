@@ -199,41 +199,6 @@ fn string_stop_swar(b: &[u8]) -> Option<usize> {
         .map(|p| at + p)
 }
 
-/// Whether all 64 bytes are hex digits (`0-9a-fA-F`), sixteen at a time (SSE2).
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn hex64(h: &[u8; 64]) -> bool {
-    use std::arch::x86_64::{
-        _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
-    };
-    // SAFETY: SSE2 is part of the x86-64 baseline; each load reads 16 of the 64 bytes.
-    unsafe {
-        let zero = _mm_set1_epi8(b'0' as i8);
-        let nine = _mm_set1_epi8(9);
-        let lower = _mm_set1_epi8(0x20);
-        let a = _mm_set1_epi8(b'a' as i8);
-        let five = _mm_set1_epi8(5);
-        let mut ok = _mm_set1_epi8(-1);
-        for at in [0, 16, 32, 48] {
-            let x = _mm_loadu_si128(h.as_ptr().add(at).cast());
-            // `c - '0' <= 9` and `(c | 0x20) - 'a' <= 5`, unsigned (`min(v, n) == v`).
-            let d = _mm_sub_epi8(x, zero);
-            let l = _mm_sub_epi8(_mm_or_si128(x, lower), a);
-            let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
-            let letter = _mm_cmpeq_epi8(_mm_min_epu8(l, five), l);
-            ok = _mm_and_si128(ok, _mm_or_si128(digit, letter));
-        }
-        _mm_movemask_epi8(ok) == 0xffff
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn hex64(h: &[u8; 64]) -> bool {
-    crate::model::link::all_hex(h)
-}
-
 impl<'a> Lexer<'a> {
     fn new(b: &'a [u8]) -> Option<Lexer<'a>> {
         let s = std::str::from_utf8(b).ok()?;
@@ -486,11 +451,11 @@ impl<'a> Lexer<'a> {
         }
         loop {
             let path = self.key()?;
-            let hashes = match self.sha256_dict() {
-                Some(h) => h,
-                None => self.hash_dict()?,
-            };
-            out.push(path, hashes);
+            match self.sha256_dict() {
+                // Not hex: the general path decides (`hash_dict` would refuse it too).
+                Some(hex) => out.push_sha256(path, &hex)?,
+                None => out.push(path, self.hash_dict()?),
+            }
             if !self.next_member()? {
                 break;
             }
@@ -498,10 +463,11 @@ impl<'a> Lexer<'a> {
         Some(ArtifactsField(Ok(out.finish())))
     }
 
-    /// `{"sha256": "<64 hex digits>"}`, the hash dict of nearly every artifact, read in one
-    /// go; `None`, with nothing consumed, for any other dict (read by [`Self::hash_dict`]).
+    /// `{"sha256": "<64 characters>"}`, the hash dict of nearly every artifact, read in
+    /// one go (the characters are not checked here); `None`, with nothing consumed, for
+    /// any other dict (read by [`Self::hash_dict`]).
     #[inline]
-    fn sha256_dict(&mut self) -> Option<HashDict> {
+    fn sha256_dict(&mut self) -> Option<[u8; 64]> {
         let save = self.i;
         let dict = self.sha256_dict_at();
         if dict.is_none() {
@@ -511,7 +477,7 @@ impl<'a> Lexer<'a> {
     }
 
     #[inline]
-    fn sha256_dict_at(&mut self) -> Option<HashDict> {
+    fn sha256_dict_at(&mut self) -> Option<[u8; 64]> {
         self.eat(b'{')?;
         self.ws();
         if self.b.get(self.i..self.i + 8)? != b"\"sha256\"" {
@@ -521,12 +487,12 @@ impl<'a> Lexer<'a> {
         self.eat(b':')?;
         self.eat(b'"')?;
         let hex: [u8; 64] = self.b.get(self.i..self.i + 64)?.try_into().ok()?;
-        if self.b.get(self.i + 64) != Some(&b'"') || !hex64(&hex) {
+        if self.b.get(self.i + 64) != Some(&b'"') {
             return None;
         }
         self.i += 65;
         self.eat(b'}')?;
-        Some(HashDict::sha256_hex64(hex))
+        Some(hex)
     }
 
     fn hash_dict(&mut self) -> Option<HashDict> {
@@ -702,18 +668,6 @@ mod tests {
             same(&format!(
                 r#"{{"signed": {{"_type": "link", "materials": {{"a": {dict}, "b": {{"sha256": "{hex}"}}}}}}}}"#
             ));
-        }
-    }
-
-    #[test]
-    fn hex64_agrees_with_the_table_for_every_byte() {
-        let mut h = [b'a'; 64];
-        for pos in [0, 15, 16, 31, 47, 63] {
-            for c in 0..=255u8 {
-                h[pos] = c;
-                assert_eq!(hex64(&h), c.is_ascii_hexdigit(), "{c:#x} at {pos}");
-            }
-            h[pos] = b'a';
         }
     }
 
