@@ -27,7 +27,8 @@ use rules::LinkMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 pub use report::Report;
@@ -218,6 +219,125 @@ struct Loaded {
     signed_by: Vec<String>,
     content: Content,
     signature: Option<crate::Result<()>>,
+}
+
+/// The parallel loading pass of [`Run::load_links`]: what its tasks share.
+struct LoadAll<'a> {
+    layout: &'a Layout,
+    per_step: &'a [Vec<Candidate>],
+    source: &'a dyn LinkSource,
+    /// Per candidate (steps in order): `None` when not read (outside the link directory).
+    results: Vec<OnceLock<Option<crate::Result<Loaded>>>>,
+    /// Files not read yet.
+    unread: AtomicUsize,
+    /// Messages waiting to be hashed (their count, and the checks with their candidates).
+    waiting: Mutex<(usize, Vec<(usize, PreparedSignature)>)>,
+    /// Signature verdicts by candidate.
+    verdicts: Mutex<Vec<(usize, crate::Result<()>)>>,
+    /// The step rules evaluated ahead, on the links they were evaluated on.
+    ahead: Mutex<Option<(LinkMap, Vec<Option<[RuleSetOutcome; 2]>>)>>,
+}
+
+impl<'a> LoadAll<'a> {
+    /// Read, parse and prepare the signature check of candidate `i`. Signature checks wait
+    /// for their hashes; as soon as enough messages wait to fill the lanes of the
+    /// multi-message SHA-512, they are hashed in a task of their own (so hashing overlaps
+    /// with the reading of other files). The task that reads the last file starts what
+    /// follows ([`Self::last`]).
+    fn load(&'a self, s: &rayon::Scope<'a>, i: usize, c: &Candidate) {
+        let source = self.source;
+        let loaded = (!c.path.as_os_str().is_empty()).then(|| {
+            source.load(&c.path).map(|md| {
+                let key = c.key_id.as_ref().and_then(|k| self.layout.keys.get(k));
+                let prepared = match key {
+                    Some(k) if source.signature_override(&c.path).is_none() => {
+                        Some(md.prepare_signature(&k.key))
+                    }
+                    _ => None,
+                };
+                let content = match md.payload() {
+                    Ok(Payload::Link(l)) => Content::Link(l.clone()),
+                    _ => Content::Other(md.clone()),
+                };
+                let format = md.format();
+                let signed_by = md.signature_keyids();
+                drop(md);
+                if let Some(p) = prepared {
+                    let batch = {
+                        let mut w = self.waiting.lock().expect("not poisoned");
+                        w.0 += p.message_count();
+                        w.1.push((i, p));
+                        if w.0 >= sha512x::LANES {
+                            w.0 = 0;
+                            std::mem::take(&mut w.1)
+                        } else {
+                            Vec::new()
+                        }
+                    };
+                    if !batch.is_empty() {
+                        s.spawn(move |_| self.hash(batch, false));
+                    }
+                }
+                Loaded {
+                    format,
+                    signed_by,
+                    content,
+                    signature: None,
+                }
+            })
+        });
+        let _ = self.results[i].set(loaded);
+        if self.unread.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.last(s);
+        }
+    }
+
+    /// Hash messages and record the verdicts of their checks.
+    fn hash(&self, batch: Vec<(usize, PreparedSignature)>, spread: bool) {
+        let (ids, batch): (Vec<usize>, Vec<PreparedSignature>) = batch.into_iter().unzip();
+        let done = finish_signatures(batch, spread);
+        self.verdicts
+            .lock()
+            .expect("not poisoned")
+            .extend(ids.into_iter().zip(done));
+    }
+
+    /// Once every file is read: the messages still waiting are hashed together in one
+    /// task (fewer lanes left idle) while the other threads evaluate the step rules on the
+    /// links the steps will use if every signature verifies (the first loaded link of each
+    /// step); `item_rules` uses the result only if the links in scope are exactly these.
+    /// Without such links, the last messages are spread over the threads.
+    fn last(&'a self, s: &rayon::Scope<'a>) {
+        let rest = std::mem::take(&mut self.waiting.lock().expect("not poisoned").1);
+        let mut at = 0;
+        let guess: Option<LinkMap> = self
+            .layout
+            .steps
+            .iter()
+            .zip(self.per_step)
+            .map(|(step, cands)| {
+                let range = at..at + cands.len();
+                at = range.end;
+                self.results[range].iter().find_map(|r| match r.get() {
+                    Some(Some(Ok(Loaded {
+                        content: Content::Link(l),
+                        ..
+                    }))) => Some((step.name.clone(), Arc::clone(l))),
+                    _ => None,
+                })
+            })
+            .collect();
+        match guess {
+            Some(map) => {
+                if !rest.is_empty() {
+                    s.spawn(move |_| self.hash(rest, false));
+                }
+                let evaluated = evaluate_rule_sets(&step_rule_items(self.layout), &map);
+                *self.ahead.lock().expect("not poisoned") = Some((map, evaluated));
+            }
+            None => self.hash(rest, true),
+        }
+    }
 }
 
 /// A message to hash: (which prepared check, which of its messages, the text).
@@ -696,110 +816,30 @@ impl Verifier<'_> {
             per_step.push(cands);
         }
         // Read, parse and check every candidate in parallel, one task per file.
-        let source = self.source;
         let jobs: Vec<&Candidate> = per_step.iter().flatten().collect();
-        // Signature checks wait for their hashes; as soon as enough messages wait to fill
-        // the lanes of the multi-message SHA-512, the task that completes the set hashes
-        // them (so hashing overlaps with the reading of other files).
-        let waiting: Mutex<(usize, Vec<(usize, PreparedSignature)>)> = Mutex::default();
-        let verdicts: Mutex<Vec<(usize, crate::Result<()>)>> = Mutex::default();
-        let mut flat: Vec<Option<crate::Result<Loaded>>> = jobs
-            .par_iter()
-            .enumerate()
-            .with_max_len(1)
-            .map(|(i, c)| {
-                if c.path.as_os_str().is_empty() {
-                    return None;
-                }
-                Some(source.load(&c.path).map(|md| {
-                    let key = c.key_id.as_ref().and_then(|k| layout.keys.get(k));
-                    let prepared = match key {
-                        Some(k) if source.signature_override(&c.path).is_none() => {
-                            Some(md.prepare_signature(&k.key))
-                        }
-                        _ => None,
-                    };
-                    let content = match md.payload() {
-                        Ok(Payload::Link(l)) => Content::Link(l.clone()),
-                        _ => Content::Other(md.clone()),
-                    };
-                    let md_format = md.format();
-                    let signed_by = md.signature_keyids();
-                    drop(md);
-                    if let Some(p) = prepared {
-                        let batch = {
-                            let mut w = waiting.lock().expect("not poisoned");
-                            w.0 += p.message_count();
-                            w.1.push((i, p));
-                            if w.0 >= sha512x::LANES {
-                                w.0 = 0;
-                                std::mem::take(&mut w.1)
-                            } else {
-                                Vec::new()
-                            }
-                        };
-                        if !batch.is_empty() {
-                            let (ids, batch): (Vec<usize>, Vec<PreparedSignature>) =
-                                batch.into_iter().unzip();
-                            let done = finish_signatures(batch, false);
-                            verdicts
-                                .lock()
-                                .expect("not poisoned")
-                                .extend(ids.into_iter().zip(done));
-                        }
-                    }
-                    Loaded {
-                        format: md_format,
-                        signed_by,
-                        content,
-                        signature: None,
-                    }
-                }))
-            })
-            .collect();
-        // The rest, spread over the threads.
-        let (ids, rest): (Vec<usize>, Vec<PreparedSignature>) = waiting
-            .into_inner()
-            .expect("not poisoned")
-            .1
+        let all = LoadAll {
+            layout,
+            per_step: &per_step,
+            source: self.source,
+            results: jobs.iter().map(|_| OnceLock::new()).collect(),
+            unread: AtomicUsize::new(jobs.len()),
+            waiting: Mutex::default(),
+            verdicts: Mutex::default(),
+            ahead: Mutex::default(),
+        };
+        rayon::scope(|s| {
+            for (i, c) in jobs.iter().enumerate() {
+                let all = &all;
+                s.spawn(move |s| all.load(s, i, c));
+            }
+        });
+        self.speculative = all.ahead.into_inner().expect("not poisoned");
+        let verdicts = all.verdicts.into_inner().expect("not poisoned");
+        let mut flat: Vec<Option<crate::Result<Loaded>>> = all
+            .results
             .into_iter()
-            .unzip();
-        // While the last signatures are hashed, evaluate the step rules on the links the
-        // steps will use if every signature verifies (the first loaded link of each step);
-        // `item_rules` uses the result only if the links in scope are exactly these.
-        let guess: Option<LinkMap> = layout
-            .steps
-            .iter()
-            .zip(per_step.iter().scan(0usize, |at, cands| {
-                let range = *at..*at + cands.len();
-                *at += cands.len();
-                Some(range)
-            }))
-            .map(|(step, range)| {
-                flat[range].iter().find_map(|r| match r {
-                    Some(Ok(Loaded {
-                        content: Content::Link(l),
-                        ..
-                    })) => Some((step.name.clone(), Arc::clone(l))),
-                    _ => None,
-                })
-            })
+            .map(|slot| slot.into_inner().expect("every file was read"))
             .collect();
-        // With rules to evaluate alongside, the last messages are hashed together on one
-        // thread (fewer lanes left idle) while the other threads take the rules.
-        let spread = guess.is_none();
-        let (done, ahead) = rayon::join(
-            || finish_signatures(rest, spread),
-            || {
-                guess.map(|map| {
-                    let evaluated = evaluate_rule_sets(&step_rule_items(layout), &map);
-                    (map, evaluated)
-                })
-            },
-        );
-        self.speculative = ahead;
-        let mut verdicts = verdicts.into_inner().expect("not poisoned");
-        verdicts.extend(ids.into_iter().zip(done));
         for (i, verdict) in verdicts {
             if let Some(Ok(l)) = &mut flat[i] {
                 l.signature = Some(verdict);
