@@ -178,7 +178,7 @@ struct Verifier<'a> {
     /// Step rules evaluated while the last signatures were hashed, on the links the steps
     /// would use if those signatures verify; [`Verifier::item_rules`] takes them when the
     /// links in scope are exactly these.
-    speculative: Option<(LinkMap, Vec<Option<[RuleSetOutcome; 2]>>)>,
+    speculative: Option<Speculative>,
 }
 
 /// Marker: verification stopped (the failure is in the report).
@@ -221,7 +221,10 @@ struct Loaded {
     signature: Option<crate::Result<()>>,
 }
 
-/// The parallel loading pass of [`Run::load_links`]: what its tasks share.
+/// Step rules evaluated ahead of the signature checks, on the links they were evaluated on.
+type Speculative = (LinkMap, Vec<Option<[RuleSetOutcome; 2]>>);
+
+/// The parallel loading pass of [`Verifier::load_links`]: what its tasks share.
 struct LoadAll<'a> {
     layout: &'a Layout,
     per_step: &'a [Vec<Candidate>],
@@ -235,7 +238,7 @@ struct LoadAll<'a> {
     /// Signature verdicts by candidate.
     verdicts: Mutex<Vec<(usize, crate::Result<()>)>>,
     /// The step rules evaluated ahead, on the links they were evaluated on.
-    ahead: Mutex<Option<(LinkMap, Vec<Option<[RuleSetOutcome; 2]>>)>>,
+    ahead: Mutex<Option<Speculative>>,
 }
 
 impl<'a> LoadAll<'a> {
