@@ -11,7 +11,8 @@
 //!
 //! Messages are produced piece by piece by a [`Source`] (canonical JSON generated as it is
 //! hashed, or a DSSE payload), so nothing holds a whole message that does not already
-//! exist. Each lane takes the next message when its current one ends; the first block,
+//! exist, and a message that does (a DSSE payload) is read in place rather than copied
+//! into the lane's buffer. Each lane takes the next message when its current one ends;
 //! the last blocks (padding) and a lone remaining message go through `sha2`'s own
 //! compression. Tests compare every digest with the `sha2` crate's.
 
@@ -25,6 +26,18 @@ pub trait Source {
 
     /// A guess of the total length (used to give lanes messages of similar length).
     fn len_hint(&self) -> usize;
+
+    /// The next bytes of the message where they already are in memory (not consumed),
+    /// for the hasher to read in place; empty when the source has none at hand (it then
+    /// only [`fill`](Source::fill)s) or the message has ended.
+    fn direct(&self) -> &[u8] {
+        &[]
+    }
+
+    /// Consume `n` bytes of [`Source::direct`] (at most its length), read in place.
+    fn advance(&mut self, n: usize) {
+        debug_assert_eq!(n, 0, "Source::advance without Source::direct");
+    }
 }
 
 /// A message that already exists as one or more byte slices, in order.
@@ -36,10 +49,20 @@ pub struct Slices<'a> {
 
 impl<'a> Slices<'a> {
     pub fn new(parts: Vec<&'a [u8]>) -> Slices<'a> {
-        Slices {
+        let mut s = Slices {
             parts,
             part: 0,
             offset: 0,
+        };
+        s.skip_ended();
+        s
+    }
+
+    /// Move past parts with nothing left, so `part` is the end or has bytes left.
+    fn skip_ended(&mut self) {
+        while self.part < self.parts.len() && self.offset == self.parts[self.part].len() {
+            self.part += 1;
+            self.offset = 0;
         }
     }
 }
@@ -47,26 +70,32 @@ impl<'a> Slices<'a> {
 impl Source for Slices<'_> {
     fn fill(&mut self, out: &mut Vec<u8>, want: usize) -> bool {
         let mut need = want;
-        while self.part < self.parts.len() {
+        while self.part < self.parts.len() && need > 0 {
             let rest = &self.parts[self.part][self.offset..];
-            if rest.len() > need {
-                out.extend_from_slice(&rest[..need]);
-                self.offset += need;
-                return true;
-            }
-            out.extend_from_slice(rest);
-            need -= rest.len();
-            self.part += 1;
-            self.offset = 0;
-            if need == 0 {
-                break;
-            }
+            let take = rest.len().min(need);
+            out.extend_from_slice(&rest[..take]);
+            need -= take;
+            self.offset += take;
+            self.skip_ended();
         }
-        self.parts[self.part..].iter().any(|p| !p.is_empty())
+        self.part < self.parts.len()
     }
 
     fn len_hint(&self) -> usize {
         self.parts.iter().map(|p| p.len()).sum()
+    }
+
+    fn direct(&self) -> &[u8] {
+        match self.parts.get(self.part) {
+            Some(p) => &p[self.offset..],
+            None => &[],
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        debug_assert!(n <= self.direct().len());
+        self.offset += n;
+        self.skip_ended();
     }
 }
 
@@ -74,7 +103,8 @@ impl Source for Slices<'_> {
 /// source's.
 pub struct Prefixed<S> {
     prefix: [u8; 64],
-    started: bool,
+    /// How much of the prefix was consumed.
+    at: usize,
     inner: S,
 }
 
@@ -82,7 +112,7 @@ impl<S: Source> Prefixed<S> {
     pub fn new(prefix: &[u8; 64], inner: S) -> Prefixed<S> {
         Prefixed {
             prefix: *prefix,
-            started: false,
+            at: 0,
             inner,
         }
     }
@@ -91,16 +121,35 @@ impl<S: Source> Prefixed<S> {
 impl<S: Source> Source for Prefixed<S> {
     fn fill(&mut self, out: &mut Vec<u8>, want: usize) -> bool {
         let mut want = want;
-        if !self.started {
-            self.started = true;
-            out.extend_from_slice(&self.prefix);
-            want = want.saturating_sub(self.prefix.len());
+        if self.at < self.prefix.len() {
+            let rest = &self.prefix[self.at..];
+            let take = rest.len().min(want);
+            out.extend_from_slice(&rest[..take]);
+            self.at += take;
+            want -= take;
+            if self.at < self.prefix.len() {
+                return true;
+            }
         }
         self.inner.fill(out, want)
     }
 
     fn len_hint(&self) -> usize {
         self.prefix.len() + self.inner.len_hint()
+    }
+
+    fn direct(&self) -> &[u8] {
+        if self.at < self.prefix.len() {
+            &self.prefix[self.at..]
+        } else {
+            self.inner.direct()
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        let in_prefix = n.min(self.prefix.len() - self.at);
+        self.at += in_prefix;
+        self.inner.advance(n - in_prefix);
     }
 }
 
@@ -202,17 +251,58 @@ mod lanes {
     }
 
     impl Lane {
-        /// Drop the bytes already compressed and buffer up to [`CHUNK`] bytes.
-        fn refill(&mut self, source: &mut dyn Source) {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-            let before = self.buf.len();
-            self.more = source.fill(&mut self.buf, CHUNK - before);
-            // A source that claims more but gives nothing would stall the lanes: its
-            // message ends there (a wrong digest, so its check fails).
-            debug_assert!(!self.more || self.buf.len() > before, "Source::fill");
-            self.more &= self.buf.len() > before;
-            self.total += (self.buf.len() - before) as u128;
+        /// Bytes buffered and not compressed yet.
+        fn buffered(&self) -> usize {
+            self.buf.len() - self.pos
+        }
+
+        /// Make the next whole block ready, unless the message has ended: in the buffer,
+        /// or (with an empty buffer) in place in the source's memory. A source with bytes
+        /// in memory is copied only up to the end of a block (at its start, and where its
+        /// parts meet); another is buffered [`CHUNK`] bytes at a time.
+        fn top_up(&mut self, source: &mut dyn Source) {
+            while self.more && self.buffered() < BLOCK {
+                let direct = source.direct().len();
+                if self.buffered() == 0 && direct >= BLOCK {
+                    return;
+                }
+                self.buf.drain(..self.pos);
+                self.pos = 0;
+                let before = self.buf.len();
+                let want = if direct > 0 {
+                    BLOCK - before
+                } else {
+                    CHUNK - before
+                };
+                self.more = source.fill(&mut self.buf, want);
+                // A source that claims more but gives nothing would stall the lanes: its
+                // message ends there (a wrong digest, so its check fails).
+                debug_assert!(!self.more || self.buf.len() > before, "Source::fill");
+                self.more &= self.buf.len() > before;
+                self.total += (self.buf.len() - before) as u128;
+            }
+        }
+
+        /// The whole blocks ready (at most [`CHUNK`] bytes of them), after
+        /// [`Lane::top_up`]: buffered, or else in place.
+        fn ready<'s>(&'s self, source: &'s dyn Source) -> &'s [u8] {
+            let data = if self.buffered() >= BLOCK {
+                &self.buf[self.pos..]
+            } else {
+                source.direct()
+            };
+            let whole = (data.len() / BLOCK * BLOCK).min(CHUNK);
+            &data[..whole]
+        }
+
+        /// `n` bytes of [`Lane::ready`] compressed.
+        fn consumed(&mut self, source: &mut dyn Source, n: usize) {
+            if self.buffered() >= BLOCK {
+                self.pos += n;
+            } else {
+                source.advance(n);
+                self.total += n as u128;
+            }
         }
     }
 
@@ -243,10 +333,8 @@ mod lanes {
             let mut freed = false;
             for slot in lanes.iter_mut() {
                 let Some(lane) = slot else { continue };
-                if lane.more && lane.buf.len() - lane.pos < CHUNK {
-                    lane.refill(&mut *sources[lane.job]);
-                }
-                if !lane.more && lane.buf.len() - lane.pos < BLOCK {
+                lane.top_up(&mut *sources[lane.job]);
+                if !lane.more && lane.buffered() < BLOCK {
                     let lane = slot.take().expect("lane in use");
                     out[lane.job] = finish(lane.state, &lane.buf[lane.pos..], lane.total);
                     spare.push(lane.buf);
@@ -266,24 +354,27 @@ mod lanes {
                 out[job] = finish_alone(lane, &mut *sources[job]);
                 break;
             }
+            let ready: [&[u8]; L] = std::array::from_fn(|li| {
+                // An idle lane repeats the first active lane's data; its result is unused.
+                let l = lanes[li]
+                    .as_ref()
+                    .or(lanes[active[0]].as_ref())
+                    .expect("active");
+                l.ready(&*sources[l.job])
+            });
             let n = active
                 .iter()
-                .map(|&i| {
-                    let l = lanes[i].as_ref().expect("active");
-                    (l.buf.len() - l.pos) / BLOCK
-                })
+                .map(|&i| ready[i].len() / BLOCK)
                 .min()
                 .expect("at least one lane");
             let mut state = [[0u64; L]; 8];
-            let mut data: [&[u8]; L] = [&[]; L];
             for (li, slot) in lanes.iter().enumerate() {
-                // An idle lane repeats the first active lane's data; its result is unused.
                 let l = slot.as_ref().or(lanes[active[0]].as_ref()).expect("active");
                 for (w, s) in state.iter_mut().zip(l.state) {
                     w[li] = s;
                 }
-                data[li] = &l.buf[l.pos..l.pos + n * BLOCK];
             }
+            let data: [&[u8]; L] = std::array::from_fn(|li| &ready[li][..n * BLOCK]);
             // SAFETY: `available()` checked that the CPU has the features `compress4`
             // is compiled for (this path is only taken when it returned true).
             unsafe { compress4(&mut state, &data, n) };
@@ -292,7 +383,7 @@ mod lanes {
                     for (s, w) in l.state.iter_mut().zip(&state) {
                         *s = w[li];
                     }
-                    l.pos += n * BLOCK;
+                    l.consumed(&mut *sources[l.job], n * BLOCK);
                 }
             }
         }
@@ -302,13 +393,16 @@ mod lanes {
     /// Hash the rest of a lane's message alone.
     fn finish_alone(mut lane: Lane, source: &mut dyn Source) -> [u8; 64] {
         loop {
-            let whole = (lane.buf.len() - lane.pos) / BLOCK * BLOCK;
-            compress_scalar(&mut lane.state, &lane.buf[lane.pos..lane.pos + whole]);
-            lane.pos += whole;
-            if !lane.more {
+            lane.top_up(source);
+            if !lane.more && lane.buffered() < BLOCK {
                 return finish(lane.state, &lane.buf[lane.pos..], lane.total);
             }
-            lane.refill(source);
+            let mut state = lane.state;
+            let ready = lane.ready(source);
+            let n = ready.len();
+            compress_scalar(&mut state, ready);
+            lane.state = state;
+            lane.consumed(source, n);
         }
     }
 
@@ -456,6 +550,38 @@ mod tests {
                 expected,
                 "lengths {lengths:?}"
             );
+            // As ed25519 checks give them: a 64-byte prefix, then parts read in place
+            // (a DSSE header and payload) or produced piece by piece (canonical JSON).
+            let long: Vec<usize> = (0..msgs.len()).filter(|&i| msgs[i].len() >= 64).collect();
+            if long.len() >= 2 {
+                let mut direct: Vec<Prefixed<Slices>> = long
+                    .iter()
+                    .map(|&i| {
+                        let (prefix, rest) = msgs[i].split_at(64);
+                        let (a, b) = rest.split_at(rest.len().min(step % 97 + 1));
+                        Prefixed::new(prefix.try_into().unwrap(), Slices::new(vec![a, &[], b]))
+                    })
+                    .collect();
+                let mut produced: Vec<Prefixed<Uneven>> = long
+                    .iter()
+                    .map(|&i| {
+                        let (prefix, rest) = msgs[i].split_at(64);
+                        let inner = Uneven {
+                            data: rest.to_vec(),
+                            at: 0,
+                            step: step.max(1),
+                        };
+                        Prefixed::new(prefix.try_into().unwrap(), inner)
+                    })
+                    .collect();
+                let expected: Vec<[u8; 64]> = long.iter().map(|&i| expected[i]).collect();
+                let mut sources: Vec<&mut dyn Source> =
+                    direct.iter_mut().map(|u| u as &mut dyn Source).collect();
+                assert_eq!(lanes::digest_all(&mut sources), expected, "{lengths:?}");
+                let mut sources: Vec<&mut dyn Source> =
+                    produced.iter_mut().map(|u| u as &mut dyn Source).collect();
+                assert_eq!(lanes::digest_all(&mut sources), expected, "{lengths:?}");
+            }
         }
     }
 
