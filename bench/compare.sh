@@ -11,12 +11,16 @@
 #           key and the default excludes; the recorded materials must be identical.
 #
 # Timing: wall clock from bash's `EPOCHREALTIME` around each run, user+sys CPU and peak RSS from
-# /usr/bin/time -v. Ours runs RUNS times (best
-# wall time is reported, as is usual for noisy machines), the reference REF_RUNS times.
+# /usr/bin/time -v. Ours runs RUNS times (best wall time is reported, as is usual for noisy
+# machines, with the median alongside) after WARMUP untimed runs, the reference REF_RUNS
+# times (a run of several seconds needs no warm-up). The warm-up matters on a virtual
+# machine whose host takes back the memory the guest leaves free: the first runs after
+# other work fault in reclaimed memory, several times slower (docs/performance.md).
+# Every timed wall time is printed as it is measured.
 # Data lives in target/bench-data (BENCH_DATA), generated once and reused.
 #
-# Environment: RUNS (default 5), REF_RUNS (default 1), BENCH_DATA, QUICK, SKIP_RUN=1 (no run
-# comparison), SKIP_VERIFY=1 (no verify comparison).
+# Environment: RUNS (default 5), WARMUP (default 3), REF_RUNS (default 1), BENCH_DATA, QUICK,
+# SKIP_RUN=1 (no run comparison), SKIP_VERIFY=1 (no verify comparison).
 set -euo pipefail
 # Timing needs bash 5's EPOCHREALTIME, with a `.` as decimal point.
 LC_NUMERIC=C
@@ -29,6 +33,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 RUNS="${RUNS:-5}"
+WARMUP="${WARMUP:-3}"
 REF_RUNS="${REF_RUNS:-1}"
 DATA="${BENCH_DATA:-$root/target/bench-data}"
 if [ -n "${QUICK:-}" ]; then
@@ -53,14 +58,21 @@ KEY="$root/tests/fixtures/keys/TEST-ONLY-bob-ed25519.private.pem"
 
 # --- measuring -------------------------------------------------------------------------
 
-# measure N LABEL CMD...: run CMD N times in the current directory (exit status must be 0);
-# sets WALL (best), MEDIAN (median wall), CPU (user+sys of the best run) and RSS (max over
-# runs, KiB).
+# measure N LABEL CMD...: run CMD N times in the current directory (exit status must be 0),
+# after WARM (default 0) untimed runs; sets WALL (best), MEDIAN (median wall), CPU (user+sys
+# of the best run) and RSS (max over runs, KiB), and prints every wall time.
 measure() {
   local n="$1" label="$2"
   shift 2
   local out best="" cpu="" rss=0 i walls=()
   out="$(mktemp)"
+  for ((i = 0; i < ${WARM:-0}; i++)); do
+    if ! "$@" >/dev/null 2>"$out.err"; then
+      echo "FAILED: $label (warm-up): $*" >&2
+      cat "$out.err" >&2
+      exit 1
+    fi
+  done
   for ((i = 0; i < n; i++)); do
     local t0 t1 w u s m
     t0="$EPOCHREALTIME"
@@ -84,6 +96,7 @@ measure() {
     [ "$m" -gt "$rss" ] && rss="$m"
   done
   rm -f "$out" "$out.err"
+  echo "$label, $(basename "$PWD"): ${walls[*]}"
   MEDIAN="$(printf '%s\n' "${walls[@]}" | sort -g | awk '{v[NR] = $1} END {printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
   WALL="$best" CPU="$cpu" RSS="$rss"
 }
@@ -137,7 +150,7 @@ if [ -z "${SKIP_VERIFY:-}" ]; then
       bytes="$(link_bytes "$dir")"
       cd "$dir"
       args=(-l root.layout --verification-keys owner.pub --link-dir links)
-      measure "$RUNS" "ours verify" "$BIN" verify -q "${args[@]}"
+      WARM="$WARMUP" measure "$RUNS" "ours verify" "$BIN" verify -q "${args[@]}"
       o_wall="$WALL" o_cpu="$CPU" o_rss="$RSS" o_median="$MEDIAN"
       OURS_WALL["$format-$arts"]="$o_wall"
       if [ "$arts" = "$ARTS" ]; then
@@ -205,7 +218,7 @@ if [ -z "${SKIP_RUN:-}" ]; then
     cd "$dir"
     cat data/* >/dev/null 2>&1 || find data -type f -exec cat {} + >/dev/null
     rm -rf out-ours out-ref && mkdir -p out-ours out-ref
-    measure "$RUNS" "ours run" "$BIN" run -n bench -x -m data --signing-key "$KEY" -d out-ours
+    WARM="$WARMUP" measure "$RUNS" "ours run" "$BIN" run -n bench -x -m data --signing-key "$KEY" -d out-ours
     o_wall="$WALL" o_cpu="$CPU" o_rss="$RSS"
     measure "$REF_RUNS" "in-toto-run" "$REF/in-toto-run" -n bench -x -m data --signing-key "$KEY" -d out-ref
     check="$(same_materials out-ours out-ref)"
