@@ -19,7 +19,7 @@
 # Every timed wall time is printed as it is measured.
 # Data lives in target/bench-data (BENCH_DATA), generated once and reused.
 #
-# Environment: RUNS (default 5), WARMUP (default 3), REF_RUNS (default 1), BENCH_DATA, QUICK,
+# Environment: RUNS (default 5), WARMUP (default 5), REF_RUNS (default 1), BENCH_DATA, QUICK,
 # SKIP_RUN=1 (no run comparison), SKIP_VERIFY=1 (no verify comparison).
 set -euo pipefail
 # Timing needs bash 5's EPOCHREALTIME, with a `.` as decimal point.
@@ -33,7 +33,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 RUNS="${RUNS:-5}"
-WARMUP="${WARMUP:-3}"
+WARMUP="${WARMUP:-5}"
 REF_RUNS="${REF_RUNS:-1}"
 DATA="${BENCH_DATA:-$root/target/bench-data}"
 if [ -n "${QUICK:-}" ]; then
