@@ -29,14 +29,17 @@ impl HashError {
 /// The SHA-256 hex digest of a file's contents, as in-toto records it. With
 /// `normalize_line_endings`, `\r\n` and lone `\r` are hashed as `\n`.
 pub fn hash_file(path: &Path, normalize_line_endings: bool) -> io::Result<String> {
-    hash_file_with(path, normalize_line_endings, &mut |_| {}).map_err(HashError::into_io)
+    hash_file_with(path, normalize_line_endings, None, &mut |_| {}).map_err(HashError::into_io)
 }
 
 /// [`hash_file`], calling `on_bytes(n)` as bytes are read (in steps, and once at the end
-/// with the remainder).
+/// with the remainder). `size`: the file's size when it was listed, if known; a read that
+/// comes short exactly there is taken as the end of the file, which saves the read that
+/// would only confirm it (a file that grew since is read on: its reads end elsewhere).
 pub(crate) fn hash_file_with(
     path: &Path,
     normalize_line_endings: bool,
+    size: Option<u64>,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<String, HashError> {
     let mut file = File::open(path).map_err(HashError::Open)?;
@@ -47,7 +50,7 @@ pub(crate) fn hash_file_with(
     if buf.len() != BUF_SIZE {
         buf = vec![0u8; BUF_SIZE];
     }
-    let result = hash_reader(&mut file, &mut buf, normalize_line_endings, on_bytes);
+    let result = hash_reader(&mut file, &mut buf, normalize_line_endings, size, on_bytes);
     READ_BUF.with(|cell| *cell.borrow_mut() = buf);
     result
 }
@@ -57,16 +60,22 @@ thread_local! {
 }
 
 fn hash_reader(
-    file: &mut File,
+    file: &mut impl Read,
     buf: &mut [u8],
     normalize_line_endings: bool,
+    size: Option<u64>,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<String, HashError> {
     let mut hasher = Sha256::new();
     let mut norm = LineEndings::default();
     let mut out = Vec::new();
     let mut unreported = 0u64;
+    let mut total = 0u64;
+    let mut short = false;
     loop {
+        if short && Some(total) == size {
+            break;
+        }
         let n = match file.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
@@ -80,6 +89,8 @@ fn hash_reader(
         } else {
             hasher.update(&buf[..n]);
         }
+        short = n < buf.len();
+        total += n as u64;
         unreported += n as u64;
         if unreported >= PROGRESS_STEP {
             on_bytes(unreported);
@@ -218,5 +229,55 @@ mod tests {
                 .kind(),
             io::ErrorKind::NotFound
         );
+    }
+
+    /// A reader that counts its reads.
+    struct Counted<'a> {
+        data: &'a [u8],
+        reads: usize,
+    }
+
+    impl Read for Counted<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            let n = buf.len().min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_known_size_saves_only_the_confirming_read() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let digest = |len: usize| hex::encode(Sha256::digest(&data[..len]));
+        for len in [0, 1, 99, 100, 101, 250, 1000, 10_000] {
+            for normalize in [false, true] {
+                let run = |size: Option<u64>| {
+                    let mut r = Counted {
+                        data: &data[..len],
+                        reads: 0,
+                    };
+                    let mut buf = [0u8; 100];
+                    let got = hash_reader(&mut r, &mut buf, normalize, size, &mut |_| {});
+                    (got.unwrap(), r.reads)
+                };
+                let (plain, reads) = run(None);
+                if !normalize {
+                    assert_eq!(plain, digest(len));
+                }
+                // The size as listed: one read fewer where the last read came short.
+                let (hinted, fewer) = run(Some(len as u64));
+                assert_eq!(hinted, plain, "{len}");
+                let short_last = len % 100 != 0;
+                assert_eq!(fewer, if short_last { reads - 1 } else { reads }, "{len}");
+                // A file that grew or shrank since it was listed is read to its end.
+                for stale in [len as u64 / 2, len as u64 + 1, len as u64 + 100] {
+                    if stale != len as u64 {
+                        assert_eq!(run(Some(stale)), (plain.clone(), reads), "{len} {stale}");
+                    }
+                }
+            }
+        }
     }
 }

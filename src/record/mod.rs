@@ -361,7 +361,7 @@ fn hash_jobs(
                 let bytes = bytes_done.fetch_add(n, Ordering::Relaxed) + n;
                 report(files_done.load(Ordering::Relaxed), bytes);
             };
-            let result = hash_file_with(&job.fs, normalize, &mut on_bytes);
+            let result = hash_file_with(&job.fs, normalize, Some(job.size), &mut on_bytes);
             let files = files_done.fetch_add(1, Ordering::Relaxed) + 1;
             report(files, bytes_done.load(Ordering::Relaxed));
             result
@@ -482,7 +482,7 @@ fn ostree_hash(base: Option<&Path>, path: &str) -> Result<String, Error> {
         .map_or(commit.len(), |(i, _)| i);
     let (head, rest) = commit.split_at(split);
     let object_path = join(&join("objects", head), &format!("{rest}.commit"));
-    hash_file_with(&resolve(base, &object_path), false, &mut |_| {})
+    hash_file_with(&resolve(base, &object_path), false, None, &mut |_| {})
         .map_err(|e| hash_error(&e, &object_path))
 }
 

@@ -3,6 +3,7 @@
 
 use super::pathspec::ExcludeSpec;
 use super::pypath::{join, normpath};
+use rayon::prelude::*;
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -123,28 +124,36 @@ fn visit(
     // in-toto prunes excluded subdirectories before os.walk descends.
     dirs.retain(|(_, name, _)| !spec.is_excluded(&normpath(&join(top_py, name))));
 
-    for (os_name, name, entry) in nondirs {
-        let filepath = normpath(&join(top_py, &name));
-        if spec.is_excluded(&filepath) {
-            continue;
-        }
-        let fs_path = top_fs.join(&os_name);
-        // Broken symlinks and anything that is not a regular file are skipped. (For an
-        // entry that is no symlink, its own metadata is what `metadata(path)` would say.)
-        let meta = match entry {
-            Some(entry) => entry.metadata(),
-            None => fs::metadata(&fs_path),
-        };
-        if let Ok(meta) = meta
-            && meta.is_file()
-        {
-            out.push(FoundFile {
-                name: filepath,
-                fs: fs_path,
-                size: meta.len(),
-            });
-        }
-    }
+    // The files to record, with their metadata read in parallel (a `stat` per file is
+    // most of a walk over many small files).
+    let candidates: Vec<(String, PathBuf, Option<fs::DirEntry>)> = nondirs
+        .into_iter()
+        .filter_map(|(os_name, name, entry)| {
+            let filepath = normpath(&join(top_py, &name));
+            (!spec.is_excluded(&filepath)).then(|| (filepath, top_fs.join(&os_name), entry))
+        })
+        .collect();
+    let found: Vec<Option<FoundFile>> = candidates
+        .into_par_iter()
+        .with_min_len(16)
+        .map(|(name, fs_path, entry)| {
+            // Broken symlinks and anything that is not a regular file are skipped. (For an
+            // entry that is no symlink, its own metadata is what `metadata(path)` would say.)
+            let meta = match entry {
+                Some(entry) => entry.metadata(),
+                None => fs::metadata(&fs_path),
+            };
+            match meta {
+                Ok(meta) if meta.is_file() => Some(FoundFile {
+                    name,
+                    fs: fs_path,
+                    size: meta.len(),
+                }),
+                _ => None,
+            }
+        })
+        .collect();
+    out.extend(found.into_iter().flatten());
 
     Some(
         dirs.into_iter()
