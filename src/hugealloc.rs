@@ -97,6 +97,19 @@ static SLOW_PROBES: AtomicUsize = AtomicUsize::new(0);
 /// 2 MiB (about 1 ms at 2.2 GB/s); a fault of recently freed memory takes about 0.2 ms.
 const SLOW_FAULT: Duration = Duration::from_millis(1);
 
+/// From now on, small pages: for new mappings, and for the one at `start` (`len` bytes)
+/// from its next page fault on.
+///
+/// # Safety
+/// `start` is a mapping of `len` bytes made by [`map`].
+unsafe fn use_small_pages(start: usize, len: usize) {
+    SMALL_PAGES.store(true, Ordering::Relaxed);
+    // The whole mapping (a huge page already there stays): advice on a part would split
+    // it in two, which `mremap` cannot then grow as one.
+    // SAFETY: advice on a mapping the caller owns.
+    unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_NOHUGEPAGE) };
+}
+
 /// A new zero-filled mapping of `len` bytes aligned to [`HUGE`], advised for huge pages
 /// unless they proved slow (see the module notes).
 fn map(len: usize) -> *mut u8 {
@@ -136,14 +149,7 @@ fn map(len: usize) -> *mut u8 {
             if t.elapsed() <= SLOW_FAULT {
                 SLOW_PROBES.store(0, Ordering::Relaxed);
             } else if SLOW_PROBES.fetch_add(1, Ordering::Relaxed) >= 1 {
-                SMALL_PAGES.store(true, Ordering::Relaxed);
-                if len > HUGE {
-                    libc::madvise(
-                        (start + HUGE) as *mut libc::c_void,
-                        len - HUGE,
-                        libc::MADV_NOHUGEPAGE,
-                    );
-                }
+                use_small_pages(start, len);
             }
         }
         start as *mut u8
@@ -217,23 +223,40 @@ unsafe impl GlobalAlloc for HugePageAlloc {
                 // resizes it with its contents and its huge page advice.
                 let p = unsafe { libc::mremap(ptr.cast(), old_len, new_len, libc::MREMAP_MAYMOVE) };
                 if p == libc::MAP_FAILED {
-                    std::ptr::null_mut()
-                } else {
-                    p.cast()
+                    // (Not expected: every block is one mapping with one advice.) A new
+                    // block and a copy instead.
+                    // SAFETY: the caller's guarantees, forwarded.
+                    return unsafe { self.realloc_by_copy(ptr, layout, new_layout) };
                 }
-            }
-            _ => {
-                // SAFETY: a new block, then the bytes both blocks hold, then the old block
-                // freed with its own layout.
-                unsafe {
-                    let p = self.alloc(new_layout);
-                    if !p.is_null() {
-                        std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
-                        self.dealloc(ptr, layout);
-                    }
-                    p
+                if new_len > old_len && SMALL_PAGES.load(Ordering::Relaxed) {
+                    // The grown part keeps the mapping's huge page advice: not any more,
+                    // for the whole mapping (advice on a part would split it).
+                    // SAFETY: advice on the mapping just made.
+                    unsafe { libc::madvise(p, new_len, libc::MADV_NOHUGEPAGE) };
                 }
+                p.cast()
             }
+            // SAFETY: forwarded as given.
+            _ => unsafe { self.realloc_by_copy(ptr, layout, new_layout) },
+        }
+    }
+}
+
+impl HugePageAlloc {
+    /// Reallocation as a new block, the bytes both blocks hold, and the old block freed.
+    ///
+    /// # Safety
+    /// As [`GlobalAlloc::realloc`], with `new_layout` the new size and the old alignment.
+    unsafe fn realloc_by_copy(&self, ptr: *mut u8, layout: Layout, new_layout: Layout) -> *mut u8 {
+        // SAFETY: a new block, then the bytes both blocks hold, then the old block freed
+        // with its own layout.
+        unsafe {
+            let p = self.alloc(new_layout);
+            if !p.is_null() {
+                std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_layout.size()));
+                self.dealloc(ptr, layout);
+            }
+            p
         }
     }
 }
@@ -328,6 +351,45 @@ mod tests {
                     libc::munmap(p.cast(), len);
                 }
             }
+        }
+        SMALL_PAGES.store(false, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn blocks_grow_after_the_switch_to_small_pages_and_when_split() {
+        let a = HugePageAlloc;
+        let fill = |p: *mut u8, n: usize| {
+            // SAFETY: `p` is a block of at least `n` bytes.
+            unsafe {
+                (0..n)
+                    .step_by(4096)
+                    .for_each(|i| *p.add(i) = (i / 4096) as u8)
+            }
+        };
+        let kept = |p: *mut u8, n: usize| {
+            // SAFETY: `p` is a block of at least `n` bytes.
+            unsafe { (0..n).step_by(4096).all(|i| *p.add(i) == (i / 4096) as u8) }
+        };
+        // SAFETY: each block is used within its size and freed with its layout.
+        unsafe {
+            // A mapping switched to small pages, then grown: one piece, so `mremap` works.
+            let small = Layout::from_size_align(6 * HUGE, 8).unwrap();
+            let p = a.alloc(small);
+            assert!(!p.is_null());
+            fill(p, small.size());
+            use_small_pages(p as usize, small.size());
+            let q = a.realloc(p, small, 32 * HUGE);
+            assert!(!q.is_null());
+            assert!(kept(q, small.size()));
+            let grown = Layout::from_size_align(32 * HUGE, 8).unwrap();
+            fill(q, grown.size());
+            // A mapping whose parts carry different advice cannot be moved as one: the
+            // block is copied instead.
+            libc::madvise(q.add(HUGE).cast(), 4 * HUGE, libc::MADV_HUGEPAGE);
+            let r = a.realloc(q, grown, 40 * HUGE);
+            assert!(!r.is_null());
+            assert!(kept(r, grown.size()));
+            a.dealloc(r, Layout::from_size_align(40 * HUGE, 8).unwrap());
         }
         SMALL_PAGES.store(false, Ordering::Relaxed);
     }
