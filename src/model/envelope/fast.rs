@@ -451,10 +451,15 @@ impl<'a> Lexer<'a> {
         }
         loop {
             let path = self.key()?;
+            let save = self.i;
             match self.sha256_dict() {
-                // Not hex: the general path decides (`hash_dict` would refuse it too).
-                Some(hex) => out.push_sha256(path, &hex)?,
-                None => out.push(path, self.hash_dict()?),
+                Some(hex) if out.push_sha256(path, &hex).is_some() => {}
+                // Another dict, or 64 characters that are not all hex digits (which may
+                // span more than one value): read as any dict.
+                _ => {
+                    self.i = save;
+                    out.push(path, self.hash_dict()?);
+                }
             }
             if !self.next_member()? {
                 break;
@@ -663,12 +668,19 @@ mod tests {
             format!(r#"{{"sha256": "{hex}""#),
             format!(r#"{{"sha256": "{hex}"]"#),
             format!(r#"{{"sha256": {hex}}}"#),
+            // 64 characters that span two values, then `"}`: read as any dict.
+            format!(r#"{{"sha256": "ab", "sha512": "{}"}}"#, &hex[..48]),
         ];
-        for dict in dicts {
+        for dict in &dicts {
             same(&format!(
                 r#"{{"signed": {{"_type": "link", "materials": {{"a": {dict}, "b": {{"sha256": "{hex}"}}}}}}}}"#
             ));
         }
+        let spanning = format!(
+            r#"{{"signed": {{"_type": "link", "materials": {{"a": {}}}}}}}"#,
+            dicts[dicts.len() - 1]
+        );
+        assert!(parse_top(spanning.as_bytes(), None).is_some(), "{spanning}");
     }
 
     #[test]

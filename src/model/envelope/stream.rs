@@ -26,6 +26,8 @@ const MIN_SIZE: u64 = 1 << 20;
 const CHUNK: usize = 256 << 10;
 /// How much of the end of the file is read to find where the payload ends.
 const TAIL: usize = 64 << 10;
+/// How much of the start of the file is read to find where the payload starts.
+const HEAD: usize = 4 << 10;
 
 /// Read and parse a big DSSE envelope from the start of `file` (`size` bytes long), using
 /// `buf` for the pieces; `None` when this declines (the file's position is then anywhere).
@@ -38,15 +40,16 @@ pub(super) fn load(
         return None;
     }
     let size = usize::try_from(size).ok()?;
-    // `buf[at..end]` holds the bytes read and not yet used.
+    // `buf[at..end]` holds the bytes read and not yet used. The opening first: another
+    // kind of file declines after reading a few KiB.
     buf.clear();
     buf.resize(CHUNK, 0);
-    let mut end = fill(file, buf, 0)?;
+    let mut end = fill(file, &mut buf[..HEAD], 0)?;
     let start = payload_start(&buf[..end])?;
     let head = buf[..start].to_vec();
 
     // The payload's closing quote: the first `"` of the file's end, if decoding confirms it.
-    let tail_len = TAIL.min(size - start);
+    let tail_len = TAIL.min(size.checked_sub(start)?);
     let tail_at = size - tail_len;
     let mut tail = vec![0u8; tail_len];
     file.read_exact_at(&mut tail, tail_at as u64).ok()?;
