@@ -5,7 +5,8 @@
 //! one and in the four lanes of `sha512x`), `rules` (a 50,000-artifact
 //! MATCH / MODIFY / CREATE / DISALLOW rule set), `verify` (end to end on a generated
 //! 10 x 5,000 chain, both formats), `record` (hashing a temporary tree) and `tui` (one
-//! frame of a 30-node graph).
+//! frame of a 30-node graph; one frame of the link browser scrolling through a link of
+//! 50,000 materials and as many products).
 //!
 //! The data is generated at start in a temporary directory with the generator of
 //! `examples/gen-chain.rs` (TEST-ONLY keys). See docs/performance.md for the comparison
@@ -16,6 +17,8 @@
 mod gen_chain;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use intoto_studio::cli::ChainArgs;
 use intoto_studio::crypto::PublicKey;
 use intoto_studio::graph::Graph;
 use intoto_studio::model::envelope::{Format, Metadata, Payload};
@@ -23,11 +26,15 @@ use intoto_studio::model::layout::{Layout, Step};
 use intoto_studio::model::link::Link;
 use intoto_studio::model::rule::{ArtifactKind, Rule};
 use intoto_studio::record::{RecordOptions, record_artifacts};
-use intoto_studio::tui::app::GraphMode;
+use intoto_studio::tui;
+use intoto_studio::tui::app::{App, GraphMode, Options};
 use intoto_studio::tui::graph_view::{GraphView, NodeInfo};
+use intoto_studio::tui::keys::KeyMap;
 use intoto_studio::tui::theme::Theme;
 use intoto_studio::verify::rules::{LinkMap, verify_rule_set};
 use intoto_studio::verify::{VerifyOptions, verify_file};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::collections::HashMap;
@@ -323,6 +330,51 @@ fn bench_tui(c: &mut Criterion) {
     }
     g.bench_function("graph-layout-30-nodes", |b| {
         b.iter(|| Graph::from_layout(black_box(&layout)))
+    });
+
+    // The link browser on a verified 2 x 50,000 chain: a page down and a whole frame.
+    let data = chain(2, 50_000, Format::Legacy);
+    let flags = ChainArgs {
+        layout: Some(data.root.join("root.layout")),
+        verification_keys: vec![data.root.join("owner.pub")],
+        link_dir: Some(data.root.join("links")),
+        ..Default::default()
+    };
+    let opened = tui::resolve_chain(None, &flags).expect("chain");
+    let options = Options {
+        path: None,
+        chain: Default::default(),
+        theme: Theme::dark(),
+        keymap: KeyMap::default(),
+        mouse: false,
+        run_inspections: false,
+    };
+    let mut app = tui::build_app(&opened, options).expect("app");
+    while let Some(job) = app.take_job() {
+        let done = tui::run_job(job, None);
+        app.update(done);
+    }
+    let press = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    press(&mut app, KeyCode::Char('5'));
+    press(&mut app, KeyCode::Char('L'));
+    let report = app.verify.report.clone().expect("verified");
+    assert!(report.passed, "the generated chain verifies");
+    app.report_view.link = report
+        .steps
+        .iter()
+        .flat_map(|s| s.links.iter())
+        .position(|l| l.file.contains("step-01."))
+        .expect("step-01's link");
+    let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    g.bench_function("link-browser-frame-100k-artifacts", |b| {
+        b.iter(|| {
+            if app.report_view.art_row > 99_000 {
+                press(&mut app, KeyCode::Home);
+            }
+            press(&mut app, KeyCode::PageDown);
+            term.draw(|f| tui::ui::draw(f, &mut app)).expect("draw");
+            black_box(term.backend().buffer().area)
+        })
     });
     g.finish();
 }

@@ -716,3 +716,87 @@ fn tiny_terminals_never_panic() {
         key(&mut app, KeyCode::Esc);
     }
 }
+
+#[allow(dead_code)]
+#[path = "../examples/gen-chain.rs"]
+mod gen_chain;
+
+/// Replaying a big chain: the verification runs as a job outside the UI (as the event loop
+/// runs it, on its own thread), the screen shows its progress while keys are handled, and
+/// the link browser then moves through a link of 100,000 artifacts (a virtualised list:
+/// only the visible rows are built).
+#[test]
+fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
+    isolate();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = gen_chain::ChainSpec {
+        steps: 2,
+        artifacts: 50_000,
+        format: intoto_studio::model::envelope::Format::Dsse,
+    };
+    gen_chain::generate(&spec, dir.path()).unwrap();
+    let flags = ChainArgs {
+        layout: Some(dir.path().join("root.layout")),
+        verification_keys: vec![dir.path().join("owner.pub")],
+        link_dir: Some(dir.path().join("links")),
+        ..Default::default()
+    };
+    let opened = resolve_chain(None, &flags).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    app.now = "2026-01-01T00:00:00Z".parse().unwrap();
+
+    // The job runs elsewhere; its progress messages come back as actions.
+    let job = app.take_job().expect("a verification job");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let worker = std::thread::spawn(move || {
+        let progress = intoto_studio::verify::Progress::new(move |p: &str| {
+            let _ = tx.send(p.to_string());
+        });
+        tui::run_job(job, Some(progress))
+    });
+    ch(&mut app, '5');
+    let first = rx.recv().expect("a progress message");
+    app.update(tui::action::Action::VerifyProgress(first.clone()));
+    assert!(app.verify.running);
+    let screen = render(&mut app, 140, 30);
+    assert!(screen.contains(first.trim()), "progress shown:\n{screen}");
+    // Keys keep working meanwhile (help opens and closes).
+    ch(&mut app, '?');
+    assert!(!app.overlays.is_empty(), "help opens during the replay");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.overlays.is_empty());
+    let done = worker.join().unwrap();
+    for p in rx.try_iter() {
+        app.update(tui::action::Action::VerifyProgress(p));
+    }
+    app.update(done);
+    finish_jobs(&mut app);
+    let report = app.verify.report.clone().expect("a report");
+    assert!(report.passed, "the generated chain verifies");
+
+    // The link browser: step-01's link, then its last row and back.
+    ch(&mut app, 'L');
+    app.report_view.link = report
+        .steps
+        .iter()
+        .flat_map(|s| s.links.iter())
+        .position(|l| l.file.contains("step-01."))
+        .unwrap();
+    let link = report.steps[1].links[0].link.clone().expect("link content");
+    let total = 1 + link.materials.len() + link.products.len();
+    assert!(total > 100_000, "{total}");
+    key(&mut app, KeyCode::End);
+    let screen = render(&mut app, 160, 30);
+    assert!(
+        screen.contains(&format!("Artifacts {total}/{total}")),
+        "{screen}"
+    );
+    let last = link.products.path(link.products.len() - 1);
+    assert!(
+        screen.contains(last),
+        "the last product is on screen:\n{screen}"
+    );
+    key(&mut app, KeyCode::Home);
+    let screen = render(&mut app, 160, 30);
+    assert!(screen.contains(&format!("Artifacts 1/{total}")), "{screen}");
+}
