@@ -104,8 +104,17 @@ const SLOW_FAULT: Duration = Duration::from_millis(1);
 /// `start` is a mapping of `len` bytes made by [`map`].
 unsafe fn use_small_pages(start: usize, len: usize) {
     SMALL_PAGES.store(true, Ordering::Relaxed);
-    // The whole mapping (a huge page already there stays): advice on a part would split
-    // it in two, which `mremap` cannot then grow as one.
+    // SAFETY: as this function's.
+    unsafe { advise_small_pages(start, len) };
+}
+
+/// Small pages for the mapping at `start` from its next page fault on (a huge page
+/// already there stays). Always the whole mapping: advice on a part would split it in
+/// two, which `mremap` cannot then grow as one.
+///
+/// # Safety
+/// `start` is a whole mapping of `len` bytes this allocator owns.
+unsafe fn advise_small_pages(start: usize, len: usize) {
     // SAFETY: advice on a mapping the caller owns.
     unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_NOHUGEPAGE) };
 }
@@ -140,7 +149,7 @@ fn map(len: usize) -> *mut u8 {
             libc::munmap((start + len) as *mut libc::c_void, tail);
         }
         if SMALL_PAGES.load(Ordering::Relaxed) {
-            libc::madvise(start as *mut libc::c_void, len, libc::MADV_NOHUGEPAGE);
+            advise_small_pages(start, len);
         } else {
             libc::madvise(start as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
             // Fault the first page in now (with a zero, as it reads already) and time it.
@@ -229,10 +238,9 @@ unsafe impl GlobalAlloc for HugePageAlloc {
                     return unsafe { self.realloc_by_copy(ptr, layout, new_layout) };
                 }
                 if new_len > old_len && SMALL_PAGES.load(Ordering::Relaxed) {
-                    // The grown part keeps the mapping's huge page advice: not any more,
-                    // for the whole mapping (advice on a part would split it).
-                    // SAFETY: advice on the mapping just made.
-                    unsafe { libc::madvise(p, new_len, libc::MADV_NOHUGEPAGE) };
+                    // The grown part keeps the mapping's huge page advice: not any more.
+                    // SAFETY: the mapping just made, whole.
+                    unsafe { advise_small_pages(p as usize, new_len) };
                 }
                 p.cast()
             }

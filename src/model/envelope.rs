@@ -185,17 +185,22 @@ impl Metadata {
             Some(_) => None,
         };
         match fast {
-            Some(top) => Metadata::from_top(
-                top.signatures,
-                top.signed,
-                top.payload,
-                top.payload_type,
-                top.has_payload,
-                top.has_signed,
-                None,
-            ),
+            Some(top) => Metadata::from_fast(top),
             None => Metadata::from_bytes_general(bytes),
         }
+    }
+
+    /// The metadata of a top-level object the fast path read.
+    fn from_fast(top: fast::Top<'_>) -> Result<Metadata> {
+        Metadata::from_top(
+            top.signatures,
+            top.signed,
+            top.payload,
+            top.payload_type,
+            top.has_payload,
+            top.has_signed,
+            None,
+        )
     }
 
     /// [`Metadata::from_bytes`] without the fast path: the general parser, which defines

@@ -239,14 +239,20 @@ impl PartialEq for Artifacts {
 
 impl Eq for Artifacts {}
 
-/// An entry for `hashes` at `start..start + len` of the arena, its dict kept in `others`
-/// when it is not a lower-case SHA-256 digest.
-fn entry(start: usize, len: usize, hashes: HashDict, others: &mut Vec<HashDict>) -> Entry {
+/// The arena range `start..start + len` as an entry holds it.
+fn span(start: usize, len: usize) -> (u32, u32) {
     let start = u32::try_from(start).expect("artifact paths exceed 4 GiB");
     let len = u32::try_from(len)
         .ok()
         .filter(|l| l & OTHER == 0)
         .expect("artifact path exceeds 2 GiB");
+    (start, len)
+}
+
+/// An entry for `hashes` at `start..start + len` of the arena, its dict kept in `others`
+/// when it is not a lower-case SHA-256 digest.
+fn entry(start: usize, len: usize, hashes: HashDict, others: &mut Vec<HashDict>) -> Entry {
+    let (start, len) = span(start, len);
     if let HashRepr::Sha256(h) = &hashes.0
         && let Hex64::Lower(hash) = decode64(h)
     {
@@ -293,15 +299,8 @@ impl ArtifactsBuilder {
     pub(crate) fn push_sha256(&mut self, path: &str, hex: &[u8; 64]) -> Option<()> {
         match decode64(hex) {
             Hex64::Lower(hash) => {
-                let e = Entry {
-                    start: u32::try_from(self.arena.len()).expect("artifact paths exceed 4 GiB"),
-                    len: u32::try_from(path.len())
-                        .ok()
-                        .filter(|l| l & OTHER == 0)
-                        .expect("artifact path exceeds 2 GiB"),
-                    hash,
-                };
-                self.push_entry(path, e);
+                let (start, len) = span(self.arena.len(), path.len());
+                self.push_entry(path, Entry { start, len, hash });
             }
             Hex64::Mixed => self.push(path, HashDict::sha256_hex64(*hex)),
             Hex64::NotHex => return None,

@@ -98,15 +98,7 @@ pub(super) fn load(
         return None;
     }
     let top = fast::parse_top(&doc, Some((start - 1, payload, ascii)))?;
-    Some(Metadata::from_top(
-        top.signatures,
-        top.signed,
-        top.payload,
-        top.payload_type,
-        top.has_payload,
-        top.has_signed,
-        None,
-    ))
+    Some(Metadata::from_fast(top))
 }
 
 /// Read into `buf[from..]` until it is full or the file ends; the new end of the data,
