@@ -271,7 +271,7 @@ fn bench_sha512(c: &mut Criterion) {
 }
 
 fn layout_30() -> Layout {
-    let mut layout = Layout::default();
+    let mut layout = Layout::new(jiff::Timestamp::UNIX_EPOCH);
     let name = |l: usize, k: usize| format!("stage{l}-step{k}");
     for l in 0..6 {
         for k in 0..5 {
@@ -348,6 +348,7 @@ fn bench_tui(c: &mut Criterion) {
         keymap: KeyMap::default(),
         mouse: false,
         run_inspections: false,
+        clock: Default::default(),
     };
     let mut app = tui::build_app(&opened, options).expect("app");
     while let Some(job) = app.take_job() {

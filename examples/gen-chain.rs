@@ -149,7 +149,7 @@ pub fn generate(spec: &ChainSpec, out: &Path) -> std::io::Result<u64> {
             "generated benchmark chain: {} steps x {} artifacts",
             spec.steps, spec.artifacts
         ),
-        ..Layout::default()
+        ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
     };
     let ids: Vec<String> = functionaries
         .iter()

@@ -517,7 +517,9 @@ fn options(case: &Case, assume_signed: bool) -> VerifyOptions {
         persist_inspection_links: false,
         workdir: PathBuf::from("/nonexistent-fuzz-workdir"),
         // A fixed clock: the corpus's layouts expire in the future.
-        now: Some(jiff::Timestamp::from_second(1_767_225_600).expect("2026-01-01")),
+        clock: intoto_studio::clock::Clock::Fixed(
+            jiff::Timestamp::from_second(1_767_225_600).expect("2026-01-01"),
+        ),
         assume_layout_signed: assume_signed,
         ..VerifyOptions::default()
     }

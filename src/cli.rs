@@ -298,7 +298,7 @@ pub fn print_out(s: &str) {
 
 /// `intoto-studio lint`.
 pub fn run_lint(args: &LintArgs) -> i32 {
-    let findings = match crate::lint::lint_file(&args.layout, jiff::Timestamp::now()) {
+    let findings = match crate::lint::lint_file(&args.layout, process_clock().now()) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("(intoto-studio lint) {e}");
@@ -382,12 +382,32 @@ pub fn run_tui(cli: &Cli) -> Result<i32, UsageError> {
         keymap,
         mouse: !cli.ui.no_mouse && config.mouse.unwrap_or(true),
         run_inspections: cli.ui.run_inspections,
+        clock: process_clock(),
     };
     Ok(crate::tui::run(opened, opts))
 }
 
+/// The process clock ([`crate::clock::Clock::process`]), checked by [`run`] before any
+/// command runs.
+fn process_clock() -> crate::clock::Clock {
+    crate::clock::Clock::process().unwrap_or_default()
+}
+
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    match crate::clock::Clock::process() {
+        Err(msg) => {
+            eprintln!("intoto-studio: error: {msg}");
+            return 2;
+        }
+        Ok(crate::clock::Clock::Fixed(t)) => {
+            eprintln!(
+                "intoto-studio: warning: the clock is pinned to {t} by {}",
+                crate::clock::NOW_ENV
+            );
+        }
+        Ok(crate::clock::Clock::System) => {}
+    }
     let result = match &cli.command {
         Some(Command::Verify(args)) => run_verify(args),
         Some(Command::Tools(cmd)) => Ok(crate::tools::run(cmd)),

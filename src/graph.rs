@@ -648,7 +648,7 @@ mod tests {
         }
         Layout {
             steps,
-            ..Layout::default()
+            ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
         }
     }
 
@@ -673,7 +673,7 @@ mod tests {
         // b is listed first but consumes from a: a is still the source.
         let l = Layout {
             steps: vec![step("b", &["MATCH * WITH PRODUCTS FROM a"]), step("a", &[])],
-            ..Layout::default()
+            ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
         };
         let g = Graph::from_layout(&l);
         assert_eq!(g.node("a").unwrap().layer, 0);
@@ -708,7 +708,7 @@ mod tests {
                 step("c", &["MATCH * WITH PRODUCTS FROM b"]),
                 step("d", &["MATCH * WITH PRODUCTS FROM a"]),
             ],
-            ..Layout::default()
+            ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
         };
         let g = Graph::from_layout(&l);
         let a = g.node("a").unwrap().order;
@@ -723,7 +723,7 @@ mod tests {
         let l = Layout {
             steps: vec![step("a", &["MATCH * WITH PRODUCTS FROM a"])],
             inspect: vec![Inspection::new("i")],
-            ..Layout::default()
+            ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
         };
         let g = Graph::from_layout(&l);
         assert!(g.edges[0].is_self_loop());

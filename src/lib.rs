@@ -4,6 +4,7 @@
 //! the TUI (`tui`) and the command line (`cli`) are views on top of it.
 
 pub mod cli;
+pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod fsutil;

@@ -1662,7 +1662,7 @@ mod tests {
             steps,
             inspect,
             expires: "2031-01-01T00:00:00Z".into(),
-            ..Layout::default()
+            ..Layout::new(now())
         }
     }
 

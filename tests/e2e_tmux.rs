@@ -45,7 +45,7 @@ impl Session {
             .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
             .collect();
         let cmd = format!(
-            "cd '{}' && INTOTO_STUDIO_DATA_DIR='{}' INTOTO_STUDIO_CONFIG=/nonexistent-config.toml TERM=xterm-256color '{}' {}; echo EXITED-$?; sleep 60",
+            "cd '{}' && INTOTO_STUDIO_NOW=2026-01-01T00:00:00Z INTOTO_STUDIO_DATA_DIR='{}' INTOTO_STUDIO_CONFIG=/nonexistent-config.toml TERM=xterm-256color '{}' {}; echo EXITED-$?; sleep 60",
             dir.display(),
             data.display(),
             BIN,
@@ -393,15 +393,18 @@ fn author_sign_save_reopen_verifies_with_the_reference() {
         s.wait("editor closed", |x| !x.contains("New rule"));
     }
     s.wait_for("expected_products (3)");
-    // Expiry in a year.
+    // An absolute expiry: the session's clock is pinned (INTOTO_STUDIO_NOW) but the reference
+    // judges by the real one, so a relative date would tie the test to today's.
     s.keys(&["3", "x"]);
     s.wait_for("Expiry");
     s.keys(&["End"]);
     for _ in 0..30 {
         s.keys(&["BSpace"]);
     }
-    s.text("+1y");
+    s.text("2099-06-30");
+    s.wait_for("2099-06-30T00:00:00Z");
     s.keys(&["Enter"]);
+    s.wait_for("(valid, 26843 day(s) left)");
     // Sign with the owner's key, then save.
     s.keys(&["S"]);
     s.wait_for("Sign the layout");

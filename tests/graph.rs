@@ -166,7 +166,7 @@ fn names_with_quotes_spaces_and_backslashes_are_escaped() {
                 &["MATCH x#1 WITH PRODUCTS FROM 'with space'"],
             ),
         ],
-        ..Layout::default()
+        ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
     };
     let g = Graph::from_layout(&l);
     assert_eq!(pairs(&g).len(), 2);
@@ -235,7 +235,7 @@ fn labels_include_in_prefixes() {
                 ],
             ),
         ],
-        ..Layout::default()
+        ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
     };
     let g = Graph::from_layout(&l);
     assert_eq!(g.edges.len(), 1);
@@ -272,7 +272,7 @@ fn cycles_are_broken_deterministically() {
             step("b", &["MATCH * WITH PRODUCTS FROM a"]),
             step("c", &["MATCH * WITH PRODUCTS FROM b"]),
         ],
-        ..Layout::default()
+        ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
     };
     let g = Graph::from_layout(&l);
     assert_eq!(g.edges.len(), 3, "all edges kept");
@@ -311,7 +311,7 @@ fn stable_while_editing() {
             step("a3", &["MATCH * WITH PRODUCTS FROM a2"]),
             step("b3", &["MATCH * WITH PRODUCTS FROM b2"]),
         ],
-        ..Layout::default()
+        ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
     };
     let g0 = Graph::from_layout(&chains);
     let mut edited = chains.clone();
@@ -336,7 +336,7 @@ fn crossings_are_reduced() {
             step("c", &["MATCH * WITH PRODUCTS FROM b"]),
             step("d", &["MATCH * WITH PRODUCTS FROM a"]),
         ],
-        ..Layout::default()
+        ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
     };
     let g = Graph::from_layout(&l);
     let o = |n: &str| g.node(n).unwrap().order;
@@ -353,7 +353,7 @@ fn keyboard_neighbours() {
             step("x", &["MATCH * WITH PRODUCTS FROM a"]),
             step("y", &["MATCH * WITH PRODUCTS FROM c"]),
         ],
-        ..Layout::default()
+        ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
     };
     let g = Graph::from_layout(&l);
     let layers: Vec<Vec<&str>> = g
@@ -382,7 +382,7 @@ fn keyboard_neighbours() {
 
 #[test]
 fn empty_layout() {
-    let g = Graph::from_layout(&Layout::default());
+    let g = Graph::from_layout(&Layout::new(jiff::Timestamp::UNIX_EPOCH));
     assert!(g.nodes.is_empty() && g.edges.is_empty());
     assert!(g.layers().is_empty());
     assert_eq!(g.to_text(), "");
@@ -423,7 +423,7 @@ fn lays_out_large_layouts_quickly() {
     let l = Layout {
         steps,
         inspect: vec![Inspection::new("final")],
-        ..Layout::default()
+        ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
     };
     let g = Graph::from_layout(&l);
     assert_eq!(g.nodes.len(), n + 1);

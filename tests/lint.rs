@@ -644,7 +644,7 @@ fn parameters_need_param() {
 fn layout_without_steps() {
     let l = Layout {
         expires: "2099-01-01T00:00:00Z".into(),
-        ..Layout::default()
+        ..Layout::new(now())
     };
     check(
         one(&lint(&l, now()), "no-steps"),

@@ -3,6 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use intoto_studio::cli::ChainArgs;
+use intoto_studio::clock::Clock;
 use intoto_studio::model::edit::{ItemKind, ItemRef};
 use intoto_studio::tui::app::{App, Options, Tab};
 use intoto_studio::tui::keys::KeyMap;
@@ -13,6 +14,9 @@ use ratatui::backend::TestBackend;
 use std::path::{Path, PathBuf};
 
 const CASES: &str = "tests/fixtures/conformance/cases";
+
+/// The instant every test here runs at: no test depends on today's date.
+const T0: &str = "2026-01-01T00:00:00Z";
 
 fn isolate() {
     // Autosave goes to a scratch folder, never the user's data dir.
@@ -30,6 +34,7 @@ fn options(theme: Theme) -> Options {
         keymap: KeyMap::default(),
         mouse: true,
         run_inspections: false,
+        clock: Clock::Fixed(T0.parse().unwrap()),
     }
 }
 
@@ -47,7 +52,6 @@ fn open_case(name: &str) -> App {
     };
     let opened = resolve_chain(None, &flags).unwrap();
     let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
-    app.now = "2026-01-01T00:00:00Z".parse().unwrap();
     finish_jobs(&mut app);
     app
 }
@@ -62,9 +66,7 @@ fn finish_jobs(app: &mut App) {
 fn new_app() -> App {
     isolate();
     let opened = resolve_chain(None, &ChainArgs::default()).unwrap();
-    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
-    app.now = "2026-01-01T00:00:00Z".parse().unwrap();
-    app
+    tui::build_app(&opened, options(Theme::dark())).unwrap()
 }
 
 fn key(app: &mut App, code: KeyCode) {
@@ -477,7 +479,6 @@ fn open_case_folder(name: &str) -> App {
     let mut opts = options(Theme::dark());
     opts.run_inspections = true;
     let mut app = tui::build_app(&opened, opts).unwrap();
-    app.now = "2026-01-01T00:00:00Z".parse().unwrap();
     finish_jobs(&mut app);
     app
 }
@@ -672,7 +673,7 @@ fn autosave_is_offered_after_a_crash() {
     let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
     ch(&mut app, 'a');
     key(&mut app, KeyCode::Enter);
-    intoto_studio::tui::doc::autosave::write(&app.doc).unwrap();
+    intoto_studio::tui::doc::autosave::write(&app.doc, app.clock.now()).unwrap();
     drop(app); // the "crash": no save, no clean exit
     let mut again = tui::build_app(&opened, options(Theme::dark())).unwrap();
     assert!(again.doc.layout.steps.is_empty());
@@ -743,7 +744,6 @@ fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
     };
     let opened = resolve_chain(None, &flags).unwrap();
     let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
-    app.now = "2026-01-01T00:00:00Z".parse().unwrap();
 
     // The job runs elsewhere; its progress messages come back as actions.
     let job = app.take_job().expect("a verification job");
@@ -799,4 +799,55 @@ fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
     key(&mut app, KeyCode::Home);
     let screen = render(&mut app, 160, 30);
     assert!(screen.contains(&format!("Artifacts 1/{total}")), "{screen}");
+}
+
+// ---- the clock: every date the TUI shows or writes comes from `Options::clock` ------------
+
+fn app_at(when: &str) -> App {
+    isolate();
+    let opened = resolve_chain(None, &ChainArgs::default()).unwrap();
+    let mut opts = options(Theme::dark());
+    opts.clock = Clock::fixed(when).unwrap();
+    tui::build_app(&opened, opts).unwrap()
+}
+
+#[test]
+fn a_new_layout_expires_a_month_after_the_apps_clock() {
+    // February is 28 days long: a month's validity is inside the 30-day warning window;
+    // December's 31 days are not. The verdicts follow the injected clock, not the machine's.
+    let feb = app_at("2026-02-01T12:00:00Z");
+    assert_eq!(feb.doc.layout.expires, "2026-03-01T12:00:00Z");
+    assert!(
+        feb.lint.iter().any(|f| f.code == "expires-soon"),
+        "{:?}",
+        feb.lint
+    );
+    let dec = app_at("2026-12-31T23:59:30Z");
+    assert_eq!(dec.doc.layout.expires, "2027-01-31T23:59:30Z");
+    assert!(!dec.lint.iter().any(|f| f.code == "expires-soon"));
+}
+
+#[test]
+fn relative_expiry_counts_from_the_apps_clock() {
+    let mut app = app_at("2027-07-15T08:30:00Z");
+    ch(&mut app, '3');
+    ch(&mut app, 'x');
+    clear_input(&mut app);
+    typ(&mut app, "+1d");
+    assert!(
+        render(&mut app, 120, 30).contains("→ 2027-07-16T08:30:00Z"),
+        "the preview shows the value that will be stored"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.doc.layout.expires, "2027-07-16T08:30:00Z");
+}
+
+#[test]
+fn days_left_are_counted_by_the_apps_clock() {
+    let mut app = app_at("2030-02-28T00:00:00Z");
+    app.doc.layout.expires = "2030-03-10T00:00:00Z".into();
+    ch(&mut app, '3');
+    assert!(render(&mut app, 120, 24).contains("(valid, 10 day(s) left)"));
+    app.doc.layout.expires = "2030-02-28T00:00:00Z".into();
+    assert!(render(&mut app, 120, 24).contains("(expired)"));
 }

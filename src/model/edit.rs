@@ -282,7 +282,7 @@ mod tests {
     use super::*;
 
     fn demo() -> Layout {
-        let mut l = Layout::default();
+        let mut l = Layout::new(jiff::Timestamp::UNIX_EPOCH);
         add_step(&mut l, "clone", None).unwrap();
         let s = add_step(&mut l, "build", None).unwrap();
         l.steps[s.index]

@@ -69,13 +69,14 @@ pub struct Layout {
     pub readme: String,
 }
 
-impl Default for Layout {
-    fn default() -> Self {
+impl Layout {
+    /// A new, empty layout made at `now` (it expires a month later, as the reference's).
+    pub fn new(now: jiff::Timestamp) -> Layout {
         Layout {
             steps: Vec::new(),
             inspect: Vec::new(),
             keys: BTreeMap::new(),
-            expires: default_expires(),
+            expires: default_expires(now),
             readme: String::new(),
         }
     }
@@ -218,9 +219,9 @@ fn rules_value(rules: &[Rule]) -> Value {
     )
 }
 
-/// `now + 1 month` in the reference's date format (the default `expires`).
-pub fn default_expires() -> String {
-    let now = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+/// `now + 1 month` in the reference's date format (the default `expires`), in UTC.
+pub fn default_expires(now: jiff::Timestamp) -> String {
+    let now = now.to_zoned_datetime(jiff::tz::TimeZone::UTC);
     let later = now.checked_add(jiff::Span::new().months(1)).unwrap_or(now);
     later.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -512,9 +513,13 @@ impl Layout {
             json::check_encodable(&Value::Object(n), marked)?;
         }
 
+        // A missing or falsy `expires` is "a month from now" when the reference loads it; the
+        // process clock stands for its load-time `datetime.today()`.
+        let loaded_at =
+            || default_expires(crate::clock::Clock::process().unwrap_or_default().now());
         let expires = match m.get("expires") {
-            None | Some(Value::Null) => default_expires(),
-            Some(v) if is_falsy(v) => default_expires(),
+            None | Some(Value::Null) => loaded_at(),
+            Some(v) if is_falsy(v) => loaded_at(),
             Some(Value::String(s)) => {
                 parse_expires(s)?;
                 s.clone()

@@ -7,6 +7,7 @@ use super::dialogs::{Confirm, Editor, Input, InputKind, Overlay, Picker, parse_e
 use super::doc::{Document, SignState, autosave};
 use super::keys::{Cmd, Ctx, KeyMap};
 use super::theme::Theme;
+use crate::clock::Clock;
 use crate::crypto::{KeyKind, PrivateKey, PublicKey};
 use crate::graph::Graph;
 use crate::lint::{Finding, Severity};
@@ -147,6 +148,8 @@ pub struct Options {
     pub keymap: KeyMap,
     pub mouse: bool,
     pub run_inspections: bool,
+    /// The clock for lint, new expiry dates, relative expiry input and verification.
+    pub clock: Clock,
 }
 
 /// The whole state.
@@ -172,8 +175,8 @@ pub struct App {
     pub quit: bool,
     pub hits: HitMap,
     pub report_view: super::report_view::ReportView,
-    /// The clock used for lint and new expiry dates (tests pin it).
-    pub now: jiff::Timestamp,
+    /// The clock used for lint, expiry dates and verification (tests pin it).
+    pub clock: Clock,
     last_change: Option<Instant>,
     autosaved: bool,
     pending_job: Option<Job>,
@@ -211,7 +214,7 @@ impl App {
             quit: false,
             hits: HitMap::default(),
             report_view: Default::default(),
-            now: jiff::Timestamp::now(),
+            clock: opts.clock,
             last_change: None,
             autosaved: false,
             pending_job: None,
@@ -235,7 +238,7 @@ impl App {
     /// Recompute what derives from the layout (graph, lint).
     fn refresh(&mut self) {
         self.graph = Graph::from_layout(&self.doc.layout);
-        self.lint = crate::lint::lint(&self.doc.layout, self.now);
+        self.lint = crate::lint::lint(&self.doc.layout, self.clock.now());
         self.lint_row = self.lint_row.min(self.lint.len().saturating_sub(1));
         // Keep the selection valid.
         match &self.selection {
@@ -448,7 +451,7 @@ impl App {
                 .is_some_and(|t| t.elapsed() > Duration::from_secs(2))
         {
             self.autosaved = true;
-            if let Err(e) = autosave::write(&self.doc) {
+            if let Err(e) = autosave::write(&self.doc, self.clock.now()) {
                 self.error(format!("autosave failed: {}", e.message));
             }
         }
@@ -930,7 +933,7 @@ impl App {
                     "Expiry",
                     "YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or relative: +6m, +1y, +30d",
                     InputPurpose::Expiry,
-                    InputKind::Expiry,
+                    InputKind::Expiry { clock: self.clock },
                     &cur,
                 )));
             }
@@ -1093,7 +1096,7 @@ impl App {
                 }
             }
             InputPurpose::GenerateKey => self.generate_key(PathBuf::from(text.trim())),
-            InputPurpose::Expiry => match parse_expiry_input(&text, self.now) {
+            InputPurpose::Expiry => match parse_expiry_input(&text, self.clock.now()) {
                 Ok(e) => {
                     self.edit("expiry", |l| {
                         l.expires = e.clone();
@@ -1517,7 +1520,12 @@ impl App {
                 .workdir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(".")),
-            now: self.verify.what_if.as_ref().and_then(|w| w.clock),
+            clock: self
+                .verify
+                .what_if
+                .as_ref()
+                .and_then(|w| w.clock)
+                .map_or(self.clock, Clock::Fixed),
             assume_layout_signed: self.verify.what_if.is_some()
                 && matches!(self.doc.sign_state(), SignState::Stale(_)),
             progress: None,

@@ -34,8 +34,11 @@ pub enum InputKind {
     },
     /// A file path (Tab completes).
     Path,
-    /// An expiry: `YYYY-MM-DD[THH:MM:SSZ]` or `+6m`, `+1y`, `+30d`, `+12h`.
-    Expiry,
+    /// An expiry: `YYYY-MM-DD[THH:MM:SSZ]` or `+6m`, `+1y`, `+30d`, `+12h` (relative input
+    /// counts from `clock`'s now).
+    Expiry {
+        clock: crate::clock::Clock,
+    },
     /// Hidden text (passwords).
     Secret,
     /// Hex digest.
@@ -124,8 +127,8 @@ impl Input {
                     Ok(String::new())
                 }
             }
-            InputKind::Expiry => {
-                parse_expiry_input(&t, jiff::Timestamp::now()).map(|s| format!("→ {s}"))
+            InputKind::Expiry { clock } => {
+                parse_expiry_input(&t, clock.now()).map(|s| format!("→ {s}"))
             }
             InputKind::Hex => {
                 if crate::model::link::is_hex(t.trim()) {

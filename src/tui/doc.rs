@@ -36,9 +36,9 @@ pub struct Document {
 }
 
 impl Document {
-    /// A new, empty layout.
-    pub fn new() -> Document {
-        let layout = Layout::default();
+    /// A new, empty layout, made at `now`.
+    pub fn new(now: jiff::Timestamp) -> Document {
+        let layout = Layout::new(now);
         Document {
             saved: layout.clone(),
             layout,
@@ -207,12 +207,6 @@ impl Document {
     }
 }
 
-impl Default for Document {
-    fn default() -> Self {
-        Document::new()
-    }
-}
-
 /// Autosave: a copy of unsaved work in the user's data directory, offered back at the next
 /// start after a crash.
 pub mod autosave {
@@ -241,8 +235,8 @@ pub mod autosave {
         dir().map(|d| d.join(format!("{key}.json")))
     }
 
-    /// Write the unsaved layout.
-    pub fn write(doc: &Document) -> Result<()> {
+    /// Write the unsaved layout, stamped `now`.
+    pub fn write(doc: &Document, now: jiff::Timestamp) -> Result<()> {
         let Some(file) = file_for(doc.path.as_deref()) else {
             return Ok(());
         };
@@ -253,7 +247,7 @@ pub mod autosave {
         let v = json!({
             "path": doc.path.as_ref().map(|p| p.display().to_string()),
             "format": doc.format.as_str(),
-            "saved_at": jiff::Timestamp::now().to_string(),
+            "saved_at": now.to_string(),
             "layout": doc.layout.to_value(),
         });
         atomic_write(
@@ -297,9 +291,11 @@ mod tests {
     use super::*;
     use crate::model::edit;
 
+    const T0: &str = "2026-01-01T00:00:00Z";
+
     #[test]
     fn undo_redo_and_dirty() {
-        let mut d = Document::new();
+        let mut d = Document::new(T0.parse().unwrap());
         assert!(!d.is_dirty());
         d.edit("add", |l| edit::add_step(l, "a", None).map(|_| ()))
             .unwrap();
@@ -323,7 +319,7 @@ mod tests {
     fn save_sign_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("root.layout");
-        let mut d = Document::new();
+        let mut d = Document::new(T0.parse().unwrap());
         d.edit("add", |l| edit::add_step(l, "build", None).map(|_| ()))
             .unwrap();
         let key = PrivateKey::from_pem(

@@ -126,11 +126,11 @@ pub fn build_app(opened: &Opened, opts: Options) -> Result<App, String> {
     let doc = match &opened.layout {
         Some(p) if p.exists() => doc::Document::open(p).map_err(|e| e.to_string())?,
         Some(p) => {
-            let mut d = doc::Document::new();
+            let mut d = doc::Document::new(opts.clock.now());
             d.path = Some(p.clone());
             d
         }
-        None => doc::Document::new(),
+        None => doc::Document::new(opts.clock.now()),
     };
     let mut app = App::new(doc, opts);
     if let Some((_, when)) = doc::autosave::pending(&app.doc) {
@@ -323,7 +323,7 @@ pub fn run(opened: Opened, opts: Options) -> i32 {
     }
     // Unsaved work survives a signal: keep an autosave.
     if app.doc.is_dirty() && !app.quit {
-        let _ = doc::autosave::write(&app.doc);
+        let _ = doc::autosave::write(&app.doc, app.clock.now());
     }
     restore_terminal();
     0

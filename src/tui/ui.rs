@@ -652,19 +652,20 @@ fn draw_layout(f: &mut Frame, app: &mut App, area: Rect) {
     let t = app.theme.clone();
     let l = &app.doc.layout;
     let mut lines: Vec<Line> = Vec::new();
-    let now = crate::model::layout::utc_civil(app.now);
+    let now = crate::model::layout::utc_civil(app.clock.now());
     let exp = crate::model::layout::parse_expires(&l.expires);
     let (state, st) = match &exp {
         Ok(e) if *e <= now => ("expired".to_string(), t.error),
         Ok(e) => {
-            let days = now
-                .until(*e)
-                .ok()
-                .and_then(|s| s.total(jiff::Unit::Day).ok())
-                .unwrap_or(0.0);
+            // Whole days of 24 hours, as lint counts them (a civil span has no days total).
+            let days = e.duration_since(now).as_secs() / 86_400;
             (
-                format!("valid, {} day(s) left", days.floor()),
-                if days < 30.0 { t.warning } else { t.ok },
+                format!("valid, {days} day(s) left"),
+                if days < crate::lint::EXPIRY_WARNING_DAYS {
+                    t.warning
+                } else {
+                    t.ok
+                },
             )
         }
         Err(_) => ("malformed".into(), t.error),

@@ -51,8 +51,8 @@ pub struct VerifyOptions {
     /// The directory inspections run in and record (the reference uses the process's
     /// working directory).
     pub workdir: PathBuf,
-    /// The clock for the expiry check (`None`: now). What-if mode moves it.
-    pub now: Option<jiff::Timestamp>,
+    /// The clock for the expiry check (default: the process clock). What-if mode moves it.
+    pub clock: crate::clock::Clock,
     /// What-if mode only: treat the layout as validly signed by the given keys (as if the
     /// owner re-signed after editing a rule). Never set by the command line.
     pub assume_layout_signed: bool,
@@ -85,7 +85,7 @@ impl Default for VerifyOptions {
             run_inspections: true,
             persist_inspection_links: true,
             workdir: PathBuf::from("."),
-            now: None,
+            clock: crate::clock::Clock::process().unwrap_or_default(),
             assume_layout_signed: false,
             progress: None,
         }
@@ -647,8 +647,7 @@ impl Verifier<'_> {
         self.report.layout.readme = Some(layout.readme.clone());
 
         // 3. Expiry (`expires <= now` fails).
-        let now =
-            crate::model::layout::utc_civil(self.opts.now.unwrap_or_else(jiff::Timestamp::now));
+        let now = crate::model::layout::utc_civil(self.opts.clock.now());
         match layout.expires_at() {
             Ok(t) if t <= now => {
                 self.report.layout.expired = Some(true);
