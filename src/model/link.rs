@@ -595,6 +595,37 @@ impl Link {
         }
     }
 
+    /// The reference encodes a new `Link` canonically as UTF-8 as soon as it is made (in
+    /// `validate`), so a name recorded from a file name that is not UTF-8 (a surrogate there,
+    /// see [`crate::model::fsname`]) raises `UnicodeEncodeError` then, before any signature
+    /// or file. The same check, with the reference's message (its position counts code
+    /// points of the canonical text).
+    pub fn check_encodable(&self) -> Result<()> {
+        use crate::model::fsname::escaped_byte;
+        let escaped = |a: &Artifacts| {
+            a.paths()
+                .any(|p| !p.is_ascii() && p.chars().any(|c| escaped_byte(c).is_some()))
+        };
+        if !escaped(&self.materials) && !escaped(&self.products) {
+            return Ok(());
+        }
+        let text = String::from_utf8(self.canonical()?).unwrap_or_default();
+        match text
+            .chars()
+            .enumerate()
+            .find_map(|(pos, c)| escaped_byte(c).map(|b| (pos, b)))
+        {
+            Some((pos, b)) => Err(Error::new(
+                "UnicodeEncodeError",
+                format!(
+                    "'utf-8' codec can't encode character '\\udc{b:02x}' in position {pos}: \
+                     surrogates not allowed"
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Canonical JSON of the normalised link: the bytes a legacy signature covers.
     pub fn canonical(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();

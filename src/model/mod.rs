@@ -4,6 +4,7 @@
 pub mod edit;
 pub mod envelope;
 pub mod fnmatch;
+pub mod fsname;
 mod hex;
 pub mod json;
 pub mod layout;

@@ -3,6 +3,8 @@
 
 use super::pathspec::ExcludeSpec;
 use super::pypath::{join, normpath};
+use crate::error::Error;
+use crate::model::fsname::fs_name;
 use rayon::prelude::*;
 use std::ffi::OsString;
 use std::fs;
@@ -19,7 +21,7 @@ pub(crate) struct FoundFile {
     pub size: u64,
 }
 
-/// Identity of a directory, to stop symlink loops.
+/// Identity of a directory, to count symlink loops.
 #[cfg(unix)]
 type DirId = (u64, u64);
 #[cfg(not(unix))]
@@ -42,18 +44,28 @@ struct Frame {
     subdirs: std::vec::IntoIter<(String, PathBuf)>,
 }
 
+/// How many times a walk may enter a directory that it is already walking further up (a
+/// symlinked directory that loops back). One loop is entered once per level until the kernel
+/// refuses the path (`ELOOP`, 40 symlinks): a few dozen times. Two loops side by side branch
+/// at every level, and the reference's `os.walk` then never finishes; past this bound the
+/// walk fails with a clear error instead of hanging or leaving files out.
+pub(crate) const MAX_LOOP_ENTRIES: usize = 10_000;
+
 /// Walk `top` (its Python path text `top_py`, found at `top_fs`) like in-toto's
 /// `FileResolver` does, appending the files to record in the reference's order.
 ///
-/// Unlike the reference, a directory that is already being walked further up (a symlink
-/// loop when following symlinked directories) is not entered again.
+/// Symlinked directories that loop back are followed as `os.walk(followlinks=True)` follows
+/// them, so the same files are recorded under every path the reference records (until the
+/// kernel refuses a path with too many symlinks, where `os.walk` silently stops too). A walk
+/// whose loops branch fails after [`MAX_LOOP_ENTRIES`] re-entries.
 pub(crate) fn walk(
     top_py: &str,
     top_fs: &Path,
     spec: &ExcludeSpec,
     follow_symlink_dirs: bool,
     out: &mut Vec<FoundFile>,
-) {
+) -> Result<(), Error> {
+    let mut loop_entries = 0usize;
     let mut stack: Vec<Frame> = Vec::new();
     if let Some(subdirs) = visit(top_py, top_fs, spec, follow_symlink_dirs, out) {
         stack.push(Frame {
@@ -72,7 +84,17 @@ pub(crate) fn walk(
         };
         let id = dir_id(&fs_path);
         if id.is_some() && stack.iter().any(|f| f.id == id) {
-            continue;
+            loop_entries += 1;
+            if loop_entries > MAX_LOOP_ENTRIES {
+                return Err(Error::new(
+                    "OSError",
+                    format!(
+                        "[Errno 40] Too many levels of symbolic links: '{top_py}' (symlinked \
+                         directories below it loop back more than {MAX_LOOP_ENTRIES} times; \
+                         in-toto 3.1.0 would walk them without end)"
+                    ),
+                ));
+            }
         }
         if let Some(subdirs) = visit(&py, &fs_path, spec, follow_symlink_dirs, out) {
             stack.push(Frame {
@@ -81,6 +103,7 @@ pub(crate) fn walk(
             });
         }
     }
+    Ok(())
 }
 
 /// One `os.walk` step for `top`: record its files, return the subdirectories to walk.
@@ -101,7 +124,7 @@ fn visit(
         // An error while listing: `os.walk` drops the whole directory.
         let entry = entry.ok()?;
         let os_name = entry.file_name();
-        let name = os_name.to_string_lossy().into_owned();
+        let name = fs_name(&os_name);
         // `DirEntry.is_dir()` follows symlinks; errors count as "not a directory".
         let (is_dir, is_link, known) = match entry.file_type() {
             Ok(ft) if ft.is_symlink() => (

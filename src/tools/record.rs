@@ -129,6 +129,7 @@ fn start(args: &RecordStartArgs, log: &Log) -> Result<i32, Fail> {
         byproducts: Map::new(),
         environment: Map::new(),
     };
+    link.check_encodable()?;
     let format = format_for(common.use_dsse);
     log.info(generating_line(format));
     let mut md = Metadata::new(Payload::Link(Arc::new(link)), format);
@@ -179,6 +180,7 @@ fn stop(args: &RecordStopArgs, log: &Log) -> Result<i32, Fail> {
     }
     let opts = common.recording.options();
     link.products = Arc::new(record_with_progress("products", &products, &opts, log)?);
+    link.check_encodable()?;
     let format = preliminary.format();
     log.info(generating_line(format));
     let mut md = Metadata::new(Payload::Link(Arc::new(link)), format);

@@ -142,6 +142,7 @@ fn run_step(args: &RunArgs, log: &Log) -> Result<i32, Fail> {
         byproducts,
         environment: Map::new(),
     };
+    link.check_encodable()?;
     let return_value = link.return_value().unwrap_or(0);
     let format = format_for(args.use_dsse);
     log.info(generating_line(format));

@@ -133,6 +133,7 @@ pub fn run_inspection(name: &str, run: &[Value], dir: &Path, timeout: Duration) 
         byproducts,
         environment: Map::new(),
     };
+    link.check_encodable()?;
     match link.byproducts.get("return-value") {
         None => Err(Error::new(
             "BadReturnValueError",

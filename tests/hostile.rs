@@ -1,0 +1,209 @@
+//! Regressions from the second hostile review, each judged live by the reference
+//! (in-toto 3.1.0) on the same crafted files: recording through directory symlinks that loop
+//! back, and file names that are not UTF-8.
+
+mod common;
+use common::*;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const OURS: &str = env!("CARGO_BIN_EXE_intoto-studio");
+
+fn key() -> PathBuf {
+    Path::new(MANIFEST).join("tests/fixtures/keys/TEST-ONLY-alice-ed25519.private.pem")
+}
+
+fn run_in(dir: &Path, program: &Path, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// `run -n s --no-command -m . -p .` with ours and the reference, each in its own copy.
+type Both = ((Output, PathBuf), (Output, PathBuf), tempfile::TempDir);
+
+fn record_both(make: impl Fn(&Path)) -> Option<Both> {
+    let refbin = reference()?;
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().to_path_buf();
+    let key = key();
+    let args = [
+        "-n",
+        "s",
+        "--no-command",
+        "-m",
+        ".",
+        "-p",
+        ".",
+        "--signing-key",
+        key.to_str().unwrap(),
+    ];
+    let ours_dir = tmp.join("ours");
+    let ref_dir = tmp.join("ref");
+    for d in [&ours_dir, &ref_dir] {
+        std::fs::create_dir(d).unwrap();
+        make(d);
+    }
+    let mut ours_args = vec!["run"];
+    ours_args.extend(args);
+    let ours = run_in(&ours_dir, Path::new(OURS), &ours_args);
+    let theirs = run_in(&ref_dir, &refbin.join("in-toto-run"), &args);
+    Some(((ours, ours_dir), (theirs, ref_dir), dir))
+}
+
+fn products(dir: &Path) -> Vec<String> {
+    let link = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "link"))
+        .expect("a link was written");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(link).unwrap()).unwrap();
+    let mut names: Vec<String> = v["signed"]["products"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_directory_symlink_that_loops_back_is_recorded_as_the_reference_records_it() {
+    let Some(((ours, od), (theirs, rd), _tmp)) = record_both(|d| {
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::fs::write(d.join("a"), "a").unwrap();
+        std::fs::write(d.join("sub/b"), "b").unwrap();
+        std::os::unix::fs::symlink(".", d.join("sub/loop")).unwrap();
+    }) else {
+        return;
+    };
+    assert!(theirs.status.success(), "{theirs:?}");
+    assert!(ours.status.success(), "{ours:?}");
+    let (o, r) = (products(&od), products(&rd));
+    assert!(
+        r.contains(&"sub/loop/loop/b".to_string()),
+        "the reference follows the loop"
+    );
+    assert_eq!(
+        o, r,
+        "the same names as the reference, loop levels included"
+    );
+}
+
+#[test]
+fn branching_symlink_loops_fail_with_a_clear_error_instead_of_hanging() {
+    // Two loops side by side: the reference's os.walk never finishes (2^40 paths); ours
+    // refuses with an error naming the loop, and writes no link.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/f"), "f").unwrap();
+    std::os::unix::fs::symlink(".", d.join("sub/self")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("sub/up")).unwrap();
+    let key = key();
+    let out = run_in(
+        d,
+        Path::new(OURS),
+        &[
+            "run",
+            "-n",
+            "s",
+            "--no-command",
+            "-p",
+            ".",
+            "--signing-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Too many levels of symbolic links"),
+        "{stderr}"
+    );
+    assert!(!d.join("s.26f0d847.link").exists());
+}
+
+#[test]
+fn file_names_that_are_not_utf8_fail_as_in_the_reference() {
+    let Some(((ours, od), (theirs, _), _tmp)) = record_both(|d| {
+        for (name, body) in [(&b"pkg\xff"[..], "good"), (&b"pkg\xfe"[..], "EVIL")] {
+            let name = std::ffi::OsStr::from_bytes(name);
+            std::fs::write(d.join(name), body).unwrap();
+        }
+    }) else {
+        return;
+    };
+    let ref_err = String::from_utf8_lossy(&theirs.stderr);
+    let our_err = String::from_utf8_lossy(&ours.stderr);
+    assert_eq!(theirs.status.code(), Some(1), "{ref_err}");
+    assert_eq!(ours.status.code(), Some(1), "{our_err}");
+    let tail = |s: &str, prefix: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix(prefix).map(str::to_string))
+            .unwrap_or_else(|| panic!("no '{prefix}' line in {s}"))
+    };
+    let want = tail(&ref_err, "(in-toto-run) ");
+    assert!(want.starts_with("UnicodeEncodeError"), "{want}");
+    assert_eq!(tail(&our_err, "(intoto-studio run) "), want);
+    assert!(
+        std::fs::read_dir(&od).unwrap().all(|e| e
+            .unwrap()
+            .path()
+            .extension()
+            .is_none_or(|x| x != "link")),
+        "no link is written"
+    );
+}
+
+#[test]
+fn an_inspection_over_names_that_are_not_utf8_fails_as_in_the_reference() {
+    let Some(refbin) = reference() else {
+        return;
+    };
+    let case = Path::new(MANIFEST).join("tests/fixtures/conformance/cases/pass-demo-chain-legacy");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    for (who, program) in [
+        ("ours", PathBuf::from(OURS)),
+        ("ref", refbin.join("in-toto-verify")),
+    ] {
+        let root = tmp.path().join(who);
+        copy_dir(&case, &root);
+        let work = root.join("workdir");
+        std::fs::write(work.join(std::ffi::OsStr::from_bytes(b"pkg\xff")), "x").unwrap();
+        let mut args = vec![];
+        if who == "ours" {
+            args.push("verify");
+        }
+        args.extend([
+            "--layout",
+            "../root.layout",
+            "--verification-keys",
+            "../alice.pub",
+            "--link-dir",
+            "../links",
+        ]);
+        let out = run_in(&work, &program, &args);
+        assert_eq!(out.status.code(), Some(1), "{who}: {out:?}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = all
+            .lines()
+            .find_map(|l| {
+                l.find("UnicodeEncodeError: ")
+                    .map(|i| l[i..].trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("{who}: no UnicodeEncodeError in {all}"));
+        lines.push(line);
+    }
+    assert_eq!(lines[0], lines[1]);
+}
