@@ -125,8 +125,16 @@ pub fn atomic_write(path: &Path, bytes: &[u8], opts: WriteOptions) -> Result<()>
     result
 }
 
-/// Copy a directory tree (files, directories, symlinks as links) to a new directory.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+/// Copy a directory tree to a new directory: regular files, directories, and symlinks as
+/// links. Anything else (FIFOs, sockets, devices) is not copied — opening a FIFO would block
+/// for ever, a device could be endless — and is returned, for the caller to report.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<Vec<PathBuf>> {
+    let mut skipped = Vec::new();
+    copy_tree_into(from, to, &mut skipped)?;
+    Ok(skipped)
+}
+
+fn copy_tree_into(from: &Path, to: &Path, skipped: &mut Vec<PathBuf>) -> Result<()> {
     fs::create_dir_all(to).map_err(|e| io(e, to))?;
     for entry in fs::read_dir(from).map_err(|e| io(e, from))? {
         let entry = entry.map_err(|e| io(e, from))?;
@@ -137,12 +145,47 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
             let target = fs::read_link(&src).map_err(|e| io(e, &src))?;
             std::os::unix::fs::symlink(&target, &dst).map_err(|e| io(e, &dst))?;
         } else if ft.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else {
+            copy_tree_into(&src, &dst, skipped)?;
+        } else if ft.is_file() {
             fs::copy(&src, &dst).map_err(|e| io(e, &src))?;
+        } else {
+            skipped.push(src);
         }
     }
     Ok(())
+}
+
+/// Write `bytes` to `path` in place of what is there, refusing to write through a symlink
+/// or over anything that is not a regular file: the name may come from files an attacker
+/// placed (an inspection's link in a working directory that a product tarball filled).
+/// Atomic: a temp file in the same directory, then a rename over the name itself.
+pub fn write_regular_no_follow(path: &Path, bytes: &[u8]) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = fs::read_link(path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            return Err(Error::new(
+                "OSError",
+                format!(
+                    "refusing to write '{}': it is a symbolic link (to '{target}'), and \
+                     nothing is written through one",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(m) if !m.is_file() => {
+            return Err(Error::new(
+                "OSError",
+                format!(
+                    "refusing to write '{}': it exists and is not a regular file",
+                    path.display()
+                ),
+            ));
+        }
+        _ => {}
+    }
+    atomic_write(path, bytes, WriteOptions::default())
 }
 
 /// A fresh, private scratch directory under the system temp dir (removed on drop).

@@ -207,3 +207,46 @@ fn an_inspection_over_names_that_are_not_utf8_fails_as_in_the_reference() {
     }
     assert_eq!(lines[0], lines[1]);
 }
+
+#[test]
+fn an_inspection_link_is_never_written_through_a_symlink() {
+    // A product tarball can leave `untar.link -> /some/file` in the working dir; the
+    // reference then overwrites /some/file with the inspection's link. We refuse, fail
+    // closed, and leave the target as it was.
+    let case = Path::new(MANIFEST).join("tests/fixtures/conformance/cases/pass-demo-chain-legacy");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("case");
+    copy_dir(&case, &root);
+    let precious = tmp.path().join("precious.txt");
+    std::fs::write(&precious, "keep me").unwrap();
+    let work = root.join("workdir");
+    std::os::unix::fs::symlink(&precious, work.join("untar.link")).unwrap();
+    let out = run_in(
+        &work,
+        Path::new(OURS),
+        &[
+            "verify",
+            "--layout",
+            "../root.layout",
+            "--verification-keys",
+            "../alice.pub",
+            "--link-dir",
+            "../links",
+        ],
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("refusing to write"), "{text}");
+    assert!(text.contains("symbolic link"), "{text}");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+    assert!(
+        std::fs::symlink_metadata(work.join("untar.link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}

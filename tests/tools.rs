@@ -1204,3 +1204,38 @@ fn record_start_stop() {
     let out = studio(d, &["record", "start", "-n", "t"]);
     assert_eq!(out.code, 2);
 }
+
+#[test]
+fn sign_never_writes_outside_the_current_dir_for_a_hostile_link_name() {
+    let dir = setup();
+    let d = dir.path().to_path_buf();
+    std::fs::write(d.join("a"), "a").unwrap();
+    assert_eq!(
+        studio(
+            &d,
+            &["run", "-n", "s", "--signing-key", "bob", "-x", "-m", "a"]
+        )
+        .code,
+        0
+    );
+    let link = d.join(format!("s.{}.link", &BOB[..8]));
+    for hostile in ["../escape", "/tmp/intoto-studio-escape"] {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&link).unwrap()).unwrap();
+        v["signed"]["name"] = hostile.into();
+        std::fs::write(d.join("hostile.link"), v.to_string()).unwrap();
+        let out = studio(&d, &["sign", "-f", "hostile.link", "-k", "bob"]);
+        // Exit 2, as every error the reference's in-toto-sign reports while signing.
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("path separator"), "{out:?}");
+        let written = d.join(format!("{hostile}.{}.link", &BOB[..8]));
+        assert!(!written.exists(), "{} was written", written.display());
+        // With -o the user chose the file: signed as asked.
+        let out = studio(
+            &d,
+            &["sign", "-f", "hostile.link", "-k", "bob", "-o", "ok.link"],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(d.join("ok.link").exists());
+    }
+}

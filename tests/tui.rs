@@ -851,3 +851,57 @@ fn days_left_are_counted_by_the_apps_clock() {
     app.doc.layout.expires = "2030-02-28T00:00:00Z".into();
     assert!(render(&mut app, 120, 24).contains("(expired)"));
 }
+
+#[test]
+fn a_fifo_in_the_working_dir_neither_hangs_inspections_nor_is_hidden() {
+    // The scratch copy used to open the FIFO and block for ever.
+    isolate();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("case");
+    copy_case(&PathBuf::from(CASES).join("pass-demo-chain-legacy"), &dir);
+    let fifo = std::ffi::CString::new(dir.join("workdir/pipe").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let flags = ChainArgs {
+        verification_keys: vec![dir.join("alice.pub")],
+        inspection_timeout: 10,
+        ..Default::default()
+    };
+    let opened = resolve_chain(Some(&dir), &flags).unwrap();
+    let mut opts = options(Theme::dark());
+    opts.run_inspections = true;
+    let mut app = tui::build_app(&opened, opts).unwrap();
+    while let Some(job) = app.take_job() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(tui::run_job(job, None));
+        });
+        let done = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("verification with a FIFO in the working dir finished");
+        app.update(done);
+    }
+    let report = app.verify.report.as_ref().expect("a report");
+    assert!(report.passed, "{:?}", report.failure);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("pipe") && n.contains("FIFO")),
+        "{:?}",
+        report.notes
+    );
+}
+
+fn copy_case(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_case(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}

@@ -226,7 +226,21 @@ fn sign_and_write(
     let out = match (&args.output, &payload) {
         (Some(out), _) => out.clone(),
         (None, Payload::Link(link)) => {
-            PathBuf::from(format!("{}.{}.link", link.name_str(), kid8(&last_keyid)))
+            // The name comes from the (untrusted) link: a path separator would write
+            // outside the current directory (the reference writes there; we refuse).
+            let name = link.name_str();
+            if name.contains('/') || name.contains('\0') {
+                return Err(Error::new(
+                    "ValueError",
+                    format!(
+                        "the link's name '{}' holds a path separator, so '<name>.<keyid>.link' \
+                         would be written outside the current directory: not written (pass -o \
+                         to choose the output file)",
+                        name.escape_debug()
+                    ),
+                ));
+            }
+            PathBuf::from(format!("{name}.{}.link", kid8(&last_keyid)))
         }
         (None, Payload::Layout(_)) => args.file.clone(),
     };

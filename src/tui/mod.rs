@@ -169,21 +169,35 @@ pub fn run_job(job: Job, progress: Option<crate::verify::Progress>) -> Action {
             opts.progress = progress;
             // Inspections run in a scratch copy of the working directory, so the chain's
             // folder is never changed (inspections often extract files) and replays repeat.
+            // If no scratch copy can be made, inspections do not run at all (never in the
+            // chain's own folder).
+            let mut not_copied = Vec::new();
             let _scratch = if opts.run_inspections && scratch_inspections {
-                match crate::fsutil::ScratchDir::new("intoto-studio-inspect") {
-                    Ok(d) => {
+                let copied =
+                    crate::fsutil::ScratchDir::new("intoto-studio-inspect").and_then(|d| {
                         let copy = d.path().join("workdir");
-                        if crate::fsutil::copy_tree(&opts.workdir, &copy).is_ok() {
-                            opts.workdir = copy;
-                        }
+                        let skipped = crate::fsutil::copy_tree(&opts.workdir, &copy)?;
+                        Ok((d, copy, skipped))
+                    });
+                match copied {
+                    Ok((d, copy, skipped)) => {
+                        opts.workdir = copy;
+                        not_copied = skipped;
                         Some(d)
                     }
-                    Err(_) => None,
+                    Err(e) => {
+                        let e =
+                            e.context("the scratch copy of the working directory for inspections");
+                        return Action::VerifyDone(
+                            Box::new(crate::verify::load_failure(e)),
+                            generation,
+                        );
+                    }
                 }
             } else {
                 None
             };
-            let report = match &what_if {
+            let mut report = match &what_if {
                 Some(w) => crate::verify::verify_metadata(
                     &layout,
                     &keys,
@@ -194,6 +208,13 @@ pub fn run_job(job: Job, progress: Option<crate::verify::Progress>) -> Action {
                     crate::verify::verify_metadata(&layout, &keys, &opts, &crate::verify::FsLinks)
                 }
             };
+            for p in not_copied {
+                report.notes.push(format!(
+                    "{} was not copied into the inspections' scratch folder: it is no regular \
+                     file, directory or symlink (a FIFO, socket or device)",
+                    p.display()
+                ));
+            }
             Action::VerifyDone(Box::new(report), generation)
         }
     }

@@ -1411,10 +1411,9 @@ impl Verifier<'_> {
                             Payload::Link(link.clone()),
                             crate::model::envelope::Format::Legacy,
                         );
-                        match std::fs::write(&path, md.to_bytes()) {
+                        match crate::fsutil::write_regular_no_follow(&path, &md.to_bytes()) {
                             Ok(()) => r.link_file = Some(path.display().to_string()),
                             Err(e) => {
-                                let e = crate::model::envelope::io_error(&e, &path);
                                 return Err(self.fail(
                                     Stage::Inspections,
                                     e,
