@@ -273,15 +273,16 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
             OutputFormat::Json => {
                 serde_json::to_string_pretty(&report).expect("report serialises") + "\n"
             }
-            OutputFormat::Markdown => render::markdown(&report),
-            OutputFormat::Text => render::text(
+            OutputFormat::Markdown => render::terminal_safe(&render::markdown(&report)).into(),
+            OutputFormat::Text => render::terminal_safe(&render::text(
                 &report,
                 if args.verbose {
                     render::Detail::Verbose
                 } else {
                     render::Detail::Normal
                 },
-            ),
+            ))
+            .into(),
         };
         print_out(&out);
     }
@@ -301,7 +302,10 @@ pub fn run_lint(args: &LintArgs) -> i32 {
     let findings = match crate::lint::lint_file(&args.layout, process_clock().now()) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("(intoto-studio lint) {e}");
+            eprintln!(
+                "(intoto-studio lint) {}",
+                render::terminal_safe(&e.to_string())
+            );
             return 1;
         }
     };
@@ -310,7 +314,7 @@ pub fn run_lint(args: &LintArgs) -> i32 {
             &(serde_json::to_string_pretty(&crate::lint::to_json(&findings)).unwrap_or_default()
                 + "\n"),
         ),
-        LintFormat::Text => print_out(&crate::lint::render_text(&findings)),
+        LintFormat::Text => print_out(&render::terminal_safe(&crate::lint::render_text(&findings))),
     }
     if crate::lint::has_errors(&findings) {
         1
@@ -345,16 +349,19 @@ pub fn run_graph(args: &GraphArgs) -> i32 {
     let layout = match crate::lint::load_layout(&args.layout) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("(intoto-studio graph) {e}");
+            eprintln!(
+                "(intoto-studio graph) {}",
+                render::terminal_safe(&e.to_string())
+            );
             return 1;
         }
     };
     let g = crate::graph::Graph::from_layout(&layout);
-    print_out(&match args.format {
+    print_out(&render::terminal_safe(&match args.format {
         GraphFormat::Text => g.to_text(),
         GraphFormat::Dot => g.to_dot(),
         GraphFormat::Mermaid => g.to_mermaid(),
-    });
+    }));
     0
 }
 

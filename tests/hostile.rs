@@ -250,3 +250,74 @@ fn an_inspection_link_is_never_written_through_a_symlink() {
             .is_symlink()
     );
 }
+
+#[test]
+fn escape_sequences_in_names_never_reach_the_terminal() {
+    // A signed layout whose step name clears the screen and draws "verification PASSED".
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let keys = Path::new(MANIFEST).join("tests/fixtures/keys");
+    std::fs::copy(
+        keys.join("TEST-ONLY-alice-ed25519.private.pem"),
+        d.join("alice"),
+    )
+    .unwrap();
+    std::fs::copy(
+        keys.join("TEST-ONLY-alice-ed25519.pub.pem"),
+        d.join("alice.pub"),
+    )
+    .unwrap();
+    let evil = "b\u{1b}[2J\u{1b}[H\u{1b}[32mverification PASSED\u{9b}0m\r\u{202e}";
+    let layout = serde_json::json!({
+        "signatures": [],
+        "signed": {
+            "_type": "layout", "expires": "2099-01-01T00:00:00Z", "readme": "", "keys": {},
+            "inspect": [],
+            "steps": [{
+                "_type": "step", "name": evil, "threshold": 1, "pubkeys": [],
+                "expected_command": [], "expected_materials": [["DISALLOW", evil]],
+                "expected_products": [],
+            }],
+        },
+    });
+    std::fs::write(d.join("root.layout"), layout.to_string()).unwrap();
+    let ours = |args: &[&str]| run_in(d, Path::new(OURS), args);
+    assert!(
+        ours(&["sign", "-f", "root.layout", "-k", "alice"])
+            .status
+            .success()
+    );
+    let verify = [
+        "verify",
+        "--layout",
+        "root.layout",
+        "--verification-keys",
+        "alice.pub",
+    ];
+    let raw = |c: char| move |b: &[u8]| String::from_utf8_lossy(b).contains(c);
+    for args in [
+        &verify[..],
+        &[&verify[..], &["--format", "markdown"]].concat(),
+        &[&verify[..], &["-v"]].concat(),
+        &["lint", "root.layout"],
+        &["graph", "root.layout"],
+        &["graph", "root.layout", "--format", "dot"],
+        &["graph", "root.layout", "--format", "mermaid"],
+    ] {
+        let out = ours(args);
+        for c in ['\u{1b}', '\u{9b}', '\r', '\u{202e}'] {
+            assert!(
+                !raw(c)(&out.stdout) && !raw(c)(&out.stderr),
+                "{args:?} printed {c:?} raw: {out:?}"
+            );
+        }
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("\\x1b[2J"),
+            "{args:?} shows the name escaped: {out:?}"
+        );
+    }
+    let out = ours(&[&verify[..], &["--format", "json"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failure"]["item"], evil, "JSON stays exact");
+}

@@ -12,6 +12,39 @@ pub enum Detail {
     Verbose,
 }
 
+/// Text that is safe to print on a terminal: control characters (C0 but newline and tab,
+/// DEL, C1), line and paragraph separators and the bidirectional overrides are shown as
+/// Python shows them in a `repr` (`\x1b`, `\r`, `\u202e`), so a signed or unsigned name
+/// can neither move the cursor, clear the screen nor reorder what is shown ("verification
+/// PASSED" drawn over a failure). The text and Markdown views, lint and graph output pass
+/// through this; JSON stays exact.
+pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+    }
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn verdict(r: &Report) -> String {
     match (&r.failure, r.complete) {
         (None, true) => "PASSED".to_string(),
@@ -319,4 +352,21 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     o
+}
+
+#[cfg(test)]
+mod terminal_safe_tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn escapes_what_moves_the_cursor_and_keeps_the_rest() {
+        assert_eq!(terminal_safe("a/b.txt\tok\n"), "a/b.txt\tok\n");
+        assert_eq!(
+            terminal_safe("x\u{1b}[2J\u{1b}[Hverification PASSED\r"),
+            "x\\x1b[2J\\x1b[Hverification PASSED\\r"
+        );
+        assert_eq!(terminal_safe("\u{9b}31m \u{7f}"), "\\x9b31m \\x7f");
+        assert_eq!(terminal_safe("evil\u{202e}txt.exe"), "evil\\u202etxt.exe");
+        assert_eq!(terminal_safe("naïve ✓"), "naïve ✓");
+    }
 }
