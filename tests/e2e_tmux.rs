@@ -301,27 +301,8 @@ fn author_sign_save_reopen_verifies_with_the_reference() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
-    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
-    std::fs::copy(
-        keys.join("TEST-ONLY-alice-ed25519.private.pem"),
-        w.join("alice.pem"),
-    )
-    .unwrap();
-    std::fs::copy(
-        keys.join("TEST-ONLY-alice-ed25519.pub.pem"),
-        w.join("alice.pub"),
-    )
-    .unwrap();
-    std::fs::copy(
-        keys.join("TEST-ONLY-bob-ed25519.private.pem"),
-        w.join("bob.pem"),
-    )
-    .unwrap();
-    std::fs::copy(
-        keys.join("TEST-ONLY-bob-ed25519.pub.pem"),
-        w.join("bob.pub"),
-    )
-    .unwrap();
+    copy_fixture_key(w, "alice", "alice.pem");
+    copy_fixture_key(w, "bob", "bob.pem");
     std::fs::create_dir(w.join("src")).unwrap();
     std::fs::write(w.join("src/hello.txt"), "hello\n").unwrap();
     let run = Command::new(refbin.join("in-toto-run"))

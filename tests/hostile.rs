@@ -11,6 +11,16 @@ use std::process::{Command, Output};
 
 const OURS: &str = env!("CARGO_BIN_EXE_intoto-studio");
 
+/// `in-toto-verify`'s arguments for a conformance case, run in its `workdir/`.
+const CASE_VERIFY: [&str; 6] = [
+    "--layout",
+    "../root.layout",
+    "--verification-keys",
+    "../alice.pub",
+    "--link-dir",
+    "../links",
+];
+
 fn key() -> PathBuf {
     Path::new(MANIFEST).join("tests/fixtures/keys/TEST-ONLY-alice-ed25519.private.pem")
 }
@@ -181,14 +191,7 @@ fn an_inspection_over_names_that_are_not_utf8_fails_as_in_the_reference() {
         if who == "ours" {
             args.push("verify");
         }
-        args.extend([
-            "--layout",
-            "../root.layout",
-            "--verification-keys",
-            "../alice.pub",
-            "--link-dir",
-            "../links",
-        ]);
+        args.extend(CASE_VERIFY);
         let out = run_in(&work, &program, &args);
         assert_eq!(out.status.code(), Some(1), "{who}: {out:?}");
         let all = format!(
@@ -224,15 +227,7 @@ fn an_inspection_link_is_never_written_through_a_symlink() {
     let out = run_in(
         &work,
         Path::new(OURS),
-        &[
-            "verify",
-            "--layout",
-            "../root.layout",
-            "--verification-keys",
-            "../alice.pub",
-            "--link-dir",
-            "../links",
-        ],
+        &[&["verify"][..], &CASE_VERIFY].concat(),
     );
     let text = format!(
         "{}{}",
@@ -256,17 +251,7 @@ fn escape_sequences_in_names_never_reach_the_terminal() {
     // A signed layout whose step name clears the screen and draws "verification PASSED".
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let keys = Path::new(MANIFEST).join("tests/fixtures/keys");
-    std::fs::copy(
-        keys.join("TEST-ONLY-alice-ed25519.private.pem"),
-        d.join("alice"),
-    )
-    .unwrap();
-    std::fs::copy(
-        keys.join("TEST-ONLY-alice-ed25519.pub.pem"),
-        d.join("alice.pub"),
-    )
-    .unwrap();
+    copy_fixture_key(d, "alice", "alice");
     let evil = "b\u{1b}[2J\u{1b}[H\u{1b}[32mverification PASSED\u{9b}0m\r\u{202e}";
     let layout = serde_json::json!({
         "signatures": [],

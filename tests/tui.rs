@@ -1,6 +1,8 @@
 //! The TUI without a terminal: state/action tests for editing, and insta snapshots of
 //! every screen rendered on ratatui's `TestBackend`.
 
+mod common;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use intoto_studio::cli::ChainArgs;
 use intoto_studio::clock::Clock;
@@ -468,19 +470,23 @@ fn snapshot_every_theme_is_legible() {
 /// Open a conformance case as a chain folder (links/ and workdir/ found by the folder,
 /// the owner key given like --verification-keys), with inspections confirmed.
 fn open_case_folder(name: &str) -> App {
+    let mut app = open_folder_unverified(&PathBuf::from(CASES).join(name));
+    finish_jobs(&mut app);
+    app
+}
+
+/// A chain folder opened with inspections confirmed; its verification job not yet run.
+fn open_folder_unverified(dir: &Path) -> App {
     isolate();
-    let dir = PathBuf::from(CASES).join(name);
     let flags = ChainArgs {
         verification_keys: vec![dir.join("alice.pub")],
         inspection_timeout: 10,
         ..Default::default()
     };
-    let opened = resolve_chain(Some(&dir), &flags).unwrap();
+    let opened = resolve_chain(Some(dir), &flags).unwrap();
     let mut opts = options(Theme::dark());
     opts.run_inspections = true;
-    let mut app = tui::build_app(&opened, opts).unwrap();
-    finish_jobs(&mut app);
-    app
+    tui::build_app(&opened, opts).unwrap()
 }
 
 /// Each failure class of the shared corpus: with no key press the failing item is
@@ -855,22 +861,13 @@ fn days_left_are_counted_by_the_apps_clock() {
 #[test]
 fn a_fifo_in_the_working_dir_neither_hangs_inspections_nor_is_hidden() {
     // The scratch copy used to open the FIFO and block for ever.
-    isolate();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("case");
-    copy_case(&PathBuf::from(CASES).join("pass-demo-chain-legacy"), &dir);
+    common::copy_dir(&PathBuf::from(CASES).join("pass-demo-chain-legacy"), &dir);
     let fifo = std::ffi::CString::new(dir.join("workdir/pipe").to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
-    let flags = ChainArgs {
-        verification_keys: vec![dir.join("alice.pub")],
-        inspection_timeout: 10,
-        ..Default::default()
-    };
-    let opened = resolve_chain(Some(&dir), &flags).unwrap();
-    let mut opts = options(Theme::dark());
-    opts.run_inspections = true;
-    let mut app = tui::build_app(&opened, opts).unwrap();
+    let mut app = open_folder_unverified(&dir);
     while let Some(job) = app.take_job() {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -891,17 +888,4 @@ fn a_fifo_in_the_working_dir_neither_hangs_inspections_nor_is_hidden() {
         "{:?}",
         report.notes
     );
-}
-
-fn copy_case(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_case(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
 }

@@ -24,6 +24,24 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Copy the TEST-ONLY ed25519 key pair of `person` (alice, bob, carl) into `dir`: the
+/// private key as `private_name`, the public key as `<person>.pub`.
+pub fn copy_fixture_key(dir: &Path, person: &str, private_name: &str) {
+    let keys = Path::new(MANIFEST).join("tests/fixtures/keys");
+    for (from, to) in [
+        (
+            format!("TEST-ONLY-{person}-ed25519.private.pem"),
+            private_name.to_string(),
+        ),
+        (
+            format!("TEST-ONLY-{person}-ed25519.pub.pem"),
+            format!("{person}.pub"),
+        ),
+    ] {
+        std::fs::copy(keys.join(from), dir.join(to)).unwrap();
+    }
+}
+
 /// The reference implementation's bin directory (installed on first use by
 /// `tests/support/ensure-reference.sh`), or `None` when it is unavailable and
 /// `INTOTO_STUDIO_SKIP_INTEROP=1` allows skipping; without that variable a missing reference
