@@ -13,6 +13,7 @@ pub mod graph;
 pub mod hugealloc;
 pub mod lint;
 pub mod model;
+pub mod py;
 pub mod record;
 pub mod tools;
 pub mod tui;

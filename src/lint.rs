@@ -440,7 +440,7 @@ fn layout_body(value: &Value) -> Result<Value> {
         return Err(Error::new("InvalidMetadata", ""));
     };
     if let Some(Value::String(p)) = m.get("payload") {
-        let bytes = envelope::b64dec(p)?;
+        let bytes = crate::py::base64::b64dec(p)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::new("JSONDecodeError", e.to_string()))
     } else if let Some(signed) = m.get("signed") {
         Ok(signed.clone())

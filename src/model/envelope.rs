@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::json::{self, DumpStyle, py_repr};
 use crate::model::layout::Layout;
 use crate::model::link::{ArtifactsField, CanonicalParts, Link};
+use crate::py::base64::b64dec;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -1068,100 +1069,6 @@ fn b64_last(s: &[u8], out: &mut [u8]) -> Option<bool> {
     Some(out.is_ascii())
 }
 
-/// securesystemslib `b64dec`: strict standard base64 (padding required), falling back to
-/// the URL-safe alphabet; errors are `binascii.Error` (class `Error`) with CPython's text.
-pub fn b64dec(s: &str) -> Result<Vec<u8>> {
-    match a2b_base64_strict(s.as_bytes()) {
-        Ok(v) => Ok(v),
-        Err(_) => {
-            let translated: Vec<u8> = s
-                .bytes()
-                .map(|c| match c {
-                    b'-' => b'+',
-                    b'_' => b'/',
-                    c => c,
-                })
-                .collect();
-            a2b_base64_strict(&translated).map_err(|m| Error::new("Error", m))
-        }
-    }
-}
-
-/// CPython's `binascii.a2b_base64(data, strict_mode=True)`.
-fn a2b_base64_strict(s: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    fn val(c: u8) -> Option<u8> {
-        match c {
-            b'A'..=b'Z' => Some(c - b'A'),
-            b'a'..=b'z' => Some(c - b'a' + 26),
-            b'0'..=b'9' => Some(c - b'0' + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let (mut quad_pos, mut left, mut pads) = (0u8, 0u8, 0u8);
-    let mut padding_started = false;
-    for (i, &c) in s.iter().enumerate() {
-        if c == b'=' {
-            padding_started = true;
-            if quad_pos == 0 {
-                return Err(if i == 0 {
-                    "Leading padding not allowed".into()
-                } else {
-                    "Excess padding not allowed".into()
-                });
-            }
-            if quad_pos >= 2 {
-                pads += 1;
-                if quad_pos + pads >= 4 {
-                    if i + 1 < s.len() {
-                        return Err("Excess data after padding".into());
-                    }
-                    return Ok(out);
-                }
-            }
-            continue;
-        }
-        let Some(v) = val(c) else {
-            return Err("Only base64 data is allowed".into());
-        };
-        if padding_started {
-            return Err("Discontinuous padding not allowed".into());
-        }
-        pads = 0;
-        match quad_pos {
-            0 => {
-                left = v;
-                quad_pos = 1;
-            }
-            1 => {
-                out.push((left << 2) | (v >> 4));
-                left = v & 0x0f;
-                quad_pos = 2;
-            }
-            2 => {
-                out.push((left << 4) | (v >> 2));
-                left = v & 0x03;
-                quad_pos = 3;
-            }
-            _ => {
-                out.push((left << 6) | v);
-                quad_pos = 0;
-            }
-        }
-    }
-    match quad_pos {
-        0 => Ok(out),
-        1 => Err(format!(
-            "Invalid base64-encoded string: number of data characters ({}) cannot be 1 more than \
-             a multiple of 4",
-            out.len() / 3 * 4 + 1
-        )),
-        _ => Err("Incorrect padding".into()),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Raw parsing: one pass over the JSON text, artifacts straight into compact structures,
 // duplicate keys keep the last value, unknown fields skipped.
@@ -1551,28 +1458,6 @@ impl RawBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_like_cpython_strict() {
-        assert_eq!(b64dec("YWJj").unwrap(), b"abc");
-        assert_eq!(b64dec("YQ==").unwrap(), b"a");
-        assert_eq!(b64dec("").unwrap(), b"");
-        assert_eq!(b64dec("-_8=").unwrap(), vec![0xfb, 0xff]);
-        assert_eq!(b64dec("YQ").unwrap_err().message, "Incorrect padding");
-        assert_eq!(
-            b64dec("YQ!=").unwrap_err().message,
-            "Only base64 data is allowed"
-        );
-        assert_eq!(
-            b64dec("=YQ=").unwrap_err().message,
-            "Leading padding not allowed"
-        );
-        assert_eq!(
-            b64dec("YQ==YQ==").unwrap_err().message,
-            "Excess data after padding"
-        );
-        assert_eq!(b64dec("YWJjZ").unwrap_err().class, "Error");
-    }
 
     #[test]
     fn canonical_base64_fast_path_agrees() {

@@ -230,36 +230,9 @@ fn dump_into(out: &mut String, value: &Value, style: DumpStyle, level: usize) {
     }
 }
 
-/// Python `repr()` of a string.
+/// Python `repr()` of a string ([`crate::py::repr::repr`]).
 pub fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if ('\u{80}'..='\u{a0}').contains(&c) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
+    crate::py::repr::repr(s)
 }
 
 /// Python `repr()` of a list of strings, e.g. `['a.py', 'b.py']`.
@@ -783,7 +756,11 @@ impl TokenMark {
 
     /// `text` (a key, or a message quoting parsed data) with marked keys renamed back.
     pub fn unmark_text(&self, text: &str) -> String {
+        // The mark is a noncharacter, which `repr` escapes (`\ufdd1`): rename both forms.
+        let quoted = py_repr_str(&self.key);
+        let in_repr = &quoted[1..quoted.len() - 1];
         text.replace(&self.key, NUMBER_TOKEN)
+            .replace(in_repr, NUMBER_TOKEN)
     }
 }
 

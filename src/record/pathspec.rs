@@ -15,8 +15,8 @@
 //! expression with a reversed range such as `[z-a]`. Patterns with an unterminated bracket
 //! expression are silently discarded, like Git (and pathspec) do.
 
-use super::pypath::py_repr;
 use crate::error::Error;
+use crate::py::repr::repr as py_repr;
 use regex::Regex;
 
 /// The name of the directory-marker group (pathspec's `_DIR_MARK`).

@@ -2,10 +2,8 @@
 //! text and class of the `OSError` Python raises for an I/O error.
 
 use crate::error::Error;
-use regex::Regex;
-use std::fmt::Write;
+use crate::py::repr::repr as py_repr;
 use std::io;
-use std::sync::LazyLock;
 
 /// `posixpath.normpath`: a purely lexical normalisation. `./a` → `a`, `a//b/../c` → `a/c`,
 /// `` → `.`; leading `..` stay, `/..` → `/`, exactly two leading slashes are kept.
@@ -46,49 +44,6 @@ pub fn join(a: &str, b: &str) -> String {
     } else {
         format!("{a}/{b}")
     }
-}
-
-/// Characters Python's `str.isprintable()` rejects (besides those below U+00A1, handled
-/// directly): general categories Cc, Cf, Co, Cn, Zl, Zp and Zs.
-static NOT_PRINTABLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$").expect("valid regex")
-});
-
-/// Python `repr()` of a string.
-pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    let mut buf = [0u8; 4];
-    for c in s.chars() {
-        let n = c as u32;
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            ' '..='~' => out.push(c),
-            _ if n < 0xa1 || (n > 0xff && NOT_PRINTABLE.is_match(c.encode_utf8(&mut buf))) => {
-                let _ = match n {
-                    0..=0xff => write!(out, "\\x{n:02x}"),
-                    0x100..=0xffff => write!(out, "\\u{n:04x}"),
-                    _ => write!(out, "\\U{n:08x}"),
-                };
-            }
-            '\u{ad}' => out.push_str("\\xad"),
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// The class of the `OSError` subclass Python raises for an errno.
@@ -173,16 +128,6 @@ mod tests {
         assert_eq!(join("/", "a"), "/a");
         assert_eq!(join("a/", "b"), "a/b");
         assert_eq!(join("a", "/b"), "/b");
-    }
-
-    #[test]
-    fn repr_like_python() {
-        assert_eq!(py_repr("a'b"), "\"a'b\"");
-        assert_eq!(py_repr("a'b\""), "'a\\'b\"'");
-        assert_eq!(
-            py_repr("\\\n\x1c\u{a0}\u{e9}\u{2028}\u{200b}\u{1f600}"),
-            "'\\\\\\n\\x1c\\xa0\u{e9}\\u2028\\u200b\u{1f600}'"
-        );
     }
 
     #[test]
