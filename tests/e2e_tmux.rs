@@ -45,7 +45,7 @@ impl Session {
             .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
             .collect();
         let cmd = format!(
-            "cd '{}' && INTOTO_STUDIO_NOW=2026-01-01T00:00:00Z INTOTO_STUDIO_DATA_DIR='{}' INTOTO_STUDIO_CONFIG=/nonexistent-config.toml TERM=xterm-256color '{}' {}; echo EXITED-$?; sleep 60",
+            "cd '{}' && INTOTO_STUDIO_NOW=2026-01-01T00:00:00Z INTOTO_STUDIO_DATA_DIR='{}' INTOTO_STUDIO_CONFIG=/nonexistent-config.toml TERM=xterm-256color '{}' {}; echo EXITED-$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon | sed 's/^/TTY-/'; sleep 60",
             dir.display(),
             data.display(),
             BIN,
@@ -124,6 +124,17 @@ impl Session {
 
     fn wait_for(&self, text: &str) -> String {
         self.wait(text, |s| s.contains(text))
+    }
+
+    /// A tmux format of the pane, e.g. `#{alternate_on}`.
+    fn pane(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["display-message", "-p", "-t", &self.name, format])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 }
 
@@ -434,4 +445,47 @@ fn author_sign_save_reopen_verifies_with_the_reference() {
     s.wait_for("PASSED");
     s.keys(&["q"]);
     s.wait_for("EXITED-0");
+}
+
+/// A process that dies by `abort` (a stack overflow, a failed allocation) runs no panic
+/// hook; the terminal still comes back: no alternate screen, no mouse mode, cooked mode.
+#[test]
+fn an_abort_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&example("demo"), &tmp.path().join("demo"));
+    let s = Session::start(tmp.path(), &["demo"], 160, 45);
+    s.wait("the graph", |s| {
+        s.contains("Graph (") && s.contains("untar")
+    });
+    assert_eq!(
+        s.pane("#{alternate_on}"),
+        "1",
+        "the TUI is on the alternate screen"
+    );
+    let shell = s.pane("#{pane_pid}");
+    let pgrep = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&pgrep.stdout)
+        .lines()
+        .next()
+        .expect("the TUI process")
+        .trim()
+        .to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-ABRT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let screen = s.wait_for("TTY-");
+    assert!(screen.contains("EXITED-134"), "died by SIGABRT:\n{screen}");
+    assert!(
+        screen.contains("TTY-icanon"),
+        "cooked mode is back:\n{screen}"
+    );
+    assert_eq!(s.pane("#{alternate_on}"), "0", "left the alternate screen");
+    assert_eq!(s.pane("#{mouse_any_flag}"), "0", "mouse mode is off");
 }

@@ -5,6 +5,8 @@
 mod common;
 use common::*;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -305,4 +307,296 @@ fn escape_sequences_in_names_never_reach_the_terminal() {
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["failure"]["item"], evil, "JSON stays exact");
+}
+
+/// The reference's verdict for a case (run in `dir`) through its Python API, the only way
+/// to pass substitution parameters: exit code and `Class: first line of the message`.
+fn reference_verify_with_params(dir: &Path, params: &[(&str, &str)]) -> (i32, String) {
+    let python = reference().expect("reference").join("python");
+    let script = r#"
+import json, sys
+from in_toto import verifylib
+from in_toto.models._signer import load_public_key_from_file
+from in_toto.models.metadata import Metadata
+key = load_public_key_from_file("alice.pub")
+try:
+    verifylib.in_toto_verify(Metadata.load("root.layout"), {key["keyid"]: key}, "links",
+                             substitution_parameters=json.loads(sys.argv[1]))
+    print("PASSED")
+except Exception as e:
+    print(type(e).__name__ + ": " + str(e).splitlines()[0] if str(e) else type(e).__name__)
+    sys.exit(1)
+"#;
+    let params: serde_json::Map<String, serde_json::Value> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+        .collect();
+    let out = Command::new(python)
+        .args(["-c", script, &serde_json::Value::Object(params).to_string()])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn param_substitution_is_pythons_str_format() {
+    // `REQUIRE <template>` fails naming the substituted text, so each verdict shows the
+    // exact string Python made; a template that becomes `dist/app.bin` passes.
+    if reference().is_none() {
+        return;
+    }
+    let case =
+        Path::new(MANIFEST).join("tests/fixtures/conformance/cases/fail-disallow-pattern-dsse");
+    let key = Path::new(MANIFEST)
+        .join("tests/fixtures/conformance/keys/TEST-ONLY-alice-ed25519.private.pem");
+    let cases: &[(&str, &str)] = &[
+        ("{X:05}", "ab"),
+        ("{X:0>5}", "ab"),
+        ("{X!a}", "caf\u{e9}\u{200b}"),
+        ("{X!r}", "a\u{200b}\u{1fae8}"),
+        ("{X!r:>9}", "ab"),
+        ("{X[0]}ist/app.bin", "dz"),
+        ("{X[1]}", "ab"),
+        ("{X[7]}", "ab"),
+        ("{X.nope}", "ab"),
+        ("{X:{X:{X}}}", "5"),
+        ("{X:>{X}}", "5"),
+        ("{X:\u{665}}", "ab"),
+        ("{X:=5}", "ab"),
+        ("{5}", "ab"),
+        ("{X:_}", "ab"),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut wrong = Vec::new();
+    for (i, (template, x)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(i.to_string());
+        copy_dir(&case, &dir);
+        let p = dir.join("root.layout");
+        let envelope: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        let payload = STANDARD
+            .decode(envelope["payload"].as_str().unwrap())
+            .unwrap();
+        let mut layout: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        let release = layout["steps"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["name"] == "release")
+            .unwrap();
+        release["expected_products"] = serde_json::json!([["REQUIRE", template]]);
+        let unsigned = serde_json::json!({"signatures": [], "signed": layout});
+        std::fs::write(&p, unsigned.to_string()).unwrap();
+        let signed = run_in(
+            &dir,
+            Path::new(OURS),
+            &[
+                "sign",
+                "-f",
+                "root.layout",
+                "-k",
+                key.to_str().unwrap(),
+                "--use-dsse",
+            ],
+        );
+        assert!(signed.status.success(), "{signed:?}");
+        let (ref_code, ref_line) = reference_verify_with_params(&dir, &[("X", x)]);
+        let param = format!("X={x}");
+        let ours = run_in(
+            &dir,
+            Path::new(OURS),
+            &[
+                "verify",
+                "--layout",
+                "root.layout",
+                "--verification-keys",
+                "alice.pub",
+                "--link-dir",
+                "links",
+                "--param",
+                &param,
+                "--format",
+                "json",
+            ],
+        );
+        let report: serde_json::Value = serde_json::from_slice(&ours.stdout)
+            .unwrap_or_else(|e| panic!("{template}: {e}: {ours:?}"));
+        let ours_line = match report["failure"].as_object() {
+            None => "PASSED".to_string(),
+            Some(f) => format!(
+                "{}: {}",
+                f["reference_error"].as_str().unwrap(),
+                f["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+            ),
+        };
+        let ours_code = ours.status.code().unwrap_or(-1);
+        // Python prints the artifacts as a set, in an order that changes from run to run.
+        let cut = |l: &str| l.split(" in: {").next().unwrap().to_string();
+        if ours_code != ref_code || cut(&ours_line) != cut(&ref_line) {
+            wrong.push(format!(
+                "{template:?} X={x:?}: ours {ours_code} {ours_line:?}, reference {ref_code} {ref_line:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_stray_padding_character_in_dsse_base64_is_judged_as_the_reference_judges_it() {
+    // CPython 3.11 lets an `=` after a whole base64 quantum pass (`QUJD=`), refuses it after
+    // padding (`QQ===`); every link's payload and signature with one more `=`, both ways.
+    let Some(refbin) = reference() else {
+        return;
+    };
+    let case = Path::new(MANIFEST).join("tests/fixtures/conformance/cases/pass-demo-chain-dsse");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut verdicts = Vec::new();
+    let mut wrong = Vec::new();
+    for link in [
+        "clone.2f898e60",
+        "package.407ea2a0",
+        "update-version.2f898e60",
+    ] {
+        for field in ["payload", "sig"] {
+            // One copy each: the inspection unpacks into its working dir.
+            let [ours_work, ref_work] = ["ours", "ref"].map(|who| {
+                let dir = tmp.path().join(format!("{link}-{field}-{who}"));
+                copy_dir(&case, &dir);
+                let p = dir.join("links").join(format!("{link}.link"));
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+                let s = if field == "payload" {
+                    &mut v["payload"]
+                } else {
+                    &mut v["signatures"][0]["sig"]
+                };
+                *s = format!("{}=", s.as_str().unwrap()).into();
+                std::fs::write(&p, v.to_string()).unwrap();
+                dir.join("workdir")
+            });
+            let ours = run_in(
+                &ours_work,
+                Path::new(OURS),
+                &[&["verify"][..], &CASE_VERIFY, &["--format", "json"]].concat(),
+            );
+            let report: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+            let ours_class = report["failure"]["reference_error"]
+                .as_str()
+                .unwrap_or("PASSED")
+                .to_string();
+            let theirs = run_in(&ref_work, &refbin.join("in-toto-verify"), &CASE_VERIFY);
+            let text = String::from_utf8_lossy(&theirs.stderr).to_string()
+                + &String::from_utf8_lossy(&theirs.stdout);
+            let ref_class = if theirs.status.success() {
+                "PASSED".to_string()
+            } else {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("(in-toto-verify) "))
+                    .and_then(|l| l.split(':').next())
+                    .unwrap_or("?")
+                    .to_string()
+            };
+            if ours_class != ref_class || ours.status.code() != theirs.status.code() {
+                wrong.push(format!(
+                    "{link} {field}: ours {ours_class} ({:?}), reference {ref_class} ({:?})",
+                    ours.status.code(),
+                    theirs.status.code()
+                ));
+            }
+            verdicts.push(ref_class);
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The cases cover both answers: accepted (no padding before the `=`) and refused.
+    assert!(verdicts.iter().any(|v| v == "PASSED"), "{verdicts:?}");
+    assert!(verdicts.iter().any(|v| v != "PASSED"), "{verdicts:?}");
+}
+
+/// The deepest chain of sublayouts whose link paths Linux can still open (each level adds
+/// `s.<keyid:8>/` to the path; `PATH_MAX` is 4096).
+const DEEP: usize = 360;
+
+#[test]
+fn a_deep_sublayout_chain_passes_as_in_the_reference_on_any_thread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_sublayout_chain(d, DEEP);
+    let args = [
+        "--layout",
+        "root.layout",
+        "--verification-keys",
+        "alice.pub",
+        "--link-dir",
+        "links",
+    ];
+    if let Some(refbin) = reference() {
+        let theirs = run_in(d, &refbin.join("in-toto-verify"), &args);
+        assert!(
+            theirs.status.success(),
+            "the reference passes it: {theirs:?}"
+        );
+    }
+    let ours = run_in(d, Path::new(OURS), &[&["verify"][..], &args].concat());
+    assert!(ours.status.success(), "{ours:?}");
+    // The TUI verifies on a worker thread with a small stack; so may any caller.
+    let dir = d.to_path_buf();
+    let report = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            let key = intoto_studio::crypto::PublicKey::from_pem(
+                &std::fs::read_to_string(dir.join("alice.pub")).unwrap(),
+            )
+            .unwrap();
+            let opts = intoto_studio::verify::VerifyOptions {
+                link_dir: dir.join("links"),
+                workdir: dir.clone(),
+                ..Default::default()
+            };
+            let r = intoto_studio::verify::verify_file(&dir.join("root.layout"), &[key], &opts);
+            (r.passed, r.failure.map(|f| f.message))
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(report, (true, None));
+}
+
+#[test]
+fn sublayouts_nested_past_the_limit_fail_with_a_recursion_error() {
+    // A link source (as what-if mode has) can nest deeper than any path on disk: an
+    // endless chain of sublayouts stops at the limit with a clear error, no overflow.
+    use intoto_studio::model::envelope::Metadata;
+    use intoto_studio::verify::{self, LinkSource, VerifyOptions};
+    use std::sync::Arc;
+    struct Endless(Arc<Metadata>);
+    impl LinkSource for Endless {
+        fn load(&self, _path: &Path) -> intoto_studio::Result<Arc<Metadata>> {
+            Ok(self.0.clone())
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_sublayout_chain(d, 2);
+    let root = Metadata::load(&d.join("root.layout")).unwrap();
+    let key = intoto_studio::crypto::PublicKey::from_pem(
+        &std::fs::read_to_string(d.join("alice.pub")).unwrap(),
+    )
+    .unwrap();
+    let opts = VerifyOptions {
+        link_dir: d.join("links"),
+        workdir: d.to_path_buf(),
+        ..Default::default()
+    };
+    let source = Endless(Arc::new(root.clone()));
+    let report = verify::verify_metadata(&root, &[key], &opts, &source);
+    let f = report.failure.expect("fails");
+    assert_eq!(f.reference_error, "RecursionError", "{}", f.message);
+    assert_eq!(f.sublayout_path.len(), verify::MAX_SUBLAYOUT_DEPTH);
 }

@@ -807,6 +807,41 @@ fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
     assert!(screen.contains(&format!("Artifacts 1/{total}")), "{screen}");
 }
 
+/// A chain of 360 nested sublayouts (as deep as Linux paths allow) replays on a worker
+/// thread with a small stack, as the event loop runs it, and every tab draws its report.
+#[test]
+fn a_deep_sublayout_chain_replays_and_draws() {
+    isolate();
+    let dir = tempfile::tempdir().unwrap();
+    common::write_sublayout_chain(dir.path(), 360);
+    let flags = ChainArgs {
+        layout: Some(dir.path().join("root.layout")),
+        verification_keys: vec![dir.path().join("alice.pub")],
+        link_dir: Some(dir.path().join("links")),
+        ..Default::default()
+    };
+    let opened = resolve_chain(None, &flags).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    let job = app.take_job().expect("a verification job");
+    let done = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || tui::run_job(job, None))
+        .unwrap()
+        .join()
+        .unwrap();
+    app.update(done);
+    finish_jobs(&mut app);
+    let report = app.verify.report.clone().expect("a report");
+    assert!(report.passed, "{:?}", report.failure);
+    for tab in ['1', '2', '3', '4', '5', '6'] {
+        ch(&mut app, tab);
+        let screen = render(&mut app, 140, 40);
+        assert!(!screen.trim().is_empty());
+    }
+    ch(&mut app, '5');
+    assert!(render(&mut app, 140, 40).contains("PASSED"));
+}
+
 // ---- the clock: every date the TUI shows or writes comes from `Options::clock` ------------
 
 fn app_at(when: &str) -> App {

@@ -7,6 +7,7 @@ pub mod app;
 pub mod config;
 pub mod dialogs;
 pub mod doc;
+mod fatal;
 pub mod graph_view;
 pub mod keys;
 pub mod report_view;
@@ -109,6 +110,7 @@ pub fn restore_terminal() {
 }
 
 fn setup_terminal(mouse: bool) -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
+    fatal::install();
     enable_raw_mode()?;
     let mut out = std::io::stdout();
     execute!(out, EnterAlternateScreen)?;

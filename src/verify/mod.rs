@@ -149,24 +149,63 @@ pub fn load_failure(e: Error) -> Report {
     r
 }
 
-/// Verify loaded layout metadata.
+/// How deep sublayouts may nest. Each level adds at least `x.<keyid:8>/` (11 bytes) to the
+/// path of the next level's links and Linux opens no path longer than 4096 bytes, so the
+/// reference never gets deeper than about 370 levels; past this limit verification fails
+/// with `RecursionError` (as Python would, were the paths openable) instead of recursing.
+pub const MAX_SUBLAYOUT_DEPTH: usize = 1000;
+
+/// The stack verification runs on. Sublayouts are verified recursively, as in the
+/// reference; a level takes a few KiB, so [`MAX_SUBLAYOUT_DEPTH`] levels fit with room to
+/// spare whatever thread (a TUI worker, a server task) asked. Only touched pages are ever
+/// backed by memory.
+const VERIFY_STACK: usize = 256 << 20;
+
+/// Verify loaded layout metadata (on a thread of its own, with [`VERIFY_STACK`]).
 pub fn verify_metadata(
     md: &Metadata,
     keys: &[PublicKey],
     opts: &VerifyOptions,
     source: &dyn LinkSource,
 ) -> Report {
-    let mut v = Verifier {
-        opts,
-        source,
-        report: Report::new(),
-        step_name: String::new(),
-        speculative: None,
+    let run = || {
+        let mut v = Verifier {
+            opts,
+            source,
+            report: Report::new(),
+            step_name: String::new(),
+            speculative: None,
+            depth: 0,
+        };
+        let _ = v.run(md, keys);
+        let r = &mut v.report;
+        r.passed = r.failure.is_none() && r.complete;
+        v.report
     };
-    let _ = v.run(md, keys);
-    let r = &mut v.report;
-    r.passed = r.failure.is_none() && r.complete;
-    v.report
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("verify".into())
+            .stack_size(VERIFY_STACK)
+            .spawn_scoped(scope, run);
+        match spawned {
+            // A panic in verification is a failure with its message, never a pass.
+            Ok(handle) => handle.join().unwrap_or_else(|panic| {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                load_failure(Error::new(
+                    "RuntimeError",
+                    format!("verification stopped by an internal error: {text}"),
+                ))
+            }),
+            Err(e) => load_failure(Error::new(
+                "RuntimeError",
+                format!("cannot start the verification thread: {e}"),
+            )),
+        }
+    })
 }
 
 struct Verifier<'a> {
@@ -179,6 +218,8 @@ struct Verifier<'a> {
     /// would use if those signatures verify; [`Verifier::item_rules`] takes them when the
     /// links in scope are exactly these.
     speculative: Option<Speculative>,
+    /// How many layouts enclose this one (0 at the top).
+    depth: usize,
 }
 
 /// Marker: verification stopped (the failure is in the report).
@@ -1089,6 +1130,20 @@ impl Verifier<'_> {
                     Payload::Link(l) => per_step[si][ci].link = Some(l.clone()),
                     Payload::Layout(_) => {
                         any = true;
+                        if self.depth + 1 > MAX_SUBLAYOUT_DEPTH {
+                            let e = Error::new(
+                                "RecursionError",
+                                format!(
+                                    "maximum recursion depth exceeded: sublayouts nest more \
+                                     than {MAX_SUBLAYOUT_DEPTH} levels deep"
+                                ),
+                            );
+                            return Err(self.fail(
+                                Stage::Sublayouts,
+                                e,
+                                Some((&step.name, "step")),
+                            ));
+                        }
                         let keyid = per_step[si][ci].keyid.clone();
                         let Some(key) = layout.keys.get(&keyid) else {
                             let e = Error::format(format!(
@@ -1116,6 +1171,7 @@ impl Verifier<'_> {
                             report: Report::new(),
                             step_name: step.name.clone(),
                             speculative: None,
+                            depth: self.depth + 1,
                         };
                         let _ = sub.run(&md, std::slice::from_ref(&key.key));
                         let mut sub_report = sub.report;

@@ -251,3 +251,54 @@ pub fn every_case_agrees(corpus: &Path, min_cases: usize) {
         wrong.join("\n")
     );
 }
+
+/// Write a chain of `depth` nested sublayouts into `dir`: `root.layout` (signed by alice,
+/// whose public key is `alice.pub`) has one step `s` done by alice, whose link is a layout
+/// of the same shape, and so on; the innermost level is a plain link. Each level's links
+/// sit in `<links>/s.<keyid:8>/`, as the reference looks for them.
+pub fn write_sublayout_chain(dir: &Path, depth: usize) {
+    use intoto_studio::crypto::PrivateKey;
+    use intoto_studio::model::envelope::{Format, Metadata, Payload};
+    use intoto_studio::model::layout::{Layout, Step};
+    use intoto_studio::model::link::Link;
+    use std::sync::Arc;
+    copy_fixture_key(dir, "alice", "alice");
+    let pem = std::fs::read_to_string(dir.join("alice")).unwrap();
+    let key = PrivateKey::from_pem(&pem, None).unwrap();
+    let kid8 = key.public_key().keyid[..8].to_string();
+    let layout = || {
+        let mut l = Layout {
+            expires: "2100-01-01T00:00:00Z".into(),
+            ..Layout::new(jiff::Timestamp::UNIX_EPOCH)
+        };
+        let id = l.add_key(key.public_key().clone());
+        let mut step = Step::new("s");
+        step.pubkeys = vec![id];
+        l.steps.push(step);
+        l
+    };
+    let write = |payload: Payload, path: &Path| {
+        let mut md = Metadata::new(payload, Format::Legacy);
+        md.sign(&key).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, md.to_bytes()).unwrap();
+    };
+    write(
+        Payload::Layout(Box::new(layout())),
+        &dir.join("root.layout"),
+    );
+    let mut links = dir.join("links");
+    for level in 1..=depth {
+        let file = links.join(format!("s.{kid8}.link"));
+        if level == depth {
+            let link = Link {
+                name: "s".into(),
+                ..Link::default()
+            };
+            write(Payload::Link(Arc::new(link)), &file);
+        } else {
+            write(Payload::Layout(Box::new(layout())), &file);
+        }
+        links = links.join(format!("s.{kid8}"));
+    }
+}
