@@ -12,6 +12,7 @@ pub mod graph;
 #[cfg(target_os = "linux")]
 pub mod hugealloc;
 pub mod lint;
+pub mod memory;
 pub mod model;
 pub mod py;
 pub mod record;

@@ -600,3 +600,48 @@ fn sublayouts_nested_past_the_limit_fail_with_a_recursion_error() {
     assert_eq!(f.reference_error, "RecursionError", "{}", f.message);
     assert_eq!(f.sublayout_path.len(), verify::MAX_SUBLAYOUT_DEPTH);
 }
+
+#[test]
+fn a_link_too_big_for_the_memory_limit_is_a_memory_error_not_an_abort() {
+    // Under `ulimit -v` the reference answers MemoryError and exits 1; an allocation
+    // failure must not abort here (SIGABRT) either.
+    use intoto_studio::crypto::PrivateKey;
+    use intoto_studio::model::envelope::{Format, Metadata, Payload};
+    use intoto_studio::model::link::Link;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_sublayout_chain(d, 1);
+    let key =
+        PrivateKey::from_pem(&std::fs::read_to_string(d.join("alice")).unwrap(), None).unwrap();
+    let mut byproducts = serde_json::Map::new();
+    byproducts.insert("stdout".into(), "a".repeat(150 << 20).into());
+    let link = Link {
+        name: "s".into(),
+        byproducts,
+        ..Link::default()
+    };
+    let mut md = Metadata::new(Payload::Link(std::sync::Arc::new(link)), Format::Legacy);
+    md.sign(&key).unwrap();
+    let file = format!("links/s.{}.link", &key.public_key().keyid[..8]);
+    std::fs::write(d.join(file), md.to_bytes()).unwrap();
+    drop(md);
+    let args = "--layout root.layout --verification-keys alice.pub --link-dir links";
+    let limited = |program: &str| {
+        Command::new("bash")
+            .args(["-c", &format!("ulimit -v 262144; exec {program} {args}")])
+            .current_dir(d)
+            .output()
+            .unwrap()
+    };
+    let ours = limited(&format!("'{OURS}' verify"));
+    let text =
+        String::from_utf8_lossy(&ours.stdout).to_string() + &String::from_utf8_lossy(&ours.stderr);
+    assert_eq!(ours.status.code(), Some(1), "{text}");
+    assert!(text.contains("Verification FAILED (MemoryError)"), "{text}");
+    if let Some(refbin) = reference() {
+        let theirs = limited(&format!("'{}'", refbin.join("in-toto-verify").display()));
+        let text = String::from_utf8_lossy(&theirs.stderr);
+        assert_eq!(theirs.status.code(), Some(1), "{text}");
+        assert!(text.contains("MemoryError"), "the reference agrees: {text}");
+    }
+}

@@ -156,10 +156,10 @@ pub fn load_failure(e: Error) -> Report {
 pub const MAX_SUBLAYOUT_DEPTH: usize = 1000;
 
 /// The stack verification runs on. Sublayouts are verified recursively, as in the
-/// reference; a level takes a few KiB, so [`MAX_SUBLAYOUT_DEPTH`] levels fit with room to
-/// spare whatever thread (a TUI worker, a server task) asked. Only touched pages are ever
-/// backed by memory.
-const VERIFY_STACK: usize = 256 << 20;
+/// reference; [`MAX_SUBLAYOUT_DEPTH`] levels fit in 8 MiB of an optimised build, so this is
+/// room to spare (debug builds take more) whatever thread (a TUI worker, a server task)
+/// asked. Only touched pages are ever backed by memory.
+const VERIFY_STACK: usize = 64 << 20;
 
 /// Verify loaded layout metadata (on a thread of its own, with [`VERIFY_STACK`]).
 pub fn verify_metadata(
