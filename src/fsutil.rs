@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// How to write a file.
@@ -37,21 +37,45 @@ fn io(e: std::io::Error, path: &Path) -> Error {
     crate::model::envelope::io_error(&e, path)
 }
 
-/// The temporary file next to `path` used while writing it.
-fn temp_path(path: &Path) -> PathBuf {
+/// The prefix of the temporary files of `path` written by this process: `.<name>.tmp-<pid>-`
+/// (then a random suffix from `tempfile`). The pid tells a later save whether the writer
+/// is gone ([`remove_stale_temp_files`]).
+fn temp_prefix(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let unique = format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    );
-    path.with_file_name(unique)
+    format!(".{name}.tmp-{}-", std::process::id())
+}
+
+/// The writer's pid in a temporary file name of ours (`.<name>.tmp-<pid>-<suffix>`).
+fn temp_file_pid(file_name: &str) -> Option<u32> {
+    let rest = &file_name[file_name.rfind(".tmp-")? + ".tmp-".len()..];
+    let (pid, suffix) = rest.split_once('-')?;
+    if !file_name.starts_with('.') || suffix.is_empty() || suffix.contains('-') {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Remove the temporary files of our naming in `dir` whose writer is no longer running
+/// (a save killed between creating its temp file and renaming it leaves one). Files of a
+/// live process — another save under way — and anything that is not a regular file stay.
+pub fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_file_pid) else {
+            continue;
+        };
+        let alive = pid == me || Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Write `bytes` to `path` atomically: readers see either the old or the new file, never
@@ -78,51 +102,43 @@ pub fn atomic_write(path: &Path, bytes: &[u8], opts: WriteOptions) -> Result<()>
         (Some(m), _) => m.permissions().mode() & 0o7777,
         (None, mode) => mode.unwrap_or(0o644),
     };
-    let tmp = temp_path(path);
-    let result = (|| -> Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)
-            .map_err(|e| io(e, &tmp))?;
-        // The umask may have narrowed the mode; set it exactly.
-        f.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(|e| io(e, &tmp))?;
-        f.write_all(bytes).map_err(|e| io(e, &tmp))?;
-        f.sync_all().map_err(|e| io(e, &tmp))?;
-        drop(f);
-        if opts.backup && existing.is_some() {
-            let bak = backup_path(path);
-            // A hard link keeps the old inode as the backup without copying.
-            let _ = fs::remove_file(&bak);
-            if fs::hard_link(path, &bak).is_err() {
-                fs::copy(path, &bak).map_err(|e| io(e, &bak))?;
-            }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    remove_stale_temp_files(dir);
+    // The temp file is removed by `tempfile` on every error path (and by the next save in
+    // this folder if the process is killed).
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .permissions(fs::Permissions::from_mode(mode))
+        .tempfile_in(dir)
+        .map_err(|e| io(e, dir))?;
+    let tmp_path = tmp.path().to_path_buf();
+    // The umask may have narrowed the mode; set it exactly.
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(|e| io(e, &tmp_path))?;
+    tmp.write_all(bytes).map_err(|e| io(e, &tmp_path))?;
+    tmp.as_file().sync_all().map_err(|e| io(e, &tmp_path))?;
+    if opts.backup && existing.is_some() {
+        let bak = backup_path(path);
+        // A hard link keeps the old inode as the backup without copying.
+        let _ = fs::remove_file(&bak);
+        if fs::hard_link(path, &bak).is_err() {
+            fs::copy(path, &bak).map_err(|e| io(e, &bak))?;
         }
-        if opts.create_new {
-            // Refuse to replace a file created meanwhile.
-            fs::hard_link(&tmp, path).map_err(|e| io(e, path))?;
-            let _ = fs::remove_file(&tmp);
-        } else {
-            fs::rename(&tmp, path).map_err(|e| io(e, path))?;
-        }
-        if let Some(dir) = path.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
     }
-    result
+    if opts.create_new {
+        // Refuse to replace a file created meanwhile.
+        tmp.persist_noclobber(path).map_err(|e| io(e.error, path))?;
+    } else {
+        tmp.persist(path).map_err(|e| io(e.error, path))?;
+    }
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Copy a directory tree to a new directory: regular files, directories, and symlinks as
@@ -188,41 +204,21 @@ pub fn write_regular_no_follow(path: &Path, bytes: &[u8]) -> Result<()> {
     atomic_write(path, bytes, WriteOptions::default())
 }
 
-/// A fresh, private scratch directory under the system temp dir (removed on drop).
-pub struct ScratchDir(PathBuf);
+/// A fresh, private (0700) scratch directory under the system temp dir, removed on drop.
+pub struct ScratchDir(tempfile::TempDir);
 
 impl ScratchDir {
     pub fn new(prefix: &str) -> Result<ScratchDir> {
-        let base = std::env::temp_dir();
-        for n in 0..1000u32 {
-            let p = base.join(format!(
-                "{prefix}-{}-{}-{n}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.subsec_nanos())
-                    .unwrap_or(0)
-            ));
-            match fs::DirBuilder::new().mode(0o700).create(&p) {
-                Ok(()) => return Ok(ScratchDir(p)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io(e, &p)),
-            }
-        }
-        Err(Error::new(
-            "OSError",
-            "could not create a scratch directory",
-        ))
+        tempfile::Builder::new()
+            .prefix(&format!("{prefix}-"))
+            .permissions(fs::Permissions::from_mode(0o700))
+            .tempdir()
+            .map(ScratchDir)
+            .map_err(|e| io(e, &std::env::temp_dir()))
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
@@ -332,6 +328,51 @@ mod tests {
             .filter(|n| n.contains(".tmp-"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_save_removes_the_temp_files_of_writers_that_are_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("root.layout");
+        let me = std::process::id();
+        let dead = ".root.layout.tmp-4194305-Ab12Cd"; // above any pid_max: never running
+        let dead_other = ".x.link.tmp-4194306-zz";
+        let live = format!(".root.layout.tmp-{me}-Ef34Gh"); // this process: kept
+        let init = ".y.tmp-1-q"; // pid 1 runs
+        let not_ours = ".root.layout.tmp-4194305"; // no suffix: not our naming
+        for n in [dead, dead_other, live.as_str(), init, not_ours] {
+            fs::write(dir.path().join(n), b"partial").unwrap();
+        }
+        fs::create_dir(dir.path().join(".d.tmp-4194307-dir")).unwrap();
+        atomic_write(&p, b"one", WriteOptions::default()).unwrap();
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        let mut want = vec![
+            ".d.tmp-4194307-dir".to_string(),
+            not_ours.to_string(),
+            live.clone(),
+            init.to_string(),
+            "root.layout".to_string(),
+        ];
+        want.sort();
+        assert_eq!(left, want);
+    }
+
+    #[test]
+    fn temp_names_carry_the_writer() {
+        assert_eq!(temp_file_pid(".a.link.tmp-123-xYz"), Some(123));
+        assert_eq!(temp_file_pid(".a.tmp-b.tmp-7-q"), Some(7));
+        assert_eq!(temp_file_pid("a.tmp-123-x"), None);
+        assert_eq!(temp_file_pid(".a.tmp-123-"), None);
+        assert_eq!(temp_file_pid(".a.tmp-x-1"), None);
+        let prefix = temp_prefix(Path::new("d/root.layout"));
+        assert_eq!(
+            temp_file_pid(&format!("{prefix}R4nd0m")),
+            Some(std::process::id())
+        );
     }
 
     #[test]

@@ -645,3 +645,33 @@ fn a_link_too_big_for_the_memory_limit_is_a_memory_error_not_an_abort() {
         assert!(text.contains("MemoryError"), "the reference agrees: {text}");
     }
 }
+
+#[test]
+fn a_sign_cleans_the_temp_files_a_killed_sign_left() {
+    // A `sign` killed mid-save leaves `.<name>.tmp-<pid>-<suffix>`; the next save in that
+    // folder removes the ones whose writer is gone, and nothing else.
+    let case = Path::new(MANIFEST).join("tests/fixtures/conformance/cases/pass-demo-chain-legacy");
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_dir(&case, d);
+    let stale = d.join(".root.layout.tmp-4194305-Xy7Zq1");
+    std::fs::write(&stale, vec![b'x'; 1 << 20]).unwrap();
+    let unrelated = d.join("notes.tmp-4194305-keep");
+    std::fs::write(&unrelated, "mine").unwrap();
+    let key = Path::new(MANIFEST)
+        .join("tests/fixtures/conformance/keys/TEST-ONLY-alice-ed25519.private.pem");
+    let out = run_in(
+        d,
+        Path::new(OURS),
+        &["sign", "-f", "root.layout", "-k", key.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(!stale.exists(), "the stale temp file is gone");
+    assert!(unrelated.exists(), "a name not of our making stays");
+    let temps: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-") && e.path() != unrelated)
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
