@@ -369,8 +369,11 @@ pub fn run_graph(args: &GraphArgs) -> i32 {
 pub fn run_tui(cli: &Cli) -> Result<i32, UsageError> {
     use std::io::IsTerminal;
     cli.chain.check_supported()?;
-    let opened = crate::tui::resolve_chain(cli.path.as_deref(), &cli.chain).map_err(UsageError)?;
+    let mut opened =
+        crate::tui::resolve_chain(cli.path.as_deref(), &cli.chain).map_err(UsageError)?;
     let config = crate::tui::config::load(cli.ui.config.as_deref()).map_err(UsageError)?;
+    crate::tui::check_owner_trust(&mut opened.chain, &config.trusted_owner_keys)
+        .map_err(UsageError)?;
     let keymap = config.keymap().map_err(UsageError)?;
     let theme = crate::tui::theme::Theme::resolve(
         cli.ui.theme.as_deref().or(config.theme.as_deref()),

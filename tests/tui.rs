@@ -842,6 +842,65 @@ fn a_deep_sublayout_chain_replays_and_draws() {
     assert!(render(&mut app, 140, 40).contains("PASSED"));
 }
 
+/// Open a copy of examples/demo as a folder (`intoto-studio DIR`, no key flags), with the
+/// config's `trusted_owner_keys`, and finish its verification (inspections included).
+fn open_demo_folder(trusted: &[&str]) -> (App, tempfile::TempDir) {
+    isolate();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    common::copy_dir(&Path::new(common::MANIFEST).join("examples/demo"), &dir);
+    let flags = ChainArgs {
+        inspection_timeout: 10,
+        ..Default::default()
+    };
+    let mut opened = resolve_chain(Some(&dir), &flags).unwrap();
+    let trusted: Vec<PathBuf> = trusted.iter().map(|k| dir.join(k)).collect();
+    tui::check_owner_trust(&mut opened.chain, &trusted).unwrap();
+    let mut opts = options(Theme::dark());
+    opts.run_inspections = true;
+    let mut app = tui::build_app(&opened, opts).unwrap();
+    finish_jobs(&mut app);
+    (app, tmp)
+}
+
+#[test]
+fn a_folders_own_owner_key_is_no_trust_anchor() {
+    // Anyone can forge a whole bundle, their own owner key included: the pass is shown
+    // qualified, and the first screen says where the key came from.
+    let (mut app, _tmp) = open_demo_folder(&[]);
+    let report = app.verify.report.clone().expect("verified");
+    assert!(report.passed, "{:?}", report.failure);
+    let screen = render(&mut app, 200, 40);
+    assert!(
+        screen.contains("owner key taken from the bundle itself"),
+        "{screen}"
+    );
+    assert!(!screen.contains("✓ PASSED"), "{screen}");
+    ch(&mut app, '5');
+    let screen = render(&mut app, 200, 40);
+    assert!(screen.contains("! PASSED, untrusted owner key"), "{screen}");
+    assert!(screen.contains("not a trust"), "{screen}");
+    assert!(screen.contains("trusted_owner_keys"), "{screen}");
+    assert!(screen.contains("5 Verify !"), "{screen}");
+    // Another trusted key does not make this one trusted.
+    let (mut app, _tmp) = open_demo_folder(&["bob.pub"]);
+    assert!(!render(&mut app, 200, 40).contains("✓ PASSED"));
+}
+
+#[test]
+fn a_folders_owner_key_listed_as_trusted_passes_unqualified() {
+    let (mut app, _tmp) = open_demo_folder(&["owner.pub"]);
+    let screen = render(&mut app, 200, 40);
+    assert!(screen.contains("✓ PASSED"), "{screen}");
+    assert!(!screen.contains("bundle itself"), "{screen}");
+    let e = {
+        let mut chain = app.chain.clone();
+        chain.owner_trust = tui::app::OwnerTrust::FromBundle;
+        tui::check_owner_trust(&mut chain, &[PathBuf::from("/nonexistent/owner.pub")]).unwrap_err()
+    };
+    assert!(e.contains("trusted_owner_keys"), "{e}");
+}
+
 // ---- the clock: every date the TUI shows or writes comes from `Options::clock` ------------
 
 fn app_at(when: &str) -> App {

@@ -87,10 +87,36 @@ pub enum Row {
 #[derive(Debug, Clone, Default)]
 pub struct ChainSpec {
     pub keys: Vec<PathBuf>,
+    /// Where the owner keys come from, and whether they are a trust anchor.
+    pub owner_trust: OwnerTrust,
     pub link_dir: Option<PathBuf>,
     pub params: Option<BTreeMap<String, String>>,
     pub workdir: Option<PathBuf>,
     pub inspection_timeout: u64,
+}
+
+/// Whether a PASSED verdict rests on owner keys the user trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OwnerTrust {
+    /// Given on the command line (`--verification-keys`): the user's own choice.
+    #[default]
+    Given,
+    /// Taken from the opened folder (`owner*.pub`), and each is one of the config's
+    /// `trusted_owner_keys`.
+    Trusted,
+    /// Taken from the folder being judged: whoever forged the bundle may have put their own
+    /// key there, so a pass proves nothing about who approved the layout.
+    FromBundle,
+}
+
+impl OwnerTrust {
+    /// What the header says about the owner keys, if anything needs saying.
+    pub fn notice(self) -> Option<&'static str> {
+        (self == OwnerTrust::FromBundle).then_some(
+            "owner key taken from the bundle itself: not a trust anchor (pass \
+             --verification-keys, or list the key in the config's trusted_owner_keys)",
+        )
+    }
 }
 
 /// A request for background work.

@@ -7,6 +7,7 @@
 //! [keys]
 //! quit = "ctrl-q"          # or a list: save = ["ctrl-s", "F2"]
 //! "graph.add_step" = "n"   # scoped to one context
+//! trusted_owner_keys = ["~/keys/owner.pub"]  # owner keys a folder's owner*.pub may be
 //! ```
 
 use super::keys::KeyMap;
@@ -21,6 +22,10 @@ pub struct Config {
     pub mouse: Option<bool>,
     #[serde(default)]
     pub keys: BTreeMap<String, KeyList>,
+    /// Public key files of the owners whose layouts this user trusts: a folder opened
+    /// without `--verification-keys` passes unqualified only if its `owner*.pub` are these.
+    #[serde(default)]
+    pub trusted_owner_keys: Vec<PathBuf>,
 }
 
 /// One key or several.

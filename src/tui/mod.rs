@@ -15,6 +15,7 @@ pub mod theme;
 pub mod ui;
 pub mod whatif;
 
+use crate::crypto::PublicKey;
 use action::Action;
 use app::{App, ChainSpec, Job, Options};
 use crossterm::event::{
@@ -52,6 +53,7 @@ pub fn resolve_chain(path: Option<&Path>, flags: &crate::cli::ChainArgs) -> Resu
         layout: flags.layout.clone(),
         chain: ChainSpec {
             keys: flags.verification_keys.clone(),
+            owner_trust: app::OwnerTrust::Given,
             link_dir: flags.link_dir.clone(),
             params: flags.params(),
             workdir: None,
@@ -65,6 +67,7 @@ pub fn resolve_chain(path: Option<&Path>, flags: &crate::cli::ChainArgs) -> Resu
                 o.layout = Some(root);
             }
             if o.chain.keys.is_empty() {
+                o.chain.owner_trust = app::OwnerTrust::FromBundle;
                 let mut keys: Vec<PathBuf> = std::fs::read_dir(p)
                     .map_err(|e| format!("{}: {e}", p.display()))?
                     .filter_map(|e| e.ok())
@@ -96,6 +99,34 @@ pub fn resolve_chain(path: Option<&Path>, flags: &crate::cli::ChainArgs) -> Resu
         o.chain.link_dir = Some(PathBuf::from("."));
     }
     Ok(o)
+}
+
+/// Trust the owner keys a folder brought (`owner*.pub`) only if each is one of `trusted`
+/// (the config's `trusted_owner_keys`), compared by keyid. A trusted key file that cannot
+/// be read is an error (the user asked for it).
+pub fn check_owner_trust(chain: &mut ChainSpec, trusted: &[PathBuf]) -> Result<(), String> {
+    if chain.owner_trust != app::OwnerTrust::FromBundle || trusted.is_empty() {
+        return Ok(());
+    }
+    let keyid = |p: &Path| -> Result<String, String> {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        PublicKey::from_pem(&text)
+            .map(|k| k.keyid)
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let anchors = trusted
+        .iter()
+        .map(|p| keyid(p).map_err(|e| format!("trusted_owner_keys: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let all_trusted = !chain.keys.is_empty()
+        && chain
+            .keys
+            .iter()
+            .all(|k| keyid(k).is_ok_and(|id| anchors.contains(&id)));
+    if all_trusted {
+        chain.owner_trust = app::OwnerTrust::Trusted;
+    }
+    Ok(())
 }
 
 /// Restore the terminal (raw mode off, main screen, mouse off).

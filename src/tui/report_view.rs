@@ -2,6 +2,7 @@
 //! browser (links per step with their signature state and artifacts, compared with each
 //! MATCH source), artifact lineage and sublayouts. All views of one [`Report`].
 
+use super::app::OwnerTrust;
 use super::keys::{Cmd, Ctx};
 use super::theme::Theme;
 use crate::model::fnmatch::Pattern;
@@ -299,6 +300,7 @@ impl ReportView {
         f: &mut Frame,
         area: Rect,
         report: Option<&Report>,
+        trust: OwnerTrust,
         theme: &Theme,
         progress: &str,
     ) {
@@ -322,7 +324,7 @@ impl ReportView {
             self.row = i;
         }
         match self.view.clone() {
-            View::Summary => self.render_summary(f, area, r, theme, progress),
+            View::Summary => self.render_summary(f, area, r, trust, theme, progress),
             View::Links => self.render_links(f, area, r, theme),
             View::Lineage(path) => self.render_lineage(f, area, r, &path, theme),
         }
@@ -333,6 +335,7 @@ impl ReportView {
         f: &mut Frame,
         area: Rect,
         top: &Report,
+        trust: OwnerTrust,
         theme: &Theme,
         progress: &str,
     ) {
@@ -341,8 +344,13 @@ impl ReportView {
             Split::horizontal([Constraint::Length(34), Constraint::Min(20)]).areas(area);
         // Left: verdict, stages, items.
         let mut lines: Vec<Line> = Vec::new();
-        let verdict = verdict_line(top, theme);
-        lines.push(verdict);
+        lines.push(verdict_line(top, trust, theme));
+        if let (Some(notice), None) = (trust.notice(), &top.failure) {
+            let width = usize::from(left.width.saturating_sub(2)).max(10);
+            for line in wrap_words(notice, width) {
+                lines.push(Line::from(Span::styled(line, theme.warning)));
+            }
+        }
         if !self.stack.is_empty() {
             lines.push(Line::from(Span::styled(
                 format!("sublayout: {}", self.stack.join(" › ")),
@@ -710,9 +718,31 @@ pub fn status_style(s: Status, theme: &Theme) -> Style {
     }
 }
 
-/// `✓ PASSED` / `✗ FAILED (Class)` / `… INCOMPLETE`.
-pub fn verdict_line(r: &Report, theme: &Theme) -> Line<'static> {
+/// `text` in lines of at most `width` characters, broken between words.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().expect("one line");
+        let len = last.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if len > 0 {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
+/// `✓ PASSED` / `✗ FAILED (Class)` / `… INCOMPLETE`. A pass against owner keys the
+/// bundle brought itself is no proof of who approved the layout, and says so.
+pub fn verdict_line(r: &Report, trust: OwnerTrust, theme: &Theme) -> Line<'static> {
     match (&r.failure, r.complete) {
+        (None, true) if trust == OwnerTrust::FromBundle => {
+            Line::from(Span::styled("! PASSED, untrusted owner key", theme.warning))
+        }
         (None, true) => Line::from(Span::styled("✓ PASSED", theme.ok)),
         (None, false) => Line::from(Span::styled(
             "… INCOMPLETE: inspections not run (R)",
@@ -850,7 +880,7 @@ pub fn item_lines(d: &mut Vec<Line>, r: &Report, name: &str, theme: &Theme) {
         if let Some(sub) = &s.sublayout {
             d.push(Line::from(vec![
                 Span::styled("  ▸ sublayout: ", theme.text),
-                verdict_line(sub, theme)
+                verdict_line(sub, OwnerTrust::Given, theme)
                     .spans
                     .into_iter()
                     .next()

@@ -50,8 +50,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
                 String::new()
             };
             let theme = app.theme.clone();
+            let trust = app.chain.owner_trust;
             app.report_view
-                .render(f, body, report.as_deref(), &theme, &progress);
+                .render(f, body, report.as_deref(), trust, &theme, &progress);
         }
     }
     draw_status(f, app, status);
@@ -90,9 +91,15 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
         SignState::Stale(_) => spans.push(Span::styled("signature outdated (edited)", t.warning)),
         SignState::Unsigned => spans.push(Span::styled("unsigned", t.dim)),
     }
+    if app.chain.owner_trust.notice().is_some() {
+        spans.push(Span::styled(
+            "  ⚠ owner key taken from the bundle itself",
+            t.warning,
+        ));
+    }
     if let Some(r) = &app.verify.report {
         spans.push(Span::styled("  ", t.dim));
-        spans.extend(verdict_line(r, t).spans);
+        spans.extend(verdict_line(r, app.chain.owner_trust, t).spans);
     } else if app.verify.running {
         spans.push(Span::styled(format!("  {}", app.verify.progress), t.info));
     }
@@ -126,6 +133,8 @@ fn draw_tabs(f: &mut Frame, app: &mut App, area: Rect) {
                 tab.title(),
                 if r.failure.is_some() {
                     "✗"
+                } else if r.complete && app.chain.owner_trust.notice().is_some() {
+                    "!"
                 } else if r.complete {
                     "✓"
                 } else {
