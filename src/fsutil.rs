@@ -268,6 +268,13 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Read a whole regular file as UTF-8 text; see [`open_regular`] (a FIFO or device is
+/// refused instead of blocking or reading for ever).
+pub fn read_regular_to_string(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_regular(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// `<path>.bak`
 pub fn backup_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();

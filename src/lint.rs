@@ -919,7 +919,9 @@ impl<'a> Ctx<'a> {
                 let similar = layout.keys.keys().find(|k| {
                     k.starts_with(pk.as_str())
                         || pk.starts_with(k.as_str())
-                        || (k.len() >= 8 && pk.len() >= 8 && k[..8] == pk[..8])
+                        || (k.chars().count() >= 8
+                            && pk.chars().count() >= 8
+                            && crate::py::prefix(k, 8) == crate::py::prefix(pk, 8))
                 });
                 let suggestion = match similar {
                     Some(k) => format!(

@@ -901,6 +901,115 @@ fn a_folders_owner_key_listed_as_trusted_passes_unqualified() {
     assert!(e.contains("trusted_owner_keys"), "{e}");
 }
 
+/// Keyids come from files anyone can write: ones whose 8th or 16th byte falls inside a
+/// character, and ones shorter than a prefix, go through every screen without a panic.
+#[test]
+fn hostile_keyids_draw_on_every_screen() {
+    let case =
+        Path::new(common::MANIFEST).join("tests/fixtures/conformance/cases/pass-demo-chain-legacy");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("case");
+    common::copy_dir(&case, &dir);
+    let layout_path = dir.join("root.layout");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&layout_path).unwrap()).unwrap();
+    let alice = v["signed"]["keys"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    v["signed"]["keys"]["ab"] = alice; // hex, as the reference demands, but short
+    v["signed"]["steps"][0]["pubkeys"]
+        .as_array_mut()
+        .unwrap()
+        .push("ab".into());
+    v["signatures"] = serde_json::json!([]);
+    std::fs::write(&layout_path, v.to_string()).unwrap();
+    let private = Path::new(common::MANIFEST)
+        .join("tests/fixtures/conformance/keys/TEST-ONLY-alice-ed25519.private.pem");
+    let signed = std::process::Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .args(["sign", "-f", "root.layout", "-k", private.to_str().unwrap()])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{signed:?}");
+    // A second, foreign signature with a short keyid, and hostile keyids on a link.
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&layout_path).unwrap()).unwrap();
+    v["signatures"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"keyid": "abcdefg\u{e9}12", "sig": "00"}));
+    std::fs::write(&layout_path, v.to_string()).unwrap();
+    for entry in std::fs::read_dir(dir.join("links")).unwrap() {
+        let p = entry.unwrap().path();
+        let mut l: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        l["signatures"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"keyid": "0123456789abcde\u{e9}", "sig": "00"}));
+        l["signatures"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"keyid": "ab", "sig": "00"}));
+        std::fs::write(&p, l.to_string()).unwrap();
+    }
+    let mut app = open_folder_unverified(&dir);
+    finish_jobs(&mut app);
+    assert!(app.verify.report.is_some());
+    for tab in ['1', '2', '3', '4', '5'] {
+        ch(&mut app, tab);
+        for _ in 0..4 {
+            key(&mut app, KeyCode::Down);
+            render(&mut app, 160, 40);
+        }
+    }
+    ch(&mut app, '5');
+    ch(&mut app, 'L');
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Right);
+        render(&mut app, 160, 40);
+    }
+    key(&mut app, KeyCode::Esc);
+    ch(&mut app, 'S');
+    let screen = render(&mut app, 160, 40);
+    assert!(screen.contains("ab"), "{screen}");
+}
+
+/// Importing a key from a FIFO or a device is refused at once (no hang, no endless read).
+#[test]
+fn importing_a_key_from_a_fifo_or_device_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("key.pub");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for path in [fifo.to_str().unwrap(), "/dev/zero"] {
+        let mut app = new_app();
+        ch(&mut app, '2');
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = path.to_string();
+        std::thread::spawn(move || {
+            ch(&mut app, 'I');
+            typ(&mut app, &path);
+            key(&mut app, KeyCode::Enter);
+            let _ = tx.send(render(&mut app, 160, 30));
+        });
+        let screen = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the import returns instead of blocking");
+        assert!(
+            screen.contains("not a regular file") || screen.contains("regular"),
+            "{screen}"
+        );
+    }
+}
+
 // ---- the clock: every date the TUI shows or writes comes from `Options::clock` ------------
 
 fn app_at(when: &str) -> App {

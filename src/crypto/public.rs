@@ -471,10 +471,7 @@ impl PublicKey {
     /// The first 8 characters of the keyid (what in-toto puts into link file names).
     #[must_use]
     pub fn short_keyid(&self) -> &str {
-        match self.keyid.char_indices().nth(8) {
-            Some((i, _)) => &self.keyid[..i],
-            None => &self.keyid,
-        }
+        crate::py::prefix(&self.keyid, 8)
     }
 
     /// A short description of the key: `ed25519`, `rsa 3072`, `ecdsa P-256`, `ml-dsa-65`,

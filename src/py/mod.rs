@@ -12,3 +12,25 @@ pub mod repr;
 mod unicode;
 
 pub use unicode::UNIDATA_VERSION;
+
+/// Python's `s[:n]` (and `'{:.n}'.format(s)`): the first `n` characters, never a cut
+/// through one. Keyid prefixes (`{keyid:.8}` in link file names, short ids on screen) come
+/// from files anyone can write, so they are cut here and only here.
+pub fn prefix(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prefix_counts_characters() {
+        assert_eq!(super::prefix("0123456789", 8), "01234567");
+        assert_eq!(super::prefix("ab", 8), "ab");
+        assert_eq!(super::prefix("0123456é89", 8), "0123456é");
+        assert_eq!(super::prefix("éééééééééé", 8), "éééééééé");
+        assert_eq!(super::prefix("", 8), "");
+    }
+}

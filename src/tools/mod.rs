@@ -266,7 +266,7 @@ pub(crate) fn load_signing_key(path: &Path, password: Option<&[u8]>) -> Result<P
 
 /// The first 8 characters of a keyid (the reference's `{keyid:.8}`).
 pub(crate) fn kid8(keyid: &str) -> &str {
-    keyid.get(..8).unwrap_or(keyid)
+    crate::py::prefix(keyid, 8)
 }
 
 /// `os.path.join(dir, name)` when a directory is given.

@@ -858,7 +858,7 @@ impl App {
                     .map(|id| {
                         format!(
                             "{}  {}",
-                            &id[..id.len().min(16)],
+                            crate::py::prefix(id, 16),
                             layout.keys[id].key.kind_label()
                         )
                     })
@@ -933,7 +933,7 @@ impl App {
                     return;
                 };
                 let users = edit::steps_using_key(&self.doc.layout, &id);
-                let mut body = vec![format!("Remove key {}?", &id[..id.len().min(16)])];
+                let mut body = vec![format!("Remove key {}?", crate::py::prefix(&id, 16))];
                 if !users.is_empty() {
                     body.push(format!("It is still authorized for: {}.", users.join(", ")));
                     body.push("It will be removed from those steps too.".into());
@@ -1109,7 +1109,7 @@ impl App {
             },
             InputPurpose::ImportKey => {
                 let path = PathBuf::from(text.trim());
-                match std::fs::read_to_string(&path)
+                match crate::fsutil::read_regular_to_string(&path)
                     .map_err(|e| e.to_string())
                     .and_then(|t| PublicKey::from_pem(&t).map_err(|e| e.to_string()))
                 {
@@ -1304,7 +1304,7 @@ impl App {
                     SignState::Signed(ids) => format!(
                         "signed by {}",
                         ids.iter()
-                            .map(|i| &i[..i.len().min(8)])
+                            .map(|i| crate::py::prefix(i, 8))
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
@@ -1372,7 +1372,7 @@ impl App {
                 self.info(format!(
                     "wrote {} (private, 0600) and its .pub; keyid {}",
                     path.display(),
-                    &id[..16]
+                    crate::py::prefix(&id, 16)
                 ));
             }
             Err(e) => self.error(format!("key generation failed: {e}")),
@@ -1392,7 +1392,7 @@ impl App {
     }
 
     fn load_sign_key(&mut self, path: String, password: Option<String>) {
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::fsutil::read_regular_to_string(std::path::Path::new(&path)) {
             Ok(t) => t,
             Err(e) => return self.error(format!("{path}: {e}")),
         };
@@ -1433,7 +1433,7 @@ impl App {
             format!("  expires {}", l.expires),
             format!(
                 "Signer: {} ({})",
-                &key.public_key().keyid[..16],
+                crate::py::prefix(&key.public_key().keyid, 16),
                 key.public_key().kind_label()
             ),
             format!(
@@ -1449,7 +1449,10 @@ impl App {
         {
             body.push(format!(
                 "The signature is added to the existing one(s) by {}.",
-                ids.iter().map(|i| &i[..8]).collect::<Vec<_>>().join(", ")
+                ids.iter()
+                    .map(|i| crate::py::prefix(i, 8))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if errors > 0 {
@@ -1473,7 +1476,7 @@ impl App {
         match self.doc.sign(&key, self.sign_format) {
             Ok(()) => self.info(format!(
                 "signed by {} — save with Ctrl-s",
-                &key.public_key().keyid[..16]
+                crate::py::prefix(&key.public_key().keyid, 16)
             )),
             Err(e) => self.error(format!("signing failed: {e}")),
         }
@@ -1802,7 +1805,7 @@ impl App {
                 current,
             } => self.push(Overlay::Input(Input::new(
                 format!("What-if: new hash for {path}"),
-                format!("now {}… — the new sha256 (hex) of {path} among the {} of this link; it counts as validly signed", &current[..current.len().min(12)], kind.as_str()),
+                format!("now {}… — the new sha256 (hex) of {path} among the {} of this link; it counts as validly signed", crate::py::prefix(&current, 12), kind.as_str()),
                 InputPurpose::WhatIfHash { file, kind, path },
                 InputKind::Hex,
                 "",

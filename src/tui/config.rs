@@ -59,7 +59,7 @@ pub fn load(explicit: Option<&std::path::Path>) -> Result<Config, String> {
     let Some(p) = explicit.map(|p| p.to_path_buf()).or_else(path) else {
         return Ok(Config::default());
     };
-    match std::fs::read_to_string(&p) {
+    match crate::fsutil::read_regular_to_string(&p) {
         Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
             Ok(Config::default())

@@ -270,7 +270,7 @@ pub mod autosave {
     /// An autosave that differs from what is on disk, if there is one.
     pub fn pending(doc: &Document) -> Option<(Layout, String)> {
         let file = file_for(doc.path.as_deref())?;
-        let text = std::fs::read_to_string(&file).ok()?;
+        let text = crate::fsutil::read_regular_to_string(&file).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
         let layout = Layout::from_value(v.get("layout")?).ok()?;
         if layout == doc.layout {

@@ -109,7 +109,8 @@ pub fn check_owner_trust(chain: &mut ChainSpec, trusted: &[PathBuf]) -> Result<(
         return Ok(());
     }
     let keyid = |p: &Path| -> Result<String, String> {
-        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let text = crate::fsutil::read_regular_to_string(p)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
         PublicKey::from_pem(&text)
             .map(|k| k.keyid)
             .map_err(|e| format!("{}: {e}", p.display()))

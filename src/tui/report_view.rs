@@ -558,7 +558,7 @@ impl ReportView {
                 Span::styled(
                     lr.signed_by
                         .iter()
-                        .map(|k| &k[..k.len().min(16)])
+                        .map(|k| crate::py::prefix(k, 16))
                         .collect::<Vec<_>>()
                         .join(", "),
                     theme.text,

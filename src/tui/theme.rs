@@ -219,16 +219,17 @@ impl Theme {
                 if let Some(t) = Theme::builtin(name) {
                     return Ok(t);
                 }
-                let text = std::fs::read_to_string(name).map_err(|e| {
-                    format!(
-                        "theme '{name}' is neither built in ({}) nor a readable file: {e}",
-                        BUILTIN
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?;
+                let text = crate::fsutil::read_regular_to_string(std::path::Path::new(name))
+                    .map_err(|e| {
+                        format!(
+                            "theme '{name}' is neither built in ({}) nor a readable file: {e}",
+                            BUILTIN
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })?;
                 Theme::from_toml(&text, Some(&Theme::dark())).map_err(|e| format!("{name}: {e}"))
             }
         }

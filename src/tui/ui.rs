@@ -82,7 +82,7 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             format!(
                 "signed by {}",
                 ids.iter()
-                    .map(|i| &i[..i.len().min(8)])
+                    .map(|i| crate::py::prefix(i, 8))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -492,7 +492,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
                                 .get(k)
                                 .map(|lk| lk.key.kind_label())
                                 .unwrap_or_else(|| "not in keys!".into());
-                            format!("{} {kind}", &k[..k.len().min(8)])
+                            format!("{} {kind}", crate::py::prefix(k, 8))
                         })
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -619,7 +619,7 @@ fn draw_keys(f: &mut Frame, app: &mut App, area: Rect) {
             users.join(", ")
         };
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<18}", &id[..id.len().min(16)]), st),
+            Span::styled(format!("{:<18}", crate::py::prefix(id, 16)), st),
             Span::styled(format!("{:<16}", k.key.kind_label()), t.text),
             Span::styled(used, if users.is_empty() { t.warning } else { t.text }),
         ]));
@@ -711,7 +711,7 @@ fn draw_layout(f: &mut Frame, app: &mut App, area: Rect) {
                     format!(
                         "{} {}",
                         if kc.ok { "✓" } else { "✗" },
-                        &kc.keyid[..kc.keyid.len().min(16)]
+                        crate::py::prefix(&kc.keyid, 16)
                     ),
                     if kc.ok { t.ok } else { t.error },
                 ),

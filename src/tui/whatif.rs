@@ -83,7 +83,7 @@ impl WhatIf {
                 parts.push(format!("{name} unsigned"));
             }
             for ((_, p), h) in &e.hashes {
-                parts.push(format!("{p} in {name} → {}", &h[..h.len().min(8)]));
+                parts.push(format!("{p} in {name} → {}", crate::py::prefix(h, 8)));
             }
         }
         if let Some(c) = self.clock {

@@ -445,10 +445,7 @@ fn finish_signatures(prepared: Vec<PreparedSignature>, spread: bool) -> Vec<crat
 }
 
 fn kid8(keyid: &str) -> &str {
-    match keyid.char_indices().nth(8) {
-        Some((i, _)) => &keyid[..i],
-        None => keyid,
-    }
+    crate::py::prefix(keyid, 8)
 }
 
 /// The result of one rule set: its trace and the failure, if any.
