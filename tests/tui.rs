@@ -665,6 +665,74 @@ fn what_if_rule_edit_replays_at_once() {
     );
 }
 
+/// What-if works on a copy: a rule edited there is named in the banner, saving and
+/// signing are refused (the signed file stays as it was), autosave stays off, and `!`
+/// brings back the real document exactly.
+#[test]
+fn what_if_never_writes_and_leaving_it_restores_the_real_layout() {
+    isolate();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("case");
+    common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
+    let flags = ChainArgs {
+        layout: Some(dir.join("root.layout")),
+        verification_keys: vec![dir.join("alice.pub")],
+        link_dir: Some(dir.join("links")),
+        ..Default::default()
+    };
+    let opened = resolve_chain(None, &flags).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    finish_jobs(&mut app);
+    let signed = std::fs::read(dir.join("root.layout")).unwrap();
+    let real = app.doc.layout.clone();
+    ch(&mut app, '!');
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    finish_jobs(&mut app);
+    app.selection = Some(tui::app::Selection::Item(ItemRef {
+        kind: ItemKind::Step,
+        index: 1,
+    }));
+    app.focus = tui::app::Focus::Detail;
+    app.detail_row = app
+        .detail_rows()
+        .iter()
+        .position(|r| {
+            matches!(
+                r,
+                tui::app::Row::Rule(intoto_studio::model::rule::ArtifactKind::Materials, 0)
+            )
+        })
+        .unwrap();
+    key(&mut app, KeyCode::Enter);
+    clear_input(&mut app);
+    typ(&mut app, "ALLOW nothing-here");
+    key(&mut app, KeyCode::Enter);
+    finish_jobs(&mut app);
+    assert_ne!(app.doc.layout, real, "the copy is edited");
+    let banner = app.what_if_banner().unwrap();
+    assert!(banner.contains("rules of 'package' edited"), "{banner}");
+    ctrl(&mut app, 's');
+    let screen = render(&mut app, 160, 40);
+    assert!(screen.contains("refused in what-if mode"), "{screen}");
+    ch(&mut app, 'S');
+    assert!(app.overlays.is_empty(), "no sign dialog in what-if");
+    assert_eq!(std::fs::read(dir.join("root.layout")).unwrap(), signed);
+    ch(&mut app, '!');
+    assert!(app.verify.what_if.is_none());
+    assert_eq!(app.doc.layout, real, "the real layout is back");
+    assert!(!app.doc.is_dirty());
+    finish_jobs(&mut app);
+    assert!(app.verify.report.as_ref().unwrap().passed);
+    ctrl(&mut app, 's');
+    assert_eq!(
+        std::fs::read(dir.join("root.layout")).unwrap(),
+        signed,
+        "nothing to save"
+    );
+}
+
 /// Unsaved work left by a crash is offered back at the next start.
 #[test]
 fn autosave_is_offered_after_a_crash() {

@@ -206,6 +206,8 @@ pub struct App {
     last_change: Option<Instant>,
     autosaved: bool,
     pending_job: Option<Job>,
+    /// The real document while what-if mode edits a copy of it; put back on leaving.
+    what_if_real: Option<Document>,
     /// The private key chosen in the sign dialog, until the signature is made.
     sign_key: Option<PrivateKey>,
     sign_format: Format,
@@ -244,6 +246,7 @@ impl App {
             last_change: None,
             autosaved: false,
             pending_job: None,
+            what_if_real: None,
             sign_key: None,
         };
         app.refresh();
@@ -471,6 +474,7 @@ impl App {
             self.status = None;
         }
         if !self.autosaved
+            && self.what_if_real.is_none()
             && self.doc.is_dirty()
             && self
                 .last_change
@@ -499,6 +503,10 @@ impl App {
                 }
             }
             Cmd::Quit => self.request_quit(),
+            Cmd::Save if self.refused_in_what_if("saving") => {}
+            Cmd::SaveAs if self.refused_in_what_if("saving") => {}
+            Cmd::Sign if self.refused_in_what_if("signing") => {}
+            Cmd::GenerateKey if self.refused_in_what_if("generating a key") => {}
             Cmd::Save => self.save(None, false),
             Cmd::SaveAs => self.ask_save_as(false),
             Cmd::Sign => self.start_sign(),
@@ -1323,6 +1331,11 @@ impl App {
     }
 
     fn request_quit(&mut self) {
+        // What-if edits are never saved: quitting leaves what-if first (back to the real
+        // document, whose own unsaved changes are guarded as always).
+        if self.verify.what_if.is_some() {
+            self.leave_what_if();
+        }
         if self.doc.is_dirty() {
             self.push(Overlay::Confirm(Confirm {
                 title: "Unsaved changes".into(),
@@ -1733,15 +1746,44 @@ impl App {
 
     // ---- what-if ----------------------------------------------------------------------------
 
+    /// Turn what-if on: from now on edits go to a copy of the document.
+    fn enter_what_if(&mut self) {
+        if self.verify.what_if.is_none() {
+            self.what_if_real = Some(self.doc.clone());
+            self.verify.what_if = Some(super::whatif::WhatIf::default());
+        }
+    }
+
+    /// Turn what-if off: the real document comes back exactly as it was.
+    fn leave_what_if(&mut self) {
+        self.verify.what_if = None;
+        if let Some(real) = self.what_if_real.take() {
+            self.doc = real;
+            self.refresh();
+        }
+    }
+
+    /// In what-if mode nothing is written: say so and refuse `what`.
+    fn refused_in_what_if(&mut self, what: &str) -> bool {
+        if self.verify.what_if.is_some() {
+            self.error(format!(
+                "{what} is refused in what-if mode (nothing is written); press ! to leave it"
+            ));
+            return true;
+        }
+        false
+    }
+
     fn toggle_what_if(&mut self) {
-        if self.verify.what_if.take().is_some() {
+        if self.verify.what_if.is_some() {
+            self.leave_what_if();
             self.info("what-if off: back to the real chain");
             self.start_verify_if_possible();
         } else {
             if !self.can_verify() {
                 return self.error("what-if needs a chain to verify (verification keys and links)");
             }
-            self.verify.what_if = Some(super::whatif::WhatIf::default());
+            self.enter_what_if();
             let rows = super::whatif::WhatIf::menu();
             self.push(Overlay::Picker(Picker::new(
                 "What-if (in memory only)",
@@ -1794,9 +1836,7 @@ impl App {
 
     fn what_if_request(&mut self, req: super::report_view::WhatIfRequest) {
         use super::report_view::WhatIfRequest;
-        if self.verify.what_if.is_none() {
-            self.verify.what_if = Some(super::whatif::WhatIf::default());
-        }
+        self.enter_what_if();
         match req {
             WhatIfRequest::Hash {
                 file,
@@ -1822,8 +1862,14 @@ impl App {
         }
     }
 
-    /// The banner text while what-if is on.
+    /// The banner text while what-if is on: every hypothetical change, rule edits included.
     pub fn what_if_banner(&self) -> Option<String> {
-        self.verify.what_if.as_ref().map(|w| w.describe())
+        let w = self.verify.what_if.as_ref()?;
+        let edits = self
+            .what_if_real
+            .as_ref()
+            .map(|real| super::whatif::layout_edits(&real.layout, &self.doc.layout))
+            .unwrap_or_default();
+        Some(w.describe(&edits))
     }
 }

@@ -5,6 +5,7 @@
 
 use super::doc::Document;
 use crate::model::envelope::{Metadata, Payload};
+use crate::model::layout::Layout;
 use crate::model::link::{HashDict, Link};
 use crate::model::rule::ArtifactKind;
 use crate::verify::{FsLinks, LinkSource};
@@ -68,9 +69,9 @@ impl WhatIf {
         self.links.is_empty() && self.clock.is_none()
     }
 
-    /// One line for the banner.
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
+    /// One line for the banner; `layout_edits` are the edits to the layout's copy.
+    pub fn describe(&self, layout_edits: &[String]) -> String {
+        let mut parts: Vec<String> = layout_edits.to_vec();
         for (file, e) in &self.links {
             let name = Path::new(file)
                 .file_name()
@@ -106,6 +107,47 @@ impl WhatIf {
     pub fn layout_metadata(&self, doc: &Document) -> Metadata {
         doc.to_metadata()
     }
+}
+
+/// What differs between the real layout and what-if's copy, one phrase per item.
+pub fn layout_edits(real: &Layout, copy: &Layout) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &copy.steps {
+        match real.steps.iter().find(|r| r.name == s.name) {
+            None => out.push(format!("step '{}' added", s.name)),
+            Some(r) if r != s => {
+                if r.expected_materials != s.expected_materials
+                    || r.expected_products != s.expected_products
+                {
+                    out.push(format!("rules of '{}' edited", s.name));
+                } else {
+                    out.push(format!("step '{}' edited", s.name));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for r in &real.steps {
+        if !copy.steps.iter().any(|s| s.name == r.name) {
+            out.push(format!("step '{}' removed", r.name));
+        }
+    }
+    for i in &copy.inspect {
+        match real.inspect.iter().find(|r| r.name == i.name) {
+            None => out.push(format!("inspection '{}' added", i.name)),
+            Some(r) if r != i => out.push(format!("inspection '{}' edited", i.name)),
+            Some(_) => {}
+        }
+    }
+    for r in &real.inspect {
+        if !copy.inspect.iter().any(|i| i.name == r.name) {
+            out.push(format!("inspection '{}' removed", r.name));
+        }
+    }
+    if out.is_empty() && real != copy {
+        out.push("layout edited".into());
+    }
+    out
 }
 
 /// The link source for a what-if replay.
