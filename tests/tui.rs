@@ -758,6 +758,47 @@ fn autosave_is_offered_after_a_crash() {
     assert!(again.doc.is_dirty());
 }
 
+/// The autosave belongs to one file: a new `a.layout` in another folder is not offered
+/// the first one's work, the same file reached through a symlinked folder is, the prompt
+/// names the file's full path, and a clean save removes it.
+#[test]
+fn autosave_is_keyed_by_the_canonical_path() {
+    isolate();
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::os::unix::fs::symlink(&a, tmp.path().join("link-to-a")).unwrap();
+    let open = |path: PathBuf| {
+        let flags = ChainArgs {
+            layout: Some(path),
+            ..Default::default()
+        };
+        let opened = resolve_chain(None, &flags).unwrap();
+        tui::build_app(&opened, options(Theme::dark())).unwrap()
+    };
+    let mut first = open(a.join("x.layout"));
+    ch(&mut first, 'a');
+    key(&mut first, KeyCode::Enter);
+    intoto_studio::tui::doc::autosave::write(&first.doc, first.clock.now()).unwrap();
+    drop(first);
+    let mut other = open(b.join("x.layout"));
+    assert!(!render(&mut other, 120, 30).contains("Recover unsaved work?"));
+    let mut same = open(tmp.path().join("link-to-a/x.layout"));
+    let screen = render(&mut same, 160, 30);
+    assert!(screen.contains("Recover unsaved work?"), "{screen}");
+    let full = std::fs::canonicalize(&a).unwrap().join("x.layout");
+    assert!(screen.contains(&full.display().to_string()), "{screen}");
+    ch(&mut same, 'r');
+    ctrl(&mut same, 's');
+    assert!(a.join("x.layout").exists(), "saved");
+    let again = open(a.join("x.layout"));
+    assert!(
+        again.overlays.is_empty(),
+        "nothing left to recover after a clean save"
+    );
+}
+
 /// Tiny and odd terminal sizes never panic, in any tab or overlay.
 #[test]
 fn tiny_terminals_never_panic() {

@@ -222,12 +222,28 @@ pub mod autosave {
             .map(|p| p.data_dir().join("autosave"))
     }
 
+    /// The absolute, canonical form of a document path, also for a file that does not
+    /// exist yet (its folder canonical, then its name): `a.layout` typed in two folders
+    /// is two documents.
+    pub fn canonical(p: &Path) -> PathBuf {
+        if let Ok(c) = std::fs::canonicalize(p) {
+            return c;
+        }
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        match (abs.parent(), abs.file_name()) {
+            (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+                .map(|d| d.join(name))
+                .unwrap_or(abs.clone()),
+            _ => abs,
+        }
+    }
+
     /// The autosave file for a document path (`untitled` for a new layout).
     pub fn file_for(path: Option<&Path>) -> Option<PathBuf> {
         let key = match path {
             Some(p) => {
-                let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
                 use sha2::Digest;
+                let abs = canonical(p);
                 hex::encode(&sha2::Sha256::digest(abs.to_string_lossy().as_bytes())[..12])
             }
             None => "untitled".to_string(),
@@ -245,7 +261,7 @@ pub mod autosave {
                 .map_err(|e| crate::model::envelope::io_error(&e, parent))?;
         }
         let v = json!({
-            "path": doc.path.as_ref().map(|p| p.display().to_string()),
+            "path": doc.path.as_deref().map(|p| canonical(p).display().to_string()),
             "format": doc.format.as_str(),
             "saved_at": now.to_string(),
             "layout": doc.layout.to_value(),
@@ -272,6 +288,14 @@ pub mod autosave {
         let file = file_for(doc.path.as_deref())?;
         let text = crate::fsutil::read_regular_to_string(&file).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
+        // Only this document's own autosave (the file records whose it is).
+        let whose = doc
+            .path
+            .as_deref()
+            .map(|p| canonical(p).display().to_string());
+        if v.get("path").and_then(Value::as_str).map(str::to_string) != whose {
+            return None;
+        }
         let layout = Layout::from_value(v.get("layout")?).ok()?;
         if layout == doc.layout {
             let _ = std::fs::remove_file(&file);

@@ -174,7 +174,11 @@ pub fn build_app(opened: &Opened, opts: Options) -> Result<App, String> {
                 body: vec![
                     format!(
                         "An autosave of {} from {when} differs from the file.",
-                        app.doc.title()
+                        app.doc
+                            .path
+                            .as_deref()
+                            .map(|p| doc::autosave::canonical(p).display().to_string())
+                            .unwrap_or_else(|| app.doc.title())
                     ),
                     "It is left from a session that did not end cleanly.".into(),
                 ],
