@@ -52,6 +52,9 @@ pub struct Input {
     pub purpose: InputPurpose,
     pub kind: InputKind,
     pub area: TextArea<'static>,
+    /// The prefilled text is untouched: the first character typed replaces it (as a
+    /// selected field does), Backspace clears it, a cursor key starts editing it.
+    pub pristine: bool,
 }
 
 impl Input {
@@ -64,6 +67,10 @@ impl Input {
     ) -> Input {
         let mut area = TextArea::new(vec![initial.to_string()]);
         area.move_cursor(ratatui_textarea::CursorMove::End);
+        let pristine = !initial.is_empty();
+        if pristine {
+            area.select_all();
+        }
         if matches!(kind, InputKind::Secret) {
             area.set_mask_char('•');
         }
@@ -73,7 +80,42 @@ impl Input {
             purpose,
             kind,
             area,
+            pristine,
         }
+    }
+
+    /// A key for the text field (not Enter, Esc or Tab): readline's Ctrl-U and Ctrl-K,
+    /// and the prefilled text replaced by the first character typed.
+    pub fn edit_key(&mut self, key: KeyEvent) {
+        use ratatui_textarea::CursorMove;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let pristine = std::mem::take(&mut self.pristine);
+        self.area.cancel_selection();
+        match key.code {
+            KeyCode::Char('u') if ctrl => {
+                self.area.delete_line_by_head();
+            }
+            KeyCode::Char('k') if ctrl => {
+                self.area.delete_line_by_end();
+            }
+            KeyCode::Char(_) if pristine && !ctrl && !alt => {
+                self.clear();
+                self.area.input(key);
+            }
+            KeyCode::Backspace | KeyCode::Delete if pristine => self.clear(),
+            _ => {
+                if pristine {
+                    self.area.move_cursor(CursorMove::End);
+                }
+                self.area.input(key);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.area.move_cursor(ratatui_textarea::CursorMove::End);
+        self.area.delete_line_by_head();
     }
 
     pub fn text(&self) -> String {
@@ -142,6 +184,8 @@ impl Input {
 
     /// Tab completion: step names after FROM, file paths.
     pub fn complete(&mut self) {
+        self.pristine = false;
+        self.area.cancel_selection();
         let t = self.text();
         let new = match &self.kind {
             InputKind::Rule { names } => complete_rule(&t, names),
@@ -403,7 +447,7 @@ impl Overlay {
                 }
                 _ => {
                     if !(ctrl && matches!(key.code, KeyCode::Char('m') | KeyCode::Char('j'))) {
-                        inp.area.input(key);
+                        inp.edit_key(key);
                     }
                     None
                 }
@@ -670,6 +714,41 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typing_replaces_prefilled_text_and_ctrl_u_kills_the_line() {
+        let press =
+            |inp: &mut Input, code: KeyCode, m: KeyModifiers| inp.edit_key(KeyEvent::new(code, m));
+        let new =
+            |initial: &str| Input::new("t", "h", InputPurpose::ImportKey, InputKind::Path, initial);
+        let mut inp = new("step-1");
+        press(&mut inp, KeyCode::Char('b'), KeyModifiers::NONE);
+        press(&mut inp, KeyCode::Char('u'), KeyModifiers::NONE);
+        assert_eq!(
+            inp.text(),
+            "bu",
+            "the first character replaces the prefilled text"
+        );
+        let mut inp = new("step-1");
+        press(&mut inp, KeyCode::Left, KeyModifiers::NONE);
+        press(&mut inp, KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(inp.text(), "step-x1", "a cursor key starts editing it");
+        let mut inp = new("2099-01-01");
+        press(&mut inp, KeyCode::Backspace, KeyModifiers::NONE);
+        assert_eq!(inp.text(), "");
+        let mut inp = new("");
+        for c in "abc def".chars() {
+            press(&mut inp, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+        press(&mut inp, KeyCode::Char('u'), KeyModifiers::CONTROL);
+        assert_eq!(inp.text(), "", "Ctrl-U deletes the line, not one character");
+        for c in "abc".chars() {
+            press(&mut inp, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+        press(&mut inp, KeyCode::Home, KeyModifiers::NONE);
+        press(&mut inp, KeyCode::Char('k'), KeyModifiers::CONTROL);
+        assert_eq!(inp.text(), "");
+    }
 
     #[test]
     fn completes_step_names_after_from() {
