@@ -799,6 +799,33 @@ fn autosave_is_keyed_by_the_canonical_path() {
     );
 }
 
+/// After adding an item the detail cursor is on the new item's first row, never on a row
+/// left from the item selected before.
+#[test]
+fn adding_an_item_puts_the_detail_cursor_on_its_first_row() {
+    let mut app = open_case("pass-sublayout-legacy");
+    app.selection = Some(tui::app::Selection::Item(ItemRef {
+        kind: ItemKind::Step,
+        index: 1,
+    }));
+    app.focus = tui::app::Focus::Detail;
+    app.detail_row = app.detail_rows().len() - 1;
+    for (add, name) in [('a', "fresh-step"), ('i', "fresh-inspection")] {
+        app.focus = tui::app::Focus::Graph;
+        ch(&mut app, add);
+        clear_input(&mut app);
+        typ(&mut app, name);
+        key(&mut app, KeyCode::Enter);
+        assert!(app.overlays.is_empty(), "{name} added");
+        assert_eq!(app.detail_row, 0, "{name}");
+        assert!(
+            matches!(app.detail_rows()[0], tui::app::Row::Name),
+            "{name}"
+        );
+        app.detail_row = app.detail_rows().len() - 1;
+    }
+}
+
 /// Tiny and odd terminal sizes never panic, in any tab or overlay.
 #[test]
 fn tiny_terminals_never_panic() {

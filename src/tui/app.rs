@@ -560,6 +560,17 @@ impl App {
 
     // ---- graph ----------------------------------------------------------------------
 
+    /// Select another item: its detail pane starts at its first row, so the cursor is
+    /// always on a row that is drawn.
+    fn select(&mut self, sel: Selection) {
+        if self.selection.as_ref() != Some(&sel) {
+            self.detail_row = 0;
+        }
+        self.selection = Some(sel);
+        let rows = self.detail_rows().len();
+        self.detail_row = self.detail_row.min(rows.saturating_sub(1));
+    }
+
     fn select_name(&mut self, name: &str) {
         self.selection = match edit::find(&self.doc.layout, name) {
             Some(r) => Some(Selection::Item(r)),
@@ -687,6 +698,7 @@ impl App {
                 };
                 let d = if cmd == Cmd::MoveUp { -1 } else { 1 };
                 if let Some(new) = self.edit("move item", |l| Ok(edit::move_item(l, item, d))) {
+                    // The same item, elsewhere: its detail row stays.
                     self.selection = Some(Selection::Item(new));
                 }
             }
@@ -1049,14 +1061,14 @@ impl App {
             InputPurpose::AddStep { after } => {
                 let name = text.trim().to_string();
                 if let Some(r) = self.edit("add step", |l| edit::add_step(l, &name, after)) {
-                    self.selection = Some(Selection::Item(r));
+                    self.select(Selection::Item(r));
                     self.info(format!("added step '{name}' — Enter edits it"));
                 }
             }
             InputPurpose::AddInspection => {
                 let name = text.trim().to_string();
                 if let Some(r) = self.edit("add inspection", |l| edit::add_inspection(l, &name)) {
-                    self.selection = Some(Selection::Item(r));
+                    self.select(Selection::Item(r));
                     self.info(format!("added inspection '{name}'"));
                 }
             }
