@@ -364,7 +364,7 @@ pub fn to_json(findings: &[Finding]) -> Value {
 /// Human-readable findings, one block per finding, and a summary line.
 ///
 /// ```text
-/// error[match-unknown-source] package, expected_materials[0]: ...
+/// error[match-unknown-source] package, expected_materials #1: ...
 ///   help: ...
 /// ```
 pub fn render_text(findings: &[Finding]) -> String {
@@ -378,7 +378,7 @@ pub fn render_text(findings: &[Finding]) -> String {
             None => {}
         }
         match (&f.rule_set, f.rule_index) {
-            (Some(set), Some(i)) => loc.push(format!("{set}[{i}]")),
+            (Some(set), Some(i)) => loc.push(format!("{set} #{}", i + 1)),
             (Some(set), None) => loc.push(set.clone()),
             _ => {}
         }
@@ -1107,6 +1107,7 @@ impl<'a> Ctx<'a> {
                 );
             }
             if let (Some(j), false) = (disallow_all, matches!(rk, RuleKind::Require(_))) {
+                let jn = j + 1; // numbered as the rule list shows them
                 self.rule_finding(
                     Severity::Warning,
                     "rule-after-disallow-all",
@@ -1114,11 +1115,11 @@ impl<'a> Ctx<'a> {
                     kind,
                     Some(i),
                     format!(
-                        "`{text}` comes after `{}` (rule {j}): once that rule passes nothing is \
+                        "`{text}` comes after `{}` (rule #{jn}): once that rule passes nothing is \
                          left in the queue, so this rule has no effect",
                         rules[j].joined()
                     ),
-                    format!("move `{text}` before rule {j}, or remove it"),
+                    format!("move `{text}` before rule #{jn}, or remove it"),
                 );
             }
             match rk {
@@ -1391,6 +1392,7 @@ impl<'a> Ctx<'a> {
             );
         }
         for (j, earlier) in rules.iter().enumerate().take(i) {
+            let jn = j + 1; // numbered as the rule list shows them
             let Ok(rk) = earlier.kind() else { continue };
             if rk.to_tokens().iter().any(|t| has_params(t)) {
                 continue;
@@ -1413,7 +1415,7 @@ impl<'a> Ctx<'a> {
                     kind,
                     Some(i),
                     format!(
-                        "`{text}` comes after `{etext}` (rule {j}), which removes '{path}' from \
+                        "`{text}` comes after `{etext}` (rule #{jn}), which removes '{path}' from \
                          the queue {}; REQUIRE only looks at what is still queued, so it {}",
                         if always {
                             "whenever it is there"
@@ -1427,7 +1429,7 @@ impl<'a> Ctx<'a> {
                         }
                     ),
                     format!(
-                        "move `{text}` before rule {j} (REQUIRE does not consume; keep \
+                        "move `{text}` before rule #{jn} (REQUIRE does not consume; keep \
                          `{etext}` after it)"
                     ),
                 );
@@ -1443,11 +1445,11 @@ impl<'a> Ctx<'a> {
                     kind,
                     Some(i),
                     format!(
-                        "`{text}` comes after `{etext}` (rule {j}), which fails if '{path}' \
+                        "`{text}` comes after `{etext}` (rule #{jn}), which fails if '{path}' \
                              is still queued; if it is not, REQUIRE fails: it can never pass"
                     ),
                     format!(
-                        "move `{text}` before rule {j}, followed by a rule that consumes \
+                        "move `{text}` before rule #{jn}, followed by a rule that consumes \
                              '{path}' (e.g. `ALLOW {path}`)"
                     ),
                 );

@@ -187,7 +187,7 @@ fn require_after_a_consuming_rule() {
     let f = lint(&l, now());
     let x = one(&f, "require-after-consume");
     check(x, Severity::Error, Some("package"), PRODS, Some(1));
-    assert!(x.suggestion.contains("before rule 0"), "{}", x.suggestion);
+    assert!(x.suggestion.contains("before rule #1"), "{}", x.suggestion);
 
     // REQUIRE first, then the consuming rule: fine (the documented workaround).
     step_mut(&mut l, "package").expected_products = rules(&[
@@ -714,7 +714,29 @@ fn kitchen_sink_order_and_output() {
     assert!(
         one(&f, "require-after-consume")
             .message
-            .contains("`ALLOW README.md` (rule 2)")
+            .contains("`ALLOW README.md` (rule #3)")
+    );
+
+    // One numbering: where a finding is and the rules it names count alike, from #1, as
+    // the rule list shows them.
+    let after = one(&f, "rule-after-disallow-all");
+    let text = render_text(std::slice::from_ref(after));
+    let at = after.rule_index.unwrap();
+    let named: usize = after
+        .message
+        .split("(rule #")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(text.contains(&format!(" #{}:", at + 1)), "{text}");
+    assert!(
+        named <= at,
+        "the earlier rule is #{named}, this one #{}: {text}",
+        at + 1
     );
 
     // Deterministic.
@@ -722,7 +744,7 @@ fn kitchen_sink_order_and_output() {
 
     let text = render_text(&f);
     assert!(text.contains(
-        "error[match-unknown-source] build, expected_materials[0]: `MATCH src/* WITH PRODUCTS \
+        "error[match-unknown-source] build, expected_materials #1: `MATCH src/* WITH PRODUCTS \
          FROM fecth`"
     ));
     assert!(
