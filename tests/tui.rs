@@ -826,6 +826,34 @@ fn adding_an_item_puts_the_detail_cursor_on_its_first_row() {
     }
 }
 
+/// An edit marks the verdict stale at once; the next idle tick replays the chain.
+#[test]
+fn an_edit_marks_the_verdict_stale_and_the_next_idle_tick_replays_it() {
+    let mut app = open_case("pass-sublayout-legacy");
+    assert!(app.verify.report.as_ref().unwrap().passed);
+    let before = app.verify.generation;
+    app.selection = Some(tui::app::Selection::Item(ItemRef {
+        kind: ItemKind::Step,
+        index: 1,
+    }));
+    ch(&mut app, 'd'); // delete the step (asks), then confirm
+    ch(&mut app, 'y');
+    assert!(app.doc.is_dirty(), "edited");
+    assert!(app.verify.stale);
+    let screen = render(&mut app, 200, 30);
+    assert!(screen.contains("stale: edited since"), "{screen}");
+    app.update(tui::action::Action::Tick);
+    assert!(app.verify.generation > before, "a replay started");
+    finish_jobs(&mut app);
+    assert!(!app.verify.stale);
+    let r = app.verify.report.as_ref().unwrap();
+    assert!(
+        !r.passed,
+        "the edited layout no longer carries the owner's signature"
+    );
+    assert!(!render(&mut app, 200, 30).contains("stale"));
+}
+
 /// Tiny and odd terminal sizes never panic, in any tab or overlay.
 #[test]
 fn tiny_terminals_never_panic() {

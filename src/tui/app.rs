@@ -143,6 +143,10 @@ pub struct VerifyState {
     /// Inspections were confirmed (or `--run-inspections`).
     pub inspections_confirmed: bool,
     pub what_if: Option<super::whatif::WhatIf>,
+    /// The report is of the layout before the latest edit; a replay is due at the next
+    /// idle tick (the event loop ticks after half a second without input: the debounce).
+    /// A newer replay supersedes one in flight (its result is dropped by generation).
+    pub stale: bool,
 }
 
 /// A transient status-line message.
@@ -412,9 +416,12 @@ impl App {
         self.last_change = Some(Instant::now());
         self.autosaved = false;
         self.refresh();
-        // In what-if mode an edited rule is replayed at once.
+        // In what-if mode an edited rule is replayed at once; otherwise the verdict is
+        // marked stale now and replayed once the user pauses.
         if self.verify.what_if.is_some() && self.can_verify() {
             self.start_verify();
+        } else if self.verify.report.is_some() {
+            self.verify.stale = true;
         }
     }
 
@@ -455,6 +462,7 @@ impl App {
             Action::VerifyDone(report, generation) => {
                 if generation == self.verify.generation {
                     self.verify.running = false;
+                    self.verify.stale = false;
                     self.verify.progress.clear();
                     let r = Arc::new(*report);
                     self.report_view.on_new_report(&r);
@@ -468,6 +476,9 @@ impl App {
     }
 
     fn tick(&mut self) {
+        if self.verify.stale && !self.verify.running && self.can_verify() {
+            self.start_verify();
+        }
         if let Some(s) = &self.status
             && s.at.elapsed() > Duration::from_secs(8)
         {

@@ -99,6 +99,12 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     }
     if let Some(r) = &app.verify.report {
         spans.push(Span::styled("  ", t.dim));
+        if app.verify.stale {
+            spans.push(Span::styled(
+                "(stale: edited since; re-verifying) ",
+                t.warning,
+            ));
+        }
         spans.extend(verdict_line(r, app.chain.owner_trust, t).spans);
     } else if app.verify.running {
         spans.push(Span::styled(format!("  {}", app.verify.progress), t.info));
