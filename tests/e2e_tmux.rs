@@ -489,3 +489,47 @@ fn an_abort_restores_the_terminal() {
     assert_eq!(s.pane("#{alternate_on}"), "0", "left the alternate screen");
     assert_eq!(s.pane("#{mouse_any_flag}"), "0", "mouse mode is off");
 }
+
+/// What-if in a real terminal: a hypothetical clock, then `Ctrl-s` is refused with a
+/// message and the signed layout stays byte for byte; `!` goes back to the real chain.
+#[test]
+fn what_if_refuses_to_save_and_leaves_the_signed_layout_alone() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&case("pass-sublayout-legacy"), &tmp.path().join("c"));
+    let dir = tmp.path().join("c");
+    let signed = std::fs::read(dir.join("root.layout")).unwrap();
+    let s = Session::start(
+        &dir,
+        &[
+            "--layout",
+            "root.layout",
+            "--verification-keys",
+            "alice.pub",
+            "--link-dir",
+            "links",
+        ],
+        180,
+        45,
+    );
+    s.wait_for("PASSED");
+    s.keys(&["!"]);
+    s.wait_for("What-if (in memory only)");
+    s.keys(&["Down", "Down", "Down", "Enter"]);
+    let screen = s.wait("the hypothetical clock", |s| s.contains("clock at"));
+    assert!(screen.contains("WHAT-IF"), "{screen}");
+    s.wait_for("LayoutExpiredError");
+    s.keys(&["C-s"]);
+    s.wait_for("refused in what-if mode");
+    assert_eq!(std::fs::read(dir.join("root.layout")).unwrap(), signed);
+    s.keys(&["!"]);
+    let screen = s.wait("the real chain", |s| {
+        s.contains("what-if off") && s.contains("PASSED") && !s.contains("WHAT-IF")
+    });
+    assert!(!screen.contains("[modified]"), "{screen}");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+    assert_eq!(std::fs::read(dir.join("root.layout")).unwrap(), signed);
+}
