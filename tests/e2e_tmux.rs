@@ -227,19 +227,7 @@ fn failure_is_in_view_without_a_key_press() {
 
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&case("pass-sublayout-legacy"), &tmp.path().join("c"));
-    let s = Session::start(
-        &tmp.path().join("c"),
-        &[
-            "--layout",
-            "root.layout",
-            "--verification-keys",
-            "alice.pub",
-            "--link-dir",
-            "links",
-        ],
-        180,
-        45,
-    );
+    let s = Session::start(&tmp.path().join("c"), &VERIFY_HERE, 180, 45);
     let screen = s.wait("the verdict", |s| s.contains("PASSED"));
     assert!(!screen.contains("FAILED"), "{screen}");
     assert!(!screen.contains('✗'), "{screen}");
@@ -255,19 +243,7 @@ fn expired_layout_says_expired() {
     }
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&case("fail-expired-layout-dsse"), &tmp.path().join("c"));
-    let s = Session::start(
-        &tmp.path().join("c"),
-        &[
-            "--layout",
-            "root.layout",
-            "--verification-keys",
-            "alice.pub",
-            "--link-dir",
-            "links",
-        ],
-        160,
-        40,
-    );
+    let s = Session::start(&tmp.path().join("c"), &VERIFY_HERE, 160, 40);
     let screen = s.wait("the failure", |s| s.contains("FAILED"));
     assert!(screen.contains("expired"), "{screen}");
     s.keys(&["q"]);
@@ -501,19 +477,7 @@ fn what_if_refuses_to_save_and_leaves_the_signed_layout_alone() {
     copy_dir(&case("pass-sublayout-legacy"), &tmp.path().join("c"));
     let dir = tmp.path().join("c");
     let signed = std::fs::read(dir.join("root.layout")).unwrap();
-    let s = Session::start(
-        &dir,
-        &[
-            "--layout",
-            "root.layout",
-            "--verification-keys",
-            "alice.pub",
-            "--link-dir",
-            "links",
-        ],
-        180,
-        45,
-    );
+    let s = Session::start(&dir, &VERIFY_HERE, 180, 45);
     s.wait_for("PASSED");
     s.keys(&["!"]);
     s.wait_for("What-if (in memory only)");

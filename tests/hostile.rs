@@ -408,18 +408,11 @@ fn param_substitution_is_pythons_str_format() {
             &dir,
             Path::new(OURS),
             &[
-                "verify",
-                "--layout",
-                "root.layout",
-                "--verification-keys",
-                "alice.pub",
-                "--link-dir",
-                "links",
-                "--param",
-                &param,
-                "--format",
-                "json",
-            ],
+                &["verify"][..],
+                &VERIFY_HERE,
+                &["--param", &param, "--format", "json"],
+            ]
+            .concat(),
         );
         let report: serde_json::Value = serde_json::from_slice(&ours.stdout)
             .unwrap_or_else(|e| panic!("{template}: {e}: {ours:?}"));
@@ -528,14 +521,7 @@ fn a_deep_sublayout_chain_passes_as_in_the_reference_on_any_thread() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     write_sublayout_chain(d, DEEP);
-    let args = [
-        "--layout",
-        "root.layout",
-        "--verification-keys",
-        "alice.pub",
-        "--link-dir",
-        "links",
-    ];
+    let args = VERIFY_HERE;
     if let Some(refbin) = reference() {
         let theirs = run_in(d, &refbin.join("in-toto-verify"), &args);
         assert!(

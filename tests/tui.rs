@@ -619,6 +619,29 @@ fn what_if_hash_change_from_the_link_browser() {
     assert!(app.verify.report.as_ref().unwrap().passed);
 }
 
+/// In the Chain tab: replace step #2's first material rule through the detail pane.
+fn replace_first_material_rule_of_step_1(app: &mut App, rule: &str) {
+    app.selection = Some(tui::app::Selection::Item(ItemRef {
+        kind: ItemKind::Step,
+        index: 1,
+    }));
+    app.focus = tui::app::Focus::Detail;
+    app.detail_row = app
+        .detail_rows()
+        .iter()
+        .position(|r| {
+            matches!(
+                r,
+                tui::app::Row::Rule(intoto_studio::model::rule::ArtifactKind::Materials, 0)
+            )
+        })
+        .unwrap();
+    key(app, KeyCode::Enter);
+    clear_input(app);
+    typ(app, rule);
+    key(app, KeyCode::Enter);
+}
+
 /// What-if: editing a rule re-verifies at once with the owner's signature assumed.
 #[test]
 fn what_if_rule_edit_replays_at_once() {
@@ -631,26 +654,7 @@ fn what_if_rule_edit_replays_at_once() {
     finish_jobs(&mut app);
     assert!(app.verify.report.as_ref().unwrap().passed);
     // package: replace its first material rule by one that consumes nothing useful.
-    app.selection = Some(tui::app::Selection::Item(ItemRef {
-        kind: ItemKind::Step,
-        index: 1,
-    }));
-    app.focus = tui::app::Focus::Detail;
-    let row = app
-        .detail_rows()
-        .iter()
-        .position(|r| {
-            matches!(
-                r,
-                tui::app::Row::Rule(intoto_studio::model::rule::ArtifactKind::Materials, 0)
-            )
-        })
-        .unwrap();
-    app.detail_row = row;
-    key(&mut app, KeyCode::Enter);
-    clear_input(&mut app);
-    typ(&mut app, "ALLOW nothing-here");
-    key(&mut app, KeyCode::Enter);
+    replace_first_material_rule_of_step_1(&mut app, "ALLOW nothing-here");
     finish_jobs(&mut app);
     let r = app.verify.report.clone().unwrap();
     let f = r
@@ -690,25 +694,7 @@ fn what_if_never_writes_and_leaving_it_restores_the_real_layout() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     finish_jobs(&mut app);
-    app.selection = Some(tui::app::Selection::Item(ItemRef {
-        kind: ItemKind::Step,
-        index: 1,
-    }));
-    app.focus = tui::app::Focus::Detail;
-    app.detail_row = app
-        .detail_rows()
-        .iter()
-        .position(|r| {
-            matches!(
-                r,
-                tui::app::Row::Rule(intoto_studio::model::rule::ArtifactKind::Materials, 0)
-            )
-        })
-        .unwrap();
-    key(&mut app, KeyCode::Enter);
-    clear_input(&mut app);
-    typ(&mut app, "ALLOW nothing-here");
-    key(&mut app, KeyCode::Enter);
+    replace_first_material_rule_of_step_1(&mut app, "ALLOW nothing-here");
     finish_jobs(&mut app);
     assert_ne!(app.doc.layout, real, "the copy is edited");
     let banner = app.what_if_banner().unwrap();

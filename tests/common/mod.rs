@@ -10,6 +10,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
+/// `in-toto-verify`'s arguments for a chain folder laid out as the conformance cases are
+/// (`root.layout`, `alice.pub`, `links/`), run in that folder.
+pub const VERIFY_HERE: [&str; 6] = [
+    "--layout",
+    "root.layout",
+    "--verification-keys",
+    "alice.pub",
+    "--link-dir",
+    "links",
+];
+
 /// Copy a directory tree.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
