@@ -105,10 +105,17 @@ pub enum OutputFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Verify a supply chain (in-toto-verify's flags and exit codes).
+    ///
+    /// Exit status: 0 the chain passed; 1 it failed — any error (an unreadable or malformed
+    /// file, a bad signature, a rule, an inspection, a timeout) is a failure, never a pass;
+    /// 2 wrong arguments.
     Verify(VerifyArgs),
     #[command(flatten)]
     Tools(crate::tools::ToolCommand),
     /// Check a layout for mistakes (exit 1 when there is an error).
+    ///
+    /// Exit status: 0 no error-level finding; 1 an error-level finding, or a file that is
+    /// not a layout; 2 wrong arguments or a file that cannot be read.
     Lint(LintArgs),
     /// Show a public key's keyid, or the key dict to put into a layout's `keys`.
     Key(KeyArgs),
@@ -306,7 +313,17 @@ pub fn run_lint(args: &LintArgs) -> i32 {
                 "(intoto-studio lint) {}",
                 render::terminal_safe(&e.to_string())
             );
-            return 1;
+            // Nothing was linted when the file cannot be read: a usage error, as for
+            // the other subcommands.
+            let unreadable = matches!(
+                e.class,
+                "FileNotFoundError"
+                    | "PermissionError"
+                    | "IsADirectoryError"
+                    | "NotADirectoryError"
+                    | "OSError"
+            );
+            return if unreadable { 2 } else { 1 };
         }
     };
     match args.format {

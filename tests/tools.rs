@@ -1239,3 +1239,31 @@ fn sign_never_writes_outside_the_current_dir_for_a_hostile_link_name() {
         assert!(d.join("ok.link").exists());
     }
 }
+
+#[test]
+fn lint_of_an_unreadable_file_is_a_usage_error_and_help_states_exit_statuses() {
+    let tmp = setup();
+    let d = tmp.path();
+    let out = studio(d, &["lint", "missing.layout"]);
+    assert_eq!(out.code, 2, "nothing was linted: {out:?}");
+    assert!(out.stderr.contains("FileNotFoundError"), "{out:?}");
+    std::fs::write(d.join("not-a-layout.json"), "[1, 2]").unwrap();
+    let out = studio(d, &["lint", "not-a-layout.json"]);
+    assert_eq!(
+        out.code, 1,
+        "a file that is not a layout is a finding: {out:?}"
+    );
+    for cmd in ["verify", "lint"] {
+        let out = studio(d, &[cmd, "--help"]);
+        assert!(
+            out.stdout.contains("Exit status: 0"),
+            "{cmd}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("wrong arguments"),
+            "{cmd}: {}",
+            out.stdout
+        );
+    }
+}
