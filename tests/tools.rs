@@ -309,7 +309,7 @@ fn sign_argument_rules_exit_2() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["sign", "-f", &link],
-            "error: wrong arguments: specify either '--key PATH [PATH ...]' or '--gpg [KEYID [KEYID ...]]'",
+            "error: wrong arguments: specify '--key PATH [PATH ...]' (GPG keys, in-toto-sign's other choice, are not supported yet)",
         ),
         (
             &["sign", "-f", &link, "-k", "bob.pub", "--verify", "-o", "x"],
@@ -821,7 +821,7 @@ fn run_errors() {
     assert_eq!(out.code, 2);
     assert!(
         out.stderr
-            .contains("Specify either '--signing-key <path>' or '--gpg [<keyid>]'")
+            .contains("Specify '--signing-key <path>' (GPG signing, in-toto-run's other choice, is not supported yet)")
     );
     let out = studio(d, &["run", "--signing-key", "bob", "-x"]);
     assert_eq!(out.code, 2, "-n is required");

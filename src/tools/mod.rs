@@ -215,7 +215,9 @@ pub(crate) fn require_signing_key(args: &SigningKeyArgs) -> Result<&Path, Fail> 
             "GPG signing is not supported by intoto-studio; use '--signing-key <path>'".into(),
         )),
         _ => Err(Fail::Usage(
-            "Specify either '--signing-key <path>' or '--gpg [<keyid>]'".into(),
+            "Specify '--signing-key <path>' (GPG signing, in-toto-run's other choice, is not \
+             supported yet)"
+                .into(),
         )),
     }
 }

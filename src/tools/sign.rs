@@ -74,8 +74,8 @@ pub(crate) fn run(args: &SignArgs) -> i32 {
     if args.key.is_none() == args.gpg.is_none() {
         return usage_error(
             PROG,
-            "wrong arguments: specify either '--key PATH [PATH ...]' or '--gpg [KEYID [KEYID \
-             ...]]'",
+            "wrong arguments: specify '--key PATH [PATH ...]' (GPG keys, in-toto-sign's other \
+             choice, are not supported yet)",
         );
     }
     if args.gpg.is_some() || args.gpg_home.is_some() {
