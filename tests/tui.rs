@@ -840,6 +840,52 @@ fn an_edit_marks_the_verdict_stale_and_the_next_idle_tick_replays_it() {
     assert!(!render(&mut app, 200, 30).contains("stale"));
 }
 
+/// The link browser lists every link file in the link directory, also the ones that
+/// verification never read, and says why.
+#[test]
+fn the_link_browser_lists_link_files_verification_never_read() {
+    let mut app = open_case("fail-layout-bad-signature-dsse");
+    ch(&mut app, '5');
+    ch(&mut app, 'L');
+    let screen = render(&mut app, 160, 30);
+    for name in ["build.407ea2a0.link", "fetch.2f898e60.link"] {
+        assert!(screen.contains(name), "{name}:\n{screen}");
+    }
+    assert!(
+        screen.contains("verification stopped before loading links"),
+        "{screen}"
+    );
+
+    isolate();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("case");
+    common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
+    let links = dir.join("links");
+    std::fs::copy(
+        std::fs::read_dir(&links)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "link"))
+            .unwrap(),
+        links.join("stray.deadbeef.link"),
+    )
+    .unwrap();
+    let flags = ChainArgs {
+        layout: Some(dir.join("root.layout")),
+        verification_keys: vec![dir.join("alice.pub")],
+        link_dir: Some(links),
+        ..Default::default()
+    };
+    let opened = resolve_chain(None, &flags).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    finish_jobs(&mut app);
+    ch(&mut app, '5');
+    ch(&mut app, 'L');
+    let screen = render(&mut app, 160, 30);
+    assert!(screen.contains("not read:"), "{screen}");
+    assert!(screen.contains("stray.deadbeef.link"), "{screen}");
+}
+
 /// Tiny and odd terminal sizes never panic, in any tab or overlay.
 #[test]
 fn tiny_terminals_never_panic() {

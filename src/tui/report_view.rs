@@ -44,6 +44,9 @@ pub enum WhatIfRequest {
 #[derive(Debug, Clone, Default)]
 pub struct ReportView {
     pub view: View,
+    /// The `.link` files in the chain's link directory (set by the app with each report),
+    /// so that the link browser can list the ones verification never read, and why.
+    pub disk_links: Vec<std::path::PathBuf>,
     /// Sublayout steps entered, outermost first.
     pub stack: Vec<String>,
     /// Selected item row in the summary.
@@ -486,15 +489,62 @@ impl ReportView {
         );
     }
 
+    /// The link directory's files that the report does not mention, with why.
+    fn unread_links(&self, r: &Report) -> Vec<(String, &'static str)> {
+        if !self.stack.is_empty() {
+            return Vec::new();
+        }
+        let read: Vec<&std::path::Path> = r
+            .steps
+            .iter()
+            .flat_map(|s| s.links.iter().map(|l| std::path::Path::new(&l.file)))
+            .collect();
+        let why = if r.steps.iter().all(|s| s.links.is_empty()) {
+            "not read: verification stopped before loading links"
+        } else {
+            "not read: no step of the layout names it (step and key)"
+        };
+        self.disk_links
+            .iter()
+            .filter(|p| {
+                !read
+                    .iter()
+                    .any(|q| q == p || q.file_name() == p.file_name())
+            })
+            .map(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                (name, why)
+            })
+            .collect()
+    }
+
     fn render_links(&mut self, f: &mut Frame, area: Rect, top: &Report, theme: &Theme) {
         let r = self.current(top);
         let links = link_list(r);
+        let unread = self.unread_links(r);
         if links.is_empty() {
+            let mut l = vec![Line::from(
+                "No link files were looked up (verification stopped before loading links).",
+            )];
+            if !unread.is_empty() {
+                l.push(Line::from(""));
+                l.push(Line::from(Span::styled(
+                    "In the link directory:",
+                    theme.dim,
+                )));
+            }
+            for (name, why) in &unread {
+                l.push(Line::from(vec![
+                    Span::styled("· ", theme.not_reached),
+                    Span::styled(name.clone(), theme.text),
+                    Span::styled(format!("  {why}"), theme.dim),
+                ]));
+            }
             f.render_widget(
-                Paragraph::new(
-                    "No link files were looked up (verification stopped before loading links).",
-                )
-                .block(panel(" Link browser ", theme, true)),
+                Paragraph::new(l).block(panel(" Link browser ", theme, true)),
                 area,
             );
             return;
@@ -519,6 +569,15 @@ impl ReportView {
             l.push(Line::from(vec![
                 Span::styled(format!("{glyph} "), st),
                 Span::styled(name, sel),
+            ]));
+        }
+        if !unread.is_empty() {
+            l.push(Line::from(Span::styled("not read:", theme.dim)));
+        }
+        for (name, _) in &unread {
+            l.push(Line::from(vec![
+                Span::styled("· ", theme.not_reached),
+                Span::styled(name.clone(), theme.dim),
             ]));
         }
         f.render_widget(
