@@ -26,7 +26,7 @@ pub mod sha512x;
 mod tests;
 
 pub use private::PrivateKey;
-pub use public::{Ed25519Check, PublicKey, VerifyFailure};
+pub use public::{Ed25519Check, PublicKey, VerifyFailure, kid8};
 
 use sha2::{Digest, Sha256};
 

@@ -216,6 +216,12 @@ impl PartialEq for PublicKey {
 
 impl Eq for PublicKey {}
 
+/// The first 8 characters of a keyid (the reference's `{keyid:.8}` in link file names and
+/// sublayout folders).
+pub fn kid8(keyid: &str) -> &str {
+    crate::py::prefix(keyid, 8)
+}
+
 impl PublicKey {
     /// Load a PEM `SubjectPublicKeyInfo` text (ed25519, RSA, EC P-256/P-384/P-521, also
     /// ML-DSA) as in-toto's `load_public_key_from_file` does: default scheme (`ed25519`,
@@ -471,7 +477,7 @@ impl PublicKey {
     /// The first 8 characters of the keyid (what in-toto puts into link file names).
     #[must_use]
     pub fn short_keyid(&self) -> &str {
-        crate::py::prefix(&self.keyid, 8)
+        kid8(&self.keyid)
     }
 
     /// A short description of the key: `ed25519`, `rsa 3072`, `ecdsa P-256`, `ml-dsa-65`,

@@ -289,13 +289,17 @@ fn index_of(part: &[char]) -> Result<Option<usize>> {
         let Some(d) = decimal(c) else {
             return Ok(None);
         };
-        acc = acc
-            .checked_mul(10)
-            .and_then(|a| a.checked_add(d as usize))
-            .filter(|&a| a <= isize::MAX as usize)
-            .ok_or_else(|| value_error("Too many decimal digits in format string"))?;
+        acc = push_digit(acc, d)?;
     }
     Ok(Some(acc))
+}
+
+/// `acc * 10 + d`, refused past `sys.maxsize` as CPython's `get_integer` refuses it.
+fn push_digit(acc: usize, d: u32) -> Result<usize> {
+    acc.checked_mul(10)
+        .and_then(|a| a.checked_add(d as usize))
+        .filter(|&a| a <= isize::MAX as usize)
+        .ok_or_else(|| value_error("Too many decimal digits in format string"))
 }
 
 /// `get_field_object`: the first part from `kwargs` (numbers and the empty name index the
@@ -388,11 +392,7 @@ fn spec_integer(spec: &[char], pos: &mut usize) -> Result<Option<usize>> {
     let start = *pos;
     let mut acc: usize = 0;
     while let Some(d) = spec.get(*pos).and_then(|&c| decimal(c)) {
-        acc = acc
-            .checked_mul(10)
-            .and_then(|a| a.checked_add(d as usize))
-            .filter(|&a| a <= isize::MAX as usize)
-            .ok_or_else(|| value_error("Too many decimal digits in format string"))?;
+        acc = push_digit(acc, d)?;
         *pos += 1;
     }
     Ok((*pos > start).then_some(acc))

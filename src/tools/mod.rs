@@ -266,10 +266,7 @@ pub(crate) fn load_signing_key(path: &Path, password: Option<&[u8]>) -> Result<P
     PrivateKey::from_pem(text, password)
 }
 
-/// The first 8 characters of a keyid (the reference's `{keyid:.8}`).
-pub(crate) fn kid8(keyid: &str) -> &str {
-    crate::py::prefix(keyid, 8)
-}
+pub(crate) use crate::crypto::kid8;
 
 /// `os.path.join(dir, name)` when a directory is given.
 pub(crate) fn in_dir(dir: Option<&Path>, name: &str) -> PathBuf {

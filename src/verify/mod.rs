@@ -13,6 +13,7 @@ pub mod report;
 pub mod rules;
 
 use crate::crypto::PublicKey;
+use crate::crypto::kid8;
 use crate::crypto::sha512x::{self, Source};
 use crate::error::Error;
 use crate::model::envelope::{Metadata, Payload, PreparedSignature};
@@ -442,10 +443,6 @@ fn finish_signatures(prepared: Vec<PreparedSignature>, spread: bool) -> Vec<crat
         .zip(digests)
         .map(|(p, d)| p.finish(&d))
         .collect()
-}
-
-fn kid8(keyid: &str) -> &str {
-    crate::py::prefix(keyid, 8)
 }
 
 /// The result of one rule set: its trace and the failure, if any.
