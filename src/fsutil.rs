@@ -256,7 +256,9 @@ pub fn read_open_into(file: &mut File, size: u64, buf: &mut Vec<u8>) -> std::io:
     file.rewind()?;
     let size = usize::try_from(size).unwrap_or(0);
     buf.clear();
-    buf.reserve(size.saturating_add(1));
+    // Fallible: a file bigger than the memory left is an error (`MemoryError`), not an abort.
+    buf.try_reserve_exact(size.saturating_add(1))
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::OutOfMemory))?;
     file.read_to_end(buf)?;
     Ok(())
 }

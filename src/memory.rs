@@ -3,7 +3,8 @@
 //! `MemoryError` and exits 1. A file big enough to matter is therefore only read after
 //! checking that the address space it needs is left, counting the loads in flight on
 //! other threads; otherwise loading fails with `MemoryError`, which fails verification
-//! like any other unreadable file. Both numbers come from `/proc/self` (no system call
+//! like any other unreadable file (the read buffer itself is reserved fallibly by
+//! `fsutil::read_open_into`, whose out-of-memory error is a `MemoryError` too). Both numbers come from `/proc/self` (no system call
 //! wrappers needed).
 
 use crate::error::Error;
@@ -89,12 +90,6 @@ fn memory_error(size: u64, need: u64, left: u64, what: &str) -> Error {
             left / MIB
         ),
     )
-}
-
-/// `buf.try_reserve_exact(n)`, as a `MemoryError` when it fails.
-pub fn try_reserve(buf: &mut Vec<u8>, n: usize, what: &str) -> Result<(), Error> {
-    buf.try_reserve_exact(n)
-        .map_err(|_| memory_error(n as u64, n as u64, 0, what))
 }
 
 #[cfg(test)]

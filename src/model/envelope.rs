@@ -169,15 +169,10 @@ impl Metadata {
         with_scratch(&READ_BUFFER, |buf| {
             let (mut file, size) =
                 crate::fsutil::open_regular(path).map_err(|e| io_error(&e, path))?;
-            let what = path.display().to_string();
-            let _claim = crate::memory::claim_for_file(size, &what)?;
+            let _claim = crate::memory::claim_for_file(size, &path.display().to_string())?;
             if let Some(md) = stream::load(&mut file, size, buf) {
                 return md;
             }
-            let want = usize::try_from(size)
-                .unwrap_or(usize::MAX)
-                .saturating_add(1);
-            crate::memory::try_reserve(buf, want.saturating_sub(buf.len()), &what)?;
             crate::fsutil::read_open_into(&mut file, size, buf).map_err(|e| io_error(&e, path))?;
             Metadata::from_bytes(buf)
         })
@@ -809,6 +804,7 @@ pub fn io_error(e: &std::io::Error, path: &Path) -> Error {
         PermissionDenied => "PermissionError",
         IsADirectory => "IsADirectoryError",
         NotADirectory => "NotADirectoryError",
+        OutOfMemory => "MemoryError",
         _ if e.raw_os_error() == Some(21) => "IsADirectoryError",
         _ => "OSError",
     };
