@@ -92,8 +92,9 @@ pub enum Action {
     Click { col: u16, row: u16 },
     /// Mouse wheel: positive scrolls down.
     Scroll(i16),
-    /// A background verification finished.
-    VerifyDone(Box<Report>, u64),
+    /// A background verification finished: its report, its generation and the `.link`
+    /// files found in the link directory (read by the job, not by the reducer).
+    VerifyDone(Box<Report>, u64, Vec<std::path::PathBuf>),
     /// Progress of a background verification.
     VerifyProgress(String),
     /// Time passed (autosave, message expiry).

@@ -459,13 +459,13 @@ impl App {
                     self.command(cmd);
                 }
             }
-            Action::VerifyDone(report, generation) => {
+            Action::VerifyDone(report, generation, link_files) => {
                 if generation == self.verify.generation {
                     self.verify.running = false;
                     self.verify.stale = false;
                     self.verify.progress.clear();
                     let r = Arc::new(*report);
-                    self.report_view.disk_links = self.link_files_on_disk();
+                    self.report_view.disk_links = link_files;
                     self.report_view.on_new_report(&r);
                     self.verify.report = Some(r.clone());
                     self.after_verify(&r);
@@ -474,23 +474,6 @@ impl App {
             Action::VerifyProgress(p) => self.verify.progress = p,
             Action::Tick => self.tick(),
         }
-    }
-
-    /// The `.link` files directly in the chain's link directory, sorted.
-    fn link_files_on_disk(&self) -> Vec<PathBuf> {
-        let Some(dir) = &self.chain.link_dir else {
-            return Vec::new();
-        };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "link") && p.is_file())
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        files
     }
 
     fn tick(&mut self) {

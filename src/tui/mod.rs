@@ -15,7 +15,6 @@ pub mod theme;
 pub mod ui;
 pub mod whatif;
 
-use crate::crypto::PublicKey;
 use action::Action;
 use app::{App, ChainSpec, Job, Options};
 use crossterm::event::{
@@ -108,22 +107,14 @@ pub fn check_owner_trust(chain: &mut ChainSpec, trusted: &[PathBuf]) -> Result<(
     if chain.owner_trust != app::OwnerTrust::FromBundle || trusted.is_empty() {
         return Ok(());
     }
-    let keyid = |p: &Path| -> Result<String, String> {
-        let text = crate::fsutil::read_regular_to_string(p)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
-        PublicKey::from_pem(&text)
-            .map(|k| k.keyid)
-            .map_err(|e| format!("{}: {e}", p.display()))
-    };
-    let anchors = trusted
-        .iter()
-        .map(|p| keyid(p).map_err(|e| format!("trusted_owner_keys: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let anchors: Vec<String> = crate::cli::load_keys(trusted)
+        .map_err(|e| format!("trusted_owner_keys: {e}"))?
+        .into_iter()
+        .map(|k| k.keyid)
+        .collect();
     let all_trusted = !chain.keys.is_empty()
-        && chain
-            .keys
-            .iter()
-            .all(|k| keyid(k).is_ok_and(|id| anchors.contains(&id)));
+        && crate::cli::load_keys(&chain.keys)
+            .is_ok_and(|keys| keys.iter().all(|k| anchors.contains(&k.keyid)));
     if all_trusted {
         chain.owner_trust = app::OwnerTrust::Trusted;
     }
@@ -229,6 +220,7 @@ pub fn run_job(job: Job, progress: Option<crate::verify::Progress>) -> Action {
                         return Action::VerifyDone(
                             Box::new(crate::verify::load_failure(e)),
                             generation,
+                            link_files_in(&opts.link_dir),
                         );
                     }
                 }
@@ -253,9 +245,24 @@ pub fn run_job(job: Job, progress: Option<crate::verify::Progress>) -> Action {
                     p.display()
                 ));
             }
-            Action::VerifyDone(Box::new(report), generation)
+            Action::VerifyDone(Box::new(report), generation, link_files_in(&opts.link_dir))
         }
     }
+}
+
+/// The `.link` files directly in `dir`, sorted (for the link browser's list of files that
+/// verification did not read).
+fn link_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "link") && p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
 }
 
 fn spawn_job(job: Job, tx: mpsc::Sender<Msg>) {
