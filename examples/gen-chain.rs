@@ -95,7 +95,7 @@ fn content_hash(path: &str, step: usize) -> String {
     h.update(path.as_bytes());
     h.update([0u8]);
     h.update((step as u64).to_le_bytes());
-    hex::encode(h.finalize())
+    intoto_studio::py::hex::hex(h.finalize())
 }
 
 fn step_name(i: usize) -> String {

@@ -9,11 +9,10 @@ pub mod crypto;
 pub mod error;
 pub mod fsutil;
 pub mod graph;
-#[cfg(target_os = "linux")]
-pub mod hugealloc;
 pub mod lint;
 pub mod memory;
 pub mod model;
+pub mod process;
 pub mod py;
 pub mod record;
 pub mod tools;

@@ -1,9 +1,10 @@
 use clap::Parser;
 use intoto_studio::cli;
 
-#[cfg(target_os = "linux")]
+// mimalloc: as fast as a hand-tuned huge-page allocator on big chains (docs/performance.md)
+// and 8% (legacy) to 23% (DSSE) faster than the system allocator there.
 #[global_allocator]
-static ALLOC: intoto_studio::hugealloc::HugePageAlloc = intoto_studio::hugealloc::HugePageAlloc;
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = match cli::Cli::try_parse() {

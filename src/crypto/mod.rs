@@ -85,7 +85,7 @@ fn hash_key_meta(
     out.extend_from_slice(b"},\"scheme\":");
     canonical_str(&mut out, scheme);
     out.push(b'}');
-    hex::encode(Sha256::digest(&out))
+    crate::py::hex::hex(Sha256::digest(&out))
 }
 
 /// The DSSE v1 pre-authentication encoding that DSSE signatures are computed over:
@@ -102,31 +102,4 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(head.as_bytes());
     out.extend_from_slice(payload);
     out
-}
-
-/// Python `bytes.fromhex`: pairs of hex digits (either case), ASCII whitespace allowed
-/// between pairs but not inside one. `None` when the text is not valid.
-pub(crate) fn py_fromhex(text: &str) -> Option<Vec<u8>> {
-    fn nibble(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() / 2);
-    let mut i = 0;
-    while i < bytes.len() {
-        if matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c') {
-            i += 1;
-            continue;
-        }
-        let hi = nibble(bytes[i])?;
-        let lo = nibble(*bytes.get(i + 1)?)?;
-        out.push(hi << 4 | lo);
-        i += 2;
-    }
-    Some(out)
 }

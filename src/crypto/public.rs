@@ -13,7 +13,7 @@ use rsa::traits::PublicKeyParts as _;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
-use super::{compute_keyid, pem, py_fromhex};
+use super::{compute_keyid, pem};
 use crate::Error;
 use crate::model::json::{py_repr, py_str, py_type};
 
@@ -247,7 +247,7 @@ impl PublicKey {
     fn from_spki(spki: Spki) -> PublicKey {
         let (keytype, scheme) = spki.material.sslib_type_and_scheme();
         let public = match &spki.material {
-            Material::Ed25519(raw) => hex::encode(raw),
+            Material::Ed25519(raw) => crate::py::hex::hex(raw),
             _ => pem::encode("PUBLIC KEY", &spki.der),
         };
         PublicKey {
@@ -692,7 +692,7 @@ fn ed25519_spki(raw: &[u8; 32]) -> Vec<u8> {
 /// `ed25519`, a PEM public key of any type otherwise.
 fn material_from_keyval(keytype: &str, public: &str) -> Result<Material, String> {
     if keytype == "ed25519" {
-        let bytes = py_fromhex(public).ok_or_else(|| {
+        let bytes = crate::py::hex::fromhex(public).ok_or_else(|| {
             "keyval.public is not a hex string (ed25519 keys are hex)".to_string()
         })?;
         let raw = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {

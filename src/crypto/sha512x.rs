@@ -14,7 +14,9 @@
 //! exist, and a message that does (a DSSE payload) is read in place rather than copied
 //! into the lane's buffer. Each lane takes the next message when its current one ends;
 //! the last blocks (padding) and a lone remaining message go through `sha2`'s own
-//! compression. Tests compare every digest with the `sha2` crate's.
+//! compression. Tests compare every digest with the `sha2` crate's, and run the lane
+//! bookkeeping with the same compression compiled without AVX-512 (`compress_portable`),
+//! so they check it on every CPU.
 
 use sha2::{Digest, Sha512};
 
@@ -160,7 +162,6 @@ pub const LANES: usize = 4;
 const CHUNK: usize = 64 * 1024;
 const BLOCK: usize = 128;
 
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const IV: [u64; 8] = [
     0x6a09e667f3bcc908,
     0xbb67ae8584caa73b,
@@ -199,7 +200,6 @@ pub fn digest_one(source: &mut dyn Source) -> [u8; 64] {
 
 /// The end of a message whose whole blocks are already compressed into `state`: `rest`
 /// (less than one block) plus the padding for a message of `total` bytes.
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 fn finish(mut state: [u64; 8], rest: &[u8], total: u128) -> [u8; 64] {
     debug_assert!(rest.len() < BLOCK);
     let mut tail = [0u8; 2 * BLOCK];
@@ -221,13 +221,11 @@ fn finish(mut state: [u64; 8], rest: &[u8], total: u128) -> [u8; 64] {
 }
 
 /// Compress the whole blocks at the front of `data` into `state` with `sha2`.
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 fn compress_scalar(state: &mut [u64; 8], data: &[u8]) {
     let (blocks, _) = data.as_chunks::<BLOCK>();
     sha2::block_api::compress512(state, blocks);
 }
 
-#[cfg(target_arch = "x86_64")]
 mod lanes {
     use super::{BLOCK, CHUNK, IV, Source, compress_scalar, finish};
 
@@ -235,9 +233,27 @@ mod lanes {
 
     const L: usize = super::LANES;
 
+    /// `n` blocks of each lane's data compressed into that lane's state.
+    type Compress = fn(&mut [[u64; L]; 8], &[&[u8]; L], usize);
+
     pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vl")
+        #[cfg(target_arch = "x86_64")]
+        return std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl");
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
+    /// [`digest_all_with`] the AVX-512 compression; only called when [`available`].
+    pub(super) fn digest_all(sources: &mut [&mut dyn Source]) -> Vec<[u8; 64]> {
+        #[cfg(target_arch = "x86_64")]
+        return digest_all_with(sources, |state, data, n| {
+            assert!(available(), "AVX-512 lanes used on a CPU without AVX-512");
+            // SAFETY: the CPU has the features `compress4` is compiled for (just checked).
+            unsafe { compress4(state, data, n) }
+        });
+        #[cfg(not(target_arch = "x86_64"))]
+        digest_all_with(sources, compress_portable)
     }
 
     /// One lane's message in progress.
@@ -306,7 +322,11 @@ mod lanes {
         }
     }
 
-    pub(super) fn digest_all(sources: &mut [&mut dyn Source]) -> Vec<[u8; 64]> {
+    /// Every source's digest, four messages at a time through `compress`.
+    pub(super) fn digest_all_with(
+        sources: &mut [&mut dyn Source],
+        compress: Compress,
+    ) -> Vec<[u8; 64]> {
         let mut out = vec![[0u8; 64]; sources.len()];
         // Longest first, so lanes tend to end together.
         let mut order: Vec<usize> = (0..sources.len()).collect();
@@ -375,9 +395,7 @@ mod lanes {
                 }
             }
             let data: [&[u8]; L] = std::array::from_fn(|li| &ready[li][..n * BLOCK]);
-            // SAFETY: `available()` checked that the CPU has the features `compress4`
-            // is compiled for (this path is only taken when it returned true).
-            unsafe { compress4(&mut state, &data, n) };
+            compress(&mut state, &data, n);
             for (li, slot) in lanes.iter_mut().enumerate() {
                 if let Some(l) = slot {
                     for (s, w) in l.state.iter_mut().zip(&state) {
@@ -406,9 +424,17 @@ mod lanes {
         }
     }
 
-    /// `n` blocks of each lane's data compressed into that lane's state.
+    /// `n` blocks of each lane's data compressed into that lane's state, compiled for
+    /// AVX-512 (one-instruction rotates and three-input logic on 256-bit vectors).
+    #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512vl")]
     fn compress4(state: &mut [[u64; L]; 8], data: &[&[u8]; L], n: usize) {
+        compress_portable(state, data, n)
+    }
+
+    /// The same compression for any CPU: the tests' reference for the lane bookkeeping.
+    #[inline(always)]
+    pub(super) fn compress_portable(state: &mut [[u64; L]; 8], data: &[&[u8]; L], n: usize) {
         for b in 0..n {
             let block: [&[u8]; L] = std::array::from_fn(|l| &data[l][b * BLOCK..(b + 1) * BLOCK]);
             compress_block(state, &block);
@@ -470,19 +496,6 @@ mod lanes {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-mod lanes {
-    use super::Source;
-
-    pub(super) fn available() -> bool {
-        false
-    }
-
-    pub(super) fn digest_all(_: &mut [&mut dyn Source]) -> Vec<[u8; 64]> {
-        unreachable!("lanes are only used when available")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,8 +547,12 @@ mod tests {
         let mut sources: Vec<&mut dyn Source> =
             uneven.iter_mut().map(|u| u as &mut dyn Source).collect();
         assert_eq!(digest_all(&mut sources), expected, "lengths {lengths:?}");
-        // The multi-lane path itself, whatever `digest_all` chose.
-        if lanes::available() && lengths.len() >= 2 {
+        // The multi-lane bookkeeping itself, whatever `digest_all` chose and whatever the
+        // CPU has: with the portable compression (the AVX-512 one is the same code).
+        let lanes_digest_all = |sources: &mut [&mut dyn Source]| {
+            lanes::digest_all_with(sources, lanes::compress_portable)
+        };
+        if lengths.len() >= 2 {
             let mut slices: Vec<Slices> = msgs
                 .iter()
                 .map(|m| {
@@ -546,7 +563,7 @@ mod tests {
             let mut sources: Vec<&mut dyn Source> =
                 slices.iter_mut().map(|u| u as &mut dyn Source).collect();
             assert_eq!(
-                lanes::digest_all(&mut sources),
+                lanes_digest_all(&mut sources),
                 expected,
                 "lengths {lengths:?}"
             );
@@ -577,10 +594,10 @@ mod tests {
                 let expected: Vec<[u8; 64]> = long.iter().map(|&i| expected[i]).collect();
                 let mut sources: Vec<&mut dyn Source> =
                     direct.iter_mut().map(|u| u as &mut dyn Source).collect();
-                assert_eq!(lanes::digest_all(&mut sources), expected, "{lengths:?}");
+                assert_eq!(lanes_digest_all(&mut sources), expected, "{lengths:?}");
                 let mut sources: Vec<&mut dyn Source> =
                     produced.iter_mut().map(|u| u as &mut dyn Source).collect();
-                assert_eq!(lanes::digest_all(&mut sources), expected, "{lengths:?}");
+                assert_eq!(lanes_digest_all(&mut sources), expected, "{lengths:?}");
             }
         }
     }

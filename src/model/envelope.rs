@@ -30,7 +30,6 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-mod b64;
 mod fast;
 mod stream;
 
@@ -310,10 +309,10 @@ impl Metadata {
         payload: Option<fast::PayloadText<'_>>,
         signatures: Option<Value>,
     ) -> Result<Metadata> {
-        let (payload, ascii) = match payload {
-            Some(fast::PayloadText::Decoded(p, ascii)) => (p, ascii),
-            Some(fast::PayloadText::Text(s)) => (b64dec_payload(s)?, false),
-            Some(fast::PayloadText::Value(Value::String(s))) => (b64dec_payload(&s)?, false),
+        let payload = match payload {
+            Some(fast::PayloadText::Decoded(p)) => p,
+            Some(fast::PayloadText::Text(s)) => b64dec_payload(s)?,
+            Some(fast::PayloadText::Value(Value::String(s))) => b64dec_payload(&s)?,
             Some(fast::PayloadText::Value(other)) => {
                 return Err(Error::new(
                     "AttributeError",
@@ -367,7 +366,7 @@ impl Metadata {
                 extra: m,
             });
         }
-        let decoded = decode_payload(&payload, ascii);
+        let decoded = decode_payload(&payload);
         Ok(Metadata::Dsse {
             payload,
             payload_type: PAYLOAD_TYPE.into(),
@@ -441,7 +440,7 @@ impl Metadata {
                 };
                 // Only a well-formed signature with an ed25519 key waits for a hash; the
                 // rest is checked here with the whole canonical text.
-                let check = match (sig.gpg, sig.sig.as_deref().map(py_fromhex)) {
+                let check = match (sig.gpg, sig.sig.as_deref().map(crate::py::hex::fromhex)) {
                     (false, Some(Some(raw))) => key.ed25519_check(&raw),
                     _ => None,
                 };
@@ -512,7 +511,7 @@ impl Metadata {
         let Some(hex_sig) = sig.sig.as_deref() else {
             return Err(invalid("no 'sig' field"));
         };
-        let Some(raw) = py_fromhex(hex_sig) else {
+        let Some(raw) = crate::py::hex::fromhex(hex_sig) else {
             return Err(invalid("signature is not hex"));
         };
         key.verify(&raw, bytes).map_err(|why| invalid(&why))
@@ -534,10 +533,10 @@ impl Metadata {
                 let sig = key.sign(&signed.canonical()?)?;
                 let mut raw = Map::new();
                 raw.insert("keyid".into(), Value::String(keyid.clone()));
-                raw.insert("sig".into(), Value::String(hex::encode(&sig)));
+                raw.insert("sig".into(), Value::String(crate::py::hex::hex(&sig)));
                 signatures.push(LegacySignature {
                     keyid: Some(keyid),
-                    sig: Some(hex::encode(sig)),
+                    sig: Some(crate::py::hex::hex(sig)),
                     gpg: false,
                     raw,
                 });
@@ -903,12 +902,11 @@ fn short_type(v: &Value) -> &'static str {
     }
 }
 
-/// Decode a DSSE payload (`Envelope.get_payload`); `ascii` when its bytes are known to
-/// be ASCII.
-fn decode_payload(payload: &[u8], ascii: bool) -> Result<Payload> {
+/// Decode a DSSE payload (`Envelope.get_payload`).
+fn decode_payload(payload: &[u8]) -> Result<Payload> {
     // `json.loads(self.payload.decode("utf-8"))`.
     let fast = match json::find_huge_int(payload) {
-        None => fast::parse_signed(payload, ascii),
+        None => fast::parse_signed(payload),
         Some(_) => None,
     };
     let (body, marked): (RawSigned, Option<char>) = match fast {
@@ -980,38 +978,19 @@ fn legacy_signatures(v: Option<Value>) -> Result<Vec<LegacySignature>> {
         .collect()
 }
 
-/// Python `bytes.fromhex`: pairs of hex digits, ASCII whitespace allowed between pairs.
-pub fn py_fromhex(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len() / 2);
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        let hi = (b[i] as char).to_digit(16)?;
-        let lo = (*b.get(i + 1)? as char).to_digit(16)?;
-        out.push((hi * 16 + lo) as u8);
-        i += 2;
-    }
-    Some(out)
-}
-
 /// [`b64dec`] of a DSSE payload: most payloads are canonical standard base64, which any
 /// strict decoder reads alike, so a fast decoder goes first (and writes the bytes where
 /// they stay).
 fn b64dec_payload(s: &str) -> Result<Arc<[u8]>> {
     match b64dec_canonical(s.as_bytes()) {
-        Some((v, _)) => Ok(v),
+        Some(v) => Ok(v),
         None => b64dec(s).map(Arc::from),
     }
 }
 
 /// Canonical standard base64 (length a multiple of 4, `=` padding only at the end, zero
-/// trailing bits) decoded straight into its final buffer, with whether the bytes are all
-/// ASCII; `None` for anything else.
-fn b64dec_canonical(s: &[u8]) -> Option<(Arc<[u8]>, bool)> {
+/// trailing bits) decoded straight into its final buffer; `None` for anything else.
+fn b64dec_canonical(s: &[u8]) -> Option<Arc<[u8]>> {
     if !s.len().is_multiple_of(4) {
         return None;
     }
@@ -1021,9 +1000,9 @@ fn b64dec_canonical(s: &[u8]) -> Option<(Arc<[u8]>, bool)> {
     // quantum (which may be padded) separately, as the decoder wants room for 3 bytes.
     let split = s.len().saturating_sub(4);
     let full = split / 4 * 3;
-    let ascii = b64_quanta(&s[..split], &mut buf[..full])?;
-    let last = b64_last(&s[split..], &mut buf[full..])?;
-    Some((out, ascii && last))
+    b64_quanta(&s[..split], &mut buf[..full])?;
+    b64_last(&s[split..], &mut buf[full..])?;
+    Some(out)
 }
 
 /// A zeroed buffer for the bytes of `letters` letters of canonical base64 that end with
@@ -1042,23 +1021,19 @@ fn b64_buffer(letters: usize, last: &[u8]) -> Arc<[u8]> {
 }
 
 /// Whole quanta of base64 with no padding (`s.len()` a multiple of 4, `out` exactly
-/// `s.len() / 4 * 3` bytes): whether the bytes are all ASCII, `None` if `s` is not such
-/// base64.
-fn b64_quanta(s: &[u8], out: &mut [u8]) -> Option<bool> {
-    // The bulk with SIMD: whole 64-letter blocks with AVX-512 VBMI where the CPU has it,
-    // the rest with `base64-simd` (about 2.5x the `base64` crate here). Both refuse
-    // anything but the 64 letters in whole quanta, as the length check below needs.
-    let (done, ascii) = b64::decode_blocks(s, out)?;
-    let at = done / 4 * 3;
+/// `s.len() / 4 * 3` bytes); `None` if `s` is not such base64.
+fn b64_quanta(s: &[u8], out: &mut [u8]) -> Option<()> {
+    // `base64-simd` (about 2.5x the `base64` crate here) refuses anything but the 64
+    // letters in whole quanta, as the length check needs.
     let decoded = base64_simd::STANDARD
-        .decode(&s[done..], base64_simd::Out::from_slice(&mut out[at..]))
+        .decode(s, base64_simd::Out::from_slice(out))
         .ok()?;
-    (at + decoded.len() == out.len()).then(|| ascii && out[at..].is_ascii())
+    (decoded.len() == s.len() / 4 * 3).then_some(())
 }
 
 /// The last quantum of canonical base64 (`s` is its 4 letters, or empty for no
-/// letters) into `out`, which must be exactly its length: whether those bytes are ASCII.
-fn b64_last(s: &[u8], out: &mut [u8]) -> Option<bool> {
+/// letters) into `out`, which must be exactly its length.
+fn b64_last(s: &[u8], out: &mut [u8]) -> Option<()> {
     use base64::Engine as _;
     let mut last = [0u8; 3];
     let n = base64::engine::general_purpose::STANDARD
@@ -1068,7 +1043,7 @@ fn b64_last(s: &[u8], out: &mut [u8]) -> Option<bool> {
         return None;
     }
     out.copy_from_slice(&last[..n]);
-    Some(out.is_ascii())
+    Some(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1467,9 +1442,8 @@ mod tests {
             "", "YQ==", "YWI=", "YWJj", "YWJjZA==", "YWJjZGVm", "YQ", "YR==", "YWJ=", "====",
             "YQ==YQ==", "-_8=", "YW Jj", "YWJjZ", "=YQ=", "/+/+", "////", "AAAA",
         ] {
-            if let Some((fast, ascii)) = b64dec_canonical(s.as_bytes()) {
+            if let Some(fast) = b64dec_canonical(s.as_bytes()) {
                 assert_eq!(&*fast, &b64dec(s).unwrap()[..], "{s}");
-                assert_eq!(ascii, fast.is_ascii(), "{s}");
             }
             let whole = b64dec_payload(s).map(|a| a.to_vec());
             assert_eq!(
@@ -1500,7 +1474,7 @@ mod tests {
             let text = base64::engine::general_purpose::STANDARD.encode(&raw);
             assert_eq!(
                 b64dec_canonical(text.as_bytes()),
-                Some((Arc::from(&raw[..]), raw.is_ascii())),
+                Some(Arc::from(&raw[..])),
                 "canonical, case {case}"
             );
             let mut bytes = text.into_bytes();
@@ -1519,7 +1493,7 @@ mod tests {
             let Ok(altered) = String::from_utf8(bytes) else {
                 continue;
             };
-            if let Some((fast, _)) = b64dec_canonical(altered.as_bytes()) {
+            if let Some(fast) = b64dec_canonical(altered.as_bytes()) {
                 assert_eq!(
                     &*fast,
                     &b64dec(&altered).unwrap()[..],
@@ -1527,14 +1501,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn fromhex_like_python() {
-        assert_eq!(py_fromhex("AbCd").unwrap(), vec![0xab, 0xcd]);
-        assert_eq!(py_fromhex("ab cd").unwrap(), vec![0xab, 0xcd]);
-        assert!(py_fromhex("abc").is_none());
-        assert!(py_fromhex("zz").is_none());
     }
 
     #[test]

@@ -7,8 +7,8 @@
 
 use crate::crypto::sha512x::Source as _;
 use crate::error::{Error, Result};
-use crate::model::hex::{Hex64, decode64, encode32};
 use crate::model::json::{self, canonical_into, canonical_str, py_type};
+use crate::py::hex::{Hex64, decode64, encode32};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;

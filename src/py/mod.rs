@@ -8,6 +8,7 @@
 
 pub mod base64;
 pub mod format;
+pub mod hex;
 pub mod repr;
 mod unicode;
 

@@ -100,7 +100,7 @@ fn hash_reader(
     if unreported > 0 {
         on_bytes(unreported);
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(crate::py::hex::hex(hasher.finalize()))
 }
 
 /// Streaming form of the reference's normalisation. The reference reads 4096-byte chunks,
@@ -217,11 +217,11 @@ mod tests {
         std::fs::write(&p, b"a\r\nb\n").unwrap();
         assert_eq!(
             hash_file(&p, false).unwrap(),
-            hex::encode(Sha256::digest(b"a\r\nb\n"))
+            crate::py::hex::hex(Sha256::digest(b"a\r\nb\n"))
         );
         assert_eq!(
             hash_file(&p, true).unwrap(),
-            hex::encode(Sha256::digest(b"a\nb\n"))
+            crate::py::hex::hex(Sha256::digest(b"a\nb\n"))
         );
         assert_eq!(
             hash_file(&dir.path().join("missing"), false)
@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn a_known_size_saves_only_the_confirming_read() {
         let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let digest = |len: usize| hex::encode(Sha256::digest(&data[..len]));
+        let digest = |len: usize| crate::py::hex::hex(Sha256::digest(&data[..len]));
         for len in [0, 1, 99, 100, 101, 250, 1000, 10_000] {
             for normalize in [false, true] {
                 let run = |size: Option<u64>| {

@@ -464,7 +464,7 @@ fn dir_hash(mut keys: Vec<String>, hashes: &HashMap<String, String>) -> String {
         text.push_str(k);
         text.push('\n');
     }
-    hex::encode(Sha256::digest(text.as_bytes()))
+    crate::py::hex::hex(Sha256::digest(text.as_bytes()))
 }
 
 /// `OSTreeResolver._hash`: the hash of `objects/<xx>/<rest>.commit` for the commit named in
@@ -532,7 +532,7 @@ mod tests {
         assert_eq!(names, ["a.txt", "sub/b.txt", "sub/deep/c.txt"]);
         assert_eq!(
             got.get("a.txt").unwrap().get("sha256"),
-            Some(hex::encode(Sha256::digest(b"a")).as_str())
+            Some(crate::py::hex::hex(Sha256::digest(b"a")).as_str())
         );
 
         let opts = RecordOptions {

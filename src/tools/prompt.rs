@@ -1,14 +1,13 @@
 //! Reading a password like Python's `getpass.getpass()`: on the controlling terminal
 //! without echo; without a terminal, from stdin (with a warning, as `getpass` does).
 //!
-//! Unlike `getpass`, the terminal is read in non-canonical mode with signals off, so that
-//! Ctrl-C restores the terminal before the process is interrupted.
+//! Unlike `getpass`, the terminal is read in raw mode (crossterm's) with signals off, so
+//! that Ctrl-C restores the terminal before the process is interrupted.
 
 use crate::error::Error;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Read, Write};
-use std::os::fd::AsRawFd;
-use zeroize::{Zeroize, Zeroizing};
+use std::io::{BufRead, Write};
+use zeroize::Zeroizing;
 
 /// Prompt for a password. Errors: `EOFError` when the input ends before a line.
 pub fn read_password(prompt: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
@@ -37,83 +36,73 @@ fn read_from_stdin(prompt: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
     Ok(line)
 }
 
-/// Restores the terminal settings when dropped.
-struct RawGuard {
-    fd: i32,
-    saved: libc::termios,
-}
+/// Leaves raw mode when dropped.
+struct RawGuard;
 
 impl Drop for RawGuard {
     fn drop(&mut self) {
-        // SAFETY: fd is the open terminal; saved holds the settings read from it.
-        unsafe {
-            libc::tcsetattr(self.fd, libc::TCSAFLUSH, &self.saved);
-        }
+        let _ = crossterm::terminal::disable_raw_mode();
     }
 }
 
 fn read_from_tty(mut tty: File, prompt: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios is plain data; tcgetattr fills it for the open terminal fd.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+    // Raw mode (crossterm: no echo, no line editing, no signals from keys).
+    if crossterm::terminal::enable_raw_mode().is_err() {
         drop(tty);
         return read_from_stdin(prompt);
     }
+    let guard = RawGuard;
     let _ = tty.write_all(prompt.as_bytes());
     let _ = tty.flush();
-    let mut raw = saved;
-    raw.c_lflag &= !(libc::ECHO | libc::ICANON | libc::ISIG);
-    raw.c_cc[libc::VMIN] = 1;
-    raw.c_cc[libc::VTIME] = 0;
-    // SAFETY: fd is the open terminal; raw is a valid termios derived from the current one.
-    if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &raw) } != 0 {
-        drop(tty);
-        return read_from_stdin(prompt);
-    }
-    let guard = RawGuard { fd, saved };
-    let mut line = Zeroizing::new(Vec::new());
-    let mut byte = [0u8; 1];
+    let mut line = Zeroizing::new(String::new());
     let outcome = loop {
-        match tty.read(&mut byte) {
-            Ok(0) => break Err(Error::new("EOFError", "")),
-            Ok(_) => {}
+        let event = match crossterm::event::read() {
+            Ok(event) => event,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => break Err(Error::new("OSError", e.to_string())),
+        };
+        let Event::Key(KeyEvent {
+            code,
+            modifiers,
+            kind,
+            ..
+        }) = event
+        else {
+            continue;
+        };
+        if kind == KeyEventKind::Release {
+            continue;
         }
-        match byte[0] {
-            b'\n' | b'\r' => break Ok(()),
-            // Ctrl-C: interrupted.
-            0x03 => break Err(Error::new("KeyboardInterrupt", "")),
+        let ctrl = modifiers.contains(KeyModifiers::CONTROL);
+        match code {
+            KeyCode::Enter => break Ok(()),
+            KeyCode::Char('j' | 'm') if ctrl => break Ok(()),
+            KeyCode::Char('c') if ctrl => break Err(Error::new("KeyboardInterrupt", "")),
             // Ctrl-D: end of input on an empty line.
-            0x04 if line.is_empty() => break Err(Error::new("EOFError", "")),
-            0x04 => {}
-            // Backspace / delete.
-            0x7f | 0x08 => {
-                // One character, however many UTF-8 bytes it has.
-                while let Some(b) = line.pop() {
-                    if b & 0xc0 != 0x80 {
-                        break;
-                    }
-                }
+            KeyCode::Char('d') if ctrl && line.is_empty() => {
+                break Err(Error::new("EOFError", ""));
             }
             // Ctrl-U: kill the line.
-            0x15 => line.clear(),
-            b => line.push(b),
+            KeyCode::Char('u') if ctrl => line.clear(),
+            KeyCode::Backspace => {
+                line.pop();
+            }
+            KeyCode::Char('h') if ctrl => {
+                line.pop();
+            }
+            KeyCode::Char(c) if !ctrl => line.push(c),
+            _ => {}
         }
     };
-    byte.zeroize();
     drop(guard);
     let _ = tty.write_all(b"\n");
     let _ = tty.flush();
     match outcome {
-        Ok(()) => Ok(line),
+        Ok(()) => Ok(Zeroizing::new(std::mem::take(&mut *line).into_bytes())),
         Err(e) if e.class == "KeyboardInterrupt" => {
             // Terminal restored: now be interrupted as Ctrl-C would have done.
-            // SAFETY: raising a signal on ourselves.
-            unsafe {
-                libc::raise(libc::SIGINT);
-            }
+            let _ = signal_hook::low_level::raise(signal_hook::consts::SIGINT);
             Err(e)
         }
         Err(e) => Err(e),

@@ -21,16 +21,18 @@ use crate::error::Error;
 use crate::model::envelope::{Metadata, Payload};
 use crate::model::json::py_repr_list;
 use crate::model::link::Link;
+use crate::process;
 use clap::Args;
+use rustix::process::{Pid, Signal};
 use serde_json::{Map, Value};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PROG: &str = "intoto-studio run";
 
@@ -169,60 +171,59 @@ struct Executed {
 /// The pid of the process group to pass signals on to (0: none).
 static CHILD_GROUP: AtomicI32 = AtomicI32::new(0);
 
-const FORWARDED: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+const FORWARDED: [(i32, Signal); 4] = [
+    (signal_hook::consts::SIGINT, Signal::INT),
+    (signal_hook::consts::SIGTERM, Signal::TERM),
+    (signal_hook::consts::SIGHUP, Signal::HUP),
+    (signal_hook::consts::SIGQUIT, Signal::QUIT),
+];
 
-extern "C" fn forward_signal(sig: libc::c_int) {
-    let group = CHILD_GROUP.load(Ordering::SeqCst);
-    // SAFETY: killpg, signal and raise are async-signal-safe.
-    unsafe {
-        if group > 0 {
-            libc::killpg(group, sig);
-        }
-        libc::signal(sig, libc::SIG_DFL);
-        libc::raise(sig);
+/// Pass a signal on to the command's process group, then take it as if unhandled.
+fn forward(sig: i32, signal: Signal) {
+    if let Some(group) = Pid::from_raw(CHILD_GROUP.load(Ordering::SeqCst)) {
+        let _ = rustix::process::kill_process_group(group, signal);
     }
+    let _ = signal_hook::low_level::emulate_default_handler(sig);
 }
 
-/// Signal handlers that pass signals on to the command's process group (signals that
-/// were ignored stay ignored); the previous handlers come back on drop.
-struct Forwarding {
-    saved: Vec<(libc::c_int, libc::sigaction)>,
+/// The signals this process ignores (`SigIgn` of `/proc/self/status`, bit `n - 1` for
+/// signal `n`).
+fn ignored_signals() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .unwrap_or(0)
 }
+
+/// While alive, signals are passed on to the command's process group; a signal that was
+/// ignored stays ignored (e.g. `SIGHUP` under `nohup`), for the command too.
+struct Forwarding;
 
 impl Forwarding {
     fn install(group: i32) -> Forwarding {
-        CHILD_GROUP.store(group, Ordering::SeqCst);
-        let mut saved = Vec::new();
-        for sig in FORWARDED {
-            // SAFETY: sigaction with a zeroed struct and a valid handler; the old action is
-            // saved to be restored.
-            unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = forward_signal as *const () as libc::sighandler_t;
-                libc::sigemptyset(&mut action.sa_mask);
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, &action, &mut old) == 0 {
-                    if old.sa_sigaction == libc::SIG_IGN {
-                        // An ignored signal stays ignored (e.g. SIGINT under nohup).
-                        libc::sigaction(sig, &old, std::ptr::null_mut());
-                    } else {
-                        saved.push((sig, old));
-                    }
+        static HANDLERS: std::sync::Once = std::sync::Once::new();
+        HANDLERS.call_once(|| {
+            let ignored = ignored_signals();
+            for (sig, signal) in FORWARDED {
+                if ignored & (1 << (sig - 1)) != 0 {
+                    continue;
                 }
+                // SAFETY: the action is async-signal-safe: an atomic load, `kill` (one
+                // system call) and signal-hook's emulation of the default action.
+                let _ =
+                    unsafe { signal_hook::low_level::register(sig, move || forward(sig, signal)) };
             }
-        }
-        Forwarding { saved }
+        });
+        CHILD_GROUP.store(group, Ordering::SeqCst);
+        Forwarding
     }
 }
 
 impl Drop for Forwarding {
     fn drop(&mut self) {
-        for (sig, old) in &self.saved {
-            // SAFETY: restoring the action saved in `install`.
-            unsafe {
-                libc::sigaction(*sig, old, std::ptr::null_mut());
-            }
-        }
+        // The handlers stay; with no group they act as the default action.
         CHILD_GROUP.store(0, Ordering::SeqCst);
     }
 }
@@ -232,35 +233,7 @@ fn in_terminal_foreground() -> bool {
     let Ok(tty) = File::open("/dev/tty") else {
         return false;
     };
-    use std::os::fd::AsRawFd;
-    // SAFETY: plain syscalls on an open fd.
-    unsafe { libc::tcgetpgrp(tty.as_raw_fd()) == libc::getpgrp() }
-}
-
-/// `subprocess` errors as Python reports them: `[Errno N] <text>: '<program>'`.
-fn spawn_error(e: &std::io::Error, prog: &str) -> Error {
-    let class = match e.raw_os_error() {
-        Some(libc::ENOENT) => "FileNotFoundError",
-        Some(libc::EACCES) | Some(libc::EPERM) => "PermissionError",
-        Some(libc::ENOTDIR) => "NotADirectoryError",
-        Some(libc::EISDIR) => "IsADirectoryError",
-        _ => "OSError",
-    };
-    let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text).to_string();
-    match e.raw_os_error() {
-        Some(n) => Error::new(class, format!("[Errno {n}] {text}: '{prog}'")),
-        None => Error::new(class, format!("{text}: '{prog}'")),
-    }
-}
-
-fn return_value(status: ExitStatus) -> i64 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => i64::from(c),
-        (None, Some(sig)) => -i64::from(sig),
-        _ => -1,
-    }
+    rustix::termios::tcgetpgrp(&tty).is_ok_and(|group| group == rustix::process::getpgrp())
 }
 
 fn timeout_error(argv: &[String], timeout: Duration) -> Error {
@@ -392,7 +365,7 @@ fn execute(argv: &[String], record_streams: bool, timeout: Duration) -> Result<E
     let forwarding = own_group.then(|| Forwarding::install(0));
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Err(spawn_error(&e, prog)),
+        Err(e) => return Err(process::spawn_error(&e, prog)),
     };
     // Drop the parent's copies of the write ends (moved into `cmd`).
     drop(cmd);
@@ -400,26 +373,16 @@ fn execute(argv: &[String], record_streams: bool, timeout: Duration) -> Result<E
         CHILD_GROUP.store(child.id() as i32, Ordering::SeqCst);
     }
     let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    let status = loop {
-        let status = child
-            .try_wait()
-            .map_err(|e| Error::new("OSError", e.to_string()))?;
+    let status = process::wait_timeout(&mut child, timeout, || {
         if let Some((out_r, err_r)) = captures.as_mut() {
             pump(out_r, &mut out_buf, &mut std::io::stdout().lock());
             pump(err_r, &mut err_buf, &mut std::io::stderr().lock());
         }
-        if let Some(status) = status {
-            break status;
-        }
-        if start.elapsed() >= timeout {
-            kill(&mut child, own_group);
-            drop(forwarding);
-            return Err(timeout_error(argv, timeout));
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+    })?;
+    let Some(status) = status else {
+        process::kill(&mut child, own_group);
+        drop(forwarding);
+        return Err(timeout_error(argv, timeout));
     };
     drop(forwarding);
     let (stdout, stderr) = if captures.is_some() {
@@ -428,21 +391,10 @@ fn execute(argv: &[String], record_streams: bool, timeout: Duration) -> Result<E
         (String::new(), String::new())
     };
     Ok(Executed {
-        return_value: return_value(status),
+        return_value: process::return_value(status),
         stdout,
         stderr,
     })
-}
-
-fn kill(child: &mut Child, own_group: bool) {
-    if own_group {
-        // SAFETY: the group was created for the child; only it and its descendants are in it.
-        unsafe {
-            libc::killpg(child.id() as i32, libc::SIGKILL);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[cfg(test)]
@@ -490,17 +442,6 @@ mod tests {
                 format!("'utf-8' codec can't decode byte {reason}")
             );
         }
-    }
-
-    #[test]
-    fn spawn_errors_read_like_python() {
-        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
-        let e = spawn_error(&e, "nosuchcmd");
-        assert_eq!(e.class, "FileNotFoundError");
-        assert_eq!(
-            e.message,
-            "[Errno 2] No such file or directory: 'nosuchcmd'"
-        );
     }
 
     #[test]

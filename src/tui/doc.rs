@@ -244,7 +244,7 @@ pub mod autosave {
             Some(p) => {
                 use sha2::Digest;
                 let abs = canonical(p);
-                hex::encode(&sha2::Sha256::digest(abs.to_string_lossy().as_bytes())[..12])
+                crate::py::hex::hex(&sha2::Sha256::digest(abs.to_string_lossy().as_bytes())[..12])
             }
             None => "untitled".to_string(),
         };

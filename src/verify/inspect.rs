@@ -6,12 +6,13 @@
 use crate::error::{Error, Result};
 use crate::model::json::py_repr;
 use crate::model::link::{Artifacts, Link};
+use crate::process;
 use crate::record::{RecordOptions, record_artifacts};
 use serde_json::{Map, Value};
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The outcome of running a command with a timeout.
 pub enum RunOutcome {
@@ -33,50 +34,13 @@ pub fn run_command(argv: &[String], dir: &Path, timeout: Duration) -> Result<Run
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0);
-    let mut child = cmd.spawn().map_err(|e| spawn_error(&e, prog))?;
-    let pid = child.id() as i32;
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ok(RunOutcome::Exited(exit_code(status))),
-            Ok(None) => {}
-            Err(e) => return Err(Error::new("OSError", e.to_string())),
+    let mut child = cmd.spawn().map_err(|e| process::spawn_error(&e, prog))?;
+    match process::wait_timeout(&mut child, timeout, || {})? {
+        Some(status) => Ok(RunOutcome::Exited(process::return_value(status))),
+        None => {
+            process::kill(&mut child, true);
+            Ok(RunOutcome::TimedOut)
         }
-        if start.elapsed() >= timeout {
-            // SAFETY: killpg only sends a signal to the process group we created.
-            unsafe {
-                libc::killpg(pid, libc::SIGKILL);
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(RunOutcome::TimedOut);
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
-}
-
-fn exit_code(status: ExitStatus) -> i64 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => c as i64,
-        (None, Some(sig)) => -(sig as i64),
-        _ => -1,
-    }
-}
-
-fn spawn_error(e: &std::io::Error, prog: &str) -> Error {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => Error::new(
-            "FileNotFoundError",
-            format!("[Errno 2] No such file or directory: '{prog}'"),
-        ),
-        std::io::ErrorKind::PermissionDenied => Error::new(
-            "PermissionError",
-            format!("[Errno 13] Permission denied: '{prog}'"),
-        ),
-        _ => Error::new("OSError", format!("{e}: '{prog}'")),
     }
 }
 
@@ -200,7 +164,7 @@ mod tests {
     #[test]
     fn timeout_kills_the_process_group() {
         let dir = tempfile::tempdir().unwrap();
-        let start = Instant::now();
+        let start = std::time::Instant::now();
         // The child starts a grandchild that would write a file after the timeout.
         let e = run_inspection(
             "x",

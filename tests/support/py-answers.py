@@ -7,6 +7,7 @@ it prints into the table of the named test:
     base64   src/py/base64.rs        base64_padding_as_cpython_3_11
     repr     src/py/repr.rs          repr_and_ascii_as_cpython
     format   src/py/format_answers.in (format_as_cpython in src/py/format.rs)
+    fromhex  src/py/hex.rs           fromhex_as_cpython
 
 Each line is a Rust tuple: (input, Ok(answer)) or (input, Err(message)).
 """
@@ -36,6 +37,12 @@ BASE64 = [
 REPR = [
     "ab", "a'b", "a'\"b", "a\u200bb", "\x7f\x80\xa0\xad", "\U0001fae8", "\U0001f600\xe9",
     "\x00\t\n\r\\", "\u2028\u3000\ue000", "na\xefve \u2713",
+]
+
+FROMHEX = [
+    "00ff", "AbCd", " 0A\tfF\n", "", "ab\x0bcd", "ab\x0ccd", "ab\rcd", "\x0b\x0c",
+    "ab\x1ccd", "ab\x85cd", "ab\xa0cd", "ab\u3000cd", "0 a", "abc", "zz", "\xe9\xe9",
+    "a b", " ", "ab  cd", "\x00", "0x", "ab\x1fcd",
 ]
 
 # (template, value of X)
@@ -86,6 +93,13 @@ def main():
             except Exception as e:  # noqa: BLE001
                 print(f"({rust(template)}, {rust(x)}, Err(({rust(type(e).__name__)}, {rust(str(e))}))),")
         print("]")
+    elif which == "fromhex":
+        for s in FROMHEX:
+            try:
+                out = bytes.fromhex(s)
+                print(f"({rust(s)}, Some(&{list(out)})),")
+            except ValueError:
+                print(f"({rust(s)}, None),")
     elif which == "repr":
         for x in REPR:
             print(f"({rust(x)}, {rust(repr(x))}, {rust(ascii(x))}),")

@@ -66,11 +66,10 @@ pub(super) fn load(
     let body = letters - 4;
     let mut done = 0;
     let mut at = start;
-    let mut ascii = true;
     loop {
         let take = (end - at).min(body - done) / 4 * 4;
         let o = done / 4 * 3;
-        ascii &= b64_quanta(&buf[at..at + take], &mut out[o..o + take / 4 * 3])?;
+        b64_quanta(&buf[at..at + take], &mut out[o..o + take / 4 * 3])?;
         done += take;
         at += take;
         if done == body {
@@ -83,7 +82,7 @@ pub(super) fn load(
     while end < at + 5 {
         (at, end) = refill(file, buf, at, end)?;
     }
-    ascii &= b64_last(&buf[at..at + 4], &mut out[body / 4 * 3..])?;
+    b64_last(&buf[at..at + 4], &mut out[body / 4 * 3..])?;
     if buf[at + 4] != b'"' {
         return None;
     }
@@ -97,7 +96,7 @@ pub(super) fn load(
     if json::find_huge_int(&doc).is_some() {
         return None;
     }
-    let top = fast::parse_top(&doc, Some((start - 1, payload, ascii)))?;
+    let top = fast::parse_top(&doc, Some((start - 1, payload)))?;
     Some(Metadata::from_fast(top))
 }
 
