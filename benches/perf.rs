@@ -18,7 +18,6 @@ mod gen_chain;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use intoto_studio::cli::ChainArgs;
 use intoto_studio::crypto::PublicKey;
 use intoto_studio::graph::Graph;
 use intoto_studio::model::envelope::{Format, Metadata, Payload};
@@ -27,6 +26,7 @@ use intoto_studio::model::link::Link;
 use intoto_studio::model::rule::{ArtifactKind, Rule};
 use intoto_studio::record::{RecordOptions, record_artifacts};
 use intoto_studio::tui;
+use intoto_studio::tui::ChainFlags;
 use intoto_studio::tui::app::{App, GraphMode, Options};
 use intoto_studio::tui::graph_view::{GraphView, NodeInfo};
 use intoto_studio::tui::keys::KeyMap;
@@ -127,7 +127,7 @@ fn bench_link(c: &mut Criterion) {
                 })
             });
             g.bench_function("link-100k-artifacts-via-value", |b| {
-                b.iter(|| intoto_studio::model::json::canonical(&link.to_value()).expect("ok"))
+                b.iter(|| intoto_studio::py::json::canonical(&link.to_value()).expect("ok"))
             });
             g.finish();
         }
@@ -334,7 +334,7 @@ fn bench_tui(c: &mut Criterion) {
 
     // The link browser on a verified 2 x 50,000 chain: a page down and a whole frame.
     let data = chain(2, 50_000, Format::Legacy);
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         layout: Some(data.root.join("root.layout")),
         verification_keys: vec![data.root.join("owner.pub")],
         link_dir: Some(data.root.join("links")),

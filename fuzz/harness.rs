@@ -13,8 +13,8 @@
 use intoto_studio::crypto::PublicKey;
 use intoto_studio::model::envelope::{Metadata, Payload};
 use intoto_studio::model::fnmatch::Pattern;
-use intoto_studio::model::json::{self, DumpStyle};
 use intoto_studio::model::rule::{Rule, join_line, split_line};
+use intoto_studio::py::json::{self, DumpStyle};
 use intoto_studio::verify::{self, LinkSource, VerifyOptions};
 use serde_json::Value;
 use std::collections::BTreeMap;

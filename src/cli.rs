@@ -2,7 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 verification failed or bad input, 2 usage error.
 
-use crate::crypto::PublicKey;
+use crate::tools::print_out;
 use crate::verify::{self, VerifyOptions, render};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
@@ -222,6 +222,17 @@ impl ChainArgs {
     }
 
     /// Refuse what this tool does not support, as a usage error.
+    /// The flags the TUI opens a chain with.
+    pub fn tui_flags(&self) -> crate::tui::ChainFlags {
+        crate::tui::ChainFlags {
+            layout: self.layout.clone(),
+            verification_keys: self.verification_keys.clone(),
+            link_dir: self.link_dir.clone(),
+            inspection_timeout: self.inspection_timeout,
+            params: self.params.clone(),
+        }
+    }
+
     pub fn check_supported(&self) -> Result<(), UsageError> {
         if self.gpg.is_some() || self.gpg_home.is_some() {
             return Err(UsageError(
@@ -230,24 +241,6 @@ impl ChainArgs {
         }
         Ok(())
     }
-}
-
-/// Load the verification keys (PEM files).
-pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, crate::Error> {
-    paths
-        .iter()
-        .map(|p| {
-            let text = crate::fsutil::read_regular(p)
-                .map_err(|e| crate::model::envelope::io_error(&e, p))?;
-            let text = String::from_utf8(text).map_err(|_| {
-                crate::Error::new(
-                    "ValueError",
-                    format!("{}: not a PEM text file", p.display()),
-                )
-            })?;
-            PublicKey::from_pem(&text).map_err(|e| e.context(p.display()))
-        })
-        .collect()
 }
 
 /// `intoto-studio verify`: returns the exit code.
@@ -270,7 +263,7 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
     opts.persist_inspection_links = !args.no_inspection_links;
     let report = match crate::model::envelope::Metadata::load(layout_path) {
         Err(e) => verify::load_failure(e.context(layout_path.display())),
-        Ok(md) => match load_keys(&chain.verification_keys) {
+        Ok(md) => match crate::crypto::load_public_keys(&chain.verification_keys) {
             Err(e) => verify::load_failure(e),
             Ok(keys) => verify::verify_metadata(&md, &keys, &opts, &verify::FsLinks),
         },
@@ -294,14 +287,6 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
         print_out(&out);
     }
     Ok(if report.passed { 0 } else { 1 })
-}
-
-/// Write to stdout, ignoring a closed pipe.
-pub fn print_out(s: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(s.as_bytes());
-    let _ = out.flush();
 }
 
 /// `intoto-studio lint`.
@@ -342,7 +327,7 @@ pub fn run_lint(args: &LintArgs) -> i32 {
 
 /// `intoto-studio key id|layout PUB`.
 pub fn run_key(args: &KeyArgs) -> i32 {
-    match load_keys(std::slice::from_ref(&args.key)) {
+    match crate::crypto::load_public_keys(std::slice::from_ref(&args.key)) {
         Ok(keys) => {
             let k = &keys[0];
             match args.show {
@@ -386,8 +371,8 @@ pub fn run_graph(args: &GraphArgs) -> i32 {
 pub fn run_tui(cli: &Cli) -> Result<i32, UsageError> {
     use std::io::IsTerminal;
     cli.chain.check_supported()?;
-    let mut opened =
-        crate::tui::resolve_chain(cli.path.as_deref(), &cli.chain).map_err(UsageError)?;
+    let mut opened = crate::tui::resolve_chain(cli.path.as_deref(), &cli.chain.tui_flags())
+        .map_err(UsageError)?;
     let config = crate::tui::config::load(cli.ui.config.as_deref()).map_err(UsageError)?;
     crate::tui::check_owner_trust(&mut opened.chain, &config.trusted_owner_keys)
         .map_err(UsageError)?;

@@ -34,7 +34,7 @@ impl WriteOptions {
 }
 
 fn io(e: std::io::Error, path: &Path) -> Error {
-    crate::model::envelope::io_error(&e, path)
+    crate::py::oserror::path_error(&e, path)
 }
 
 /// The prefix of the temporary files of `path` written by this process: `.<name>.tmp-<pid>-`
@@ -50,7 +50,7 @@ fn temp_prefix(path: &Path) -> String {
 
 /// The writer's pid in a temporary file name of ours (`.<name>.tmp-<pid>-<suffix>`).
 fn temp_file_pid(file_name: &str) -> Option<u32> {
-    let rest = &file_name[file_name.rfind(".tmp-")? + ".tmp-".len()..];
+    let (_, rest) = file_name.rsplit_once(".tmp-")?;
     let (pid, suffix) = rest.split_once('-')?;
     if !file_name.starts_with('.') || suffix.is_empty() || suffix.contains('-') {
         return None;

@@ -1,8 +1,14 @@
 //! intoto-studio: author, sign, verify and diagnose in-toto supply-chain layouts.
 //!
-//! The in-toto core (`model`, `crypto`, `verify`, `record`) has no terminal-UI dependency;
-//! the TUI (`tui`) and the command line (`cli`) are views on top of it.
+//! The in-toto core (`model`, `crypto`, `py`, `record`, `verify`, `lint`, `graph`) has no
+//! terminal, command-line or server dependency; the TUI (`tui`, feature `tui`) and the
+//! command line (`cli` and `tools`, feature `cli`) are views on top of it.
 
+// Text from files is never cut by byte index (a cut inside a character panics): prefixes,
+// `get`, `split_at_checked` instead. Tests slice their own ASCII fixtures.
+#![cfg_attr(not(test), deny(clippy::string_slice))]
+
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
 pub mod crypto;
@@ -15,7 +21,9 @@ pub mod model;
 pub mod process;
 pub mod py;
 pub mod record;
+#[cfg(feature = "cli")]
 pub mod tools;
+#[cfg(feature = "tui")]
 pub mod tui;
 pub mod verify;
 

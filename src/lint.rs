@@ -333,7 +333,7 @@ fn lint_json(bytes: &[u8], value: Option<&Value>, now: jiff::Timestamp) -> Vec<F
     match lenient {
         Ok(layout) => {
             let mut findings = lint(&layout, now);
-            if let Err(e) = crate::model::json::check_encodable(&layout.to_value(), None) {
+            if let Err(e) = crate::py::json::check_encodable(&layout.to_value(), None) {
                 findings.insert(0, invalid_layout(&e));
             }
             if !has_errors(&findings) {
@@ -949,7 +949,7 @@ impl<'a> Ctx<'a> {
         let threshold = step
             .threshold_json
             .as_ref()
-            .map(crate::model::json::py_str)
+            .map(crate::py::json::py_str)
             .unwrap_or_else(|| step.threshold.to_string());
         if step.threshold < 1 {
             self.item_finding(
@@ -1008,12 +1008,12 @@ impl<'a> Ctx<'a> {
                     "inspection '{name}' has the non-string `run` element {v}: the reference \
                      fails with \"FormatError: expected str, got '{} ({})'\" when it runs the \
                      inspection",
-                    crate::model::json::py_str(v),
-                    crate::model::json::py_type(v)
+                    crate::py::json::py_str(v),
+                    crate::py::json::py_type(v)
                 ),
                 format!(
                     "write the element as a string, e.g. \"{}\"",
-                    crate::model::json::py_str(v)
+                    crate::py::json::py_str(v)
                 ),
             );
         }
@@ -1216,7 +1216,7 @@ impl<'a> Ctx<'a> {
                 None,
                 format!(
                     "{set} of '{name}' is empty: every {} is accepted",
-                    &kind.as_str()[..kind.as_str().len() - 1]
+                    kind.as_str().strip_suffix('s').unwrap_or(kind.as_str())
                 ),
                 format!(
                     "if '{name}' should only see known artifacts, add rules for them and end \

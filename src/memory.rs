@@ -35,10 +35,9 @@ impl Drop for Claim {
 /// `RLIMIT_AS` (soft) from `/proc/self/limits`, or `None` when unlimited or unknown.
 fn address_space_limit() -> Option<u64> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits
+    limits
         .lines()
-        .find(|l| l.starts_with("Max address space"))?;
-    line["Max address space".len()..]
+        .find_map(|l| l.strip_prefix("Max address space"))?
         .split_whitespace()
         .next()?
         .parse()

@@ -1,6 +1,7 @@
 //! Running a command with a timeout, as both `run` (the functionary's command) and
 //! inspections (at verification) do: the waiting, the killing of the command's process
-//! group, and how Python's `subprocess` reports what happened.
+//! group, and the return code as Python's `subprocess` reports it (a failed spawn is
+//! `py::oserror::os_error` of the program).
 
 use crate::error::Error;
 use std::process::{Child, ExitStatus};
@@ -52,42 +53,9 @@ pub fn return_value(status: ExitStatus) -> i64 {
     }
 }
 
-/// A failed spawn as Python's `subprocess` reports it: `[Errno N] <text>: '<program>'`.
-pub fn spawn_error(e: &std::io::Error, prog: &str) -> Error {
-    let class = match e.raw_os_error() {
-        Some(libc::ENOENT) => "FileNotFoundError",
-        Some(libc::EACCES) | Some(libc::EPERM) => "PermissionError",
-        Some(libc::ENOTDIR) => "NotADirectoryError",
-        Some(libc::EISDIR) => "IsADirectoryError",
-        _ => "OSError",
-    };
-    let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text).to_string();
-    match e.raw_os_error() {
-        Some(n) => Error::new(class, format!("[Errno {n}] {text}: '{prog}'")),
-        None => Error::new(class, format!("{text}: '{prog}'")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spawn_errors_read_like_python() {
-        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
-        let e = spawn_error(&e, "nosuchcmd");
-        assert_eq!(e.class, "FileNotFoundError");
-        assert_eq!(
-            e.message,
-            "[Errno 2] No such file or directory: 'nosuchcmd'"
-        );
-        let e = spawn_error(&std::io::Error::from_raw_os_error(libc::EACCES), "x");
-        assert_eq!(
-            (e.class, e.message.as_str()),
-            ("PermissionError", "[Errno 13] Permission denied: 'x'")
-        );
-    }
 
     #[test]
     fn a_timeout_kills_the_whole_group() {

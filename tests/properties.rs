@@ -15,8 +15,8 @@
 #[path = "../fuzz/harness.rs"]
 mod harness;
 
-use intoto_studio::model::json;
 use intoto_studio::model::rule::{ArtifactKind, Rule, RuleKind, join_line, split_line};
+use intoto_studio::py::json;
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 use std::path::{Path, PathBuf};

@@ -4,9 +4,9 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use intoto_studio::cli::ChainArgs;
 use intoto_studio::clock::Clock;
 use intoto_studio::model::edit::{ItemKind, ItemRef};
+use intoto_studio::tui::ChainFlags;
 use intoto_studio::tui::app::{App, Options, Tab};
 use intoto_studio::tui::keys::KeyMap;
 use intoto_studio::tui::theme::Theme;
@@ -45,7 +45,7 @@ fn options(theme: Theme) -> Options {
 fn open_case(name: &str) -> App {
     isolate();
     let dir = PathBuf::from(CASES).join(name);
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         layout: Some(dir.join("root.layout")),
         verification_keys: vec![dir.join("alice.pub")],
         link_dir: Some(dir.join("links")),
@@ -67,7 +67,7 @@ fn finish_jobs(app: &mut App) {
 
 fn new_app() -> App {
     isolate();
-    let opened = resolve_chain(None, &ChainArgs::default()).unwrap();
+    let opened = resolve_chain(None, &ChainFlags::default()).unwrap();
     tui::build_app(&opened, options(Theme::dark())).unwrap()
 }
 
@@ -254,7 +254,7 @@ fn save_sign_and_reopen() {
     assert!(!app.doc.is_dirty());
     let md = intoto_studio::model::envelope::Metadata::load(&target).unwrap();
     assert_eq!(md.format(), intoto_studio::model::envelope::Format::Dsse);
-    let alice = intoto_studio::cli::load_keys(&[Path::new(
+    let alice = intoto_studio::crypto::load_public_keys(&[Path::new(
         "tests/fixtures/keys/TEST-ONLY-alice-ed25519.pub.pem",
     )
     .to_path_buf()])
@@ -478,7 +478,7 @@ fn open_case_folder(name: &str) -> App {
 /// A chain folder opened with inspections confirmed; its verification job not yet run.
 fn open_folder_unverified(dir: &Path) -> App {
     isolate();
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         verification_keys: vec![dir.join("alice.pub")],
         inspection_timeout: 10,
         ..Default::default()
@@ -678,7 +678,7 @@ fn what_if_never_writes_and_leaving_it_restores_the_real_layout() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("case");
     common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         layout: Some(dir.join("root.layout")),
         verification_keys: vec![dir.join("alice.pub")],
         link_dir: Some(dir.join("links")),
@@ -725,7 +725,7 @@ fn autosave_is_offered_after_a_crash() {
     isolate();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("root.layout");
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         layout: Some(path.clone()),
         ..Default::default()
     };
@@ -756,7 +756,7 @@ fn autosave_is_keyed_by_the_canonical_path() {
     std::fs::create_dir_all(&b).unwrap();
     std::os::unix::fs::symlink(&a, tmp.path().join("link-to-a")).unwrap();
     let open = |path: PathBuf| {
-        let flags = ChainArgs {
+        let flags = ChainFlags {
             layout: Some(path),
             ..Default::default()
         };
@@ -870,7 +870,7 @@ fn the_link_browser_lists_link_files_verification_never_read() {
         links.join("stray.deadbeef.link"),
     )
     .unwrap();
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         layout: Some(dir.join("root.layout")),
         verification_keys: vec![dir.join("alice.pub")],
         link_dir: Some(links),
@@ -938,7 +938,7 @@ fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
         format: intoto_studio::model::envelope::Format::Dsse,
     };
     gen_chain::generate(&spec, dir.path()).unwrap();
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         layout: Some(dir.path().join("root.layout")),
         verification_keys: vec![dir.path().join("owner.pub")],
         link_dir: Some(dir.path().join("links")),
@@ -1010,7 +1010,7 @@ fn a_deep_sublayout_chain_replays_and_draws() {
     isolate();
     let dir = tempfile::tempdir().unwrap();
     common::write_sublayout_chain(dir.path(), 360);
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         layout: Some(dir.path().join("root.layout")),
         verification_keys: vec![dir.path().join("alice.pub")],
         link_dir: Some(dir.path().join("links")),
@@ -1045,7 +1045,7 @@ fn open_demo_folder(trusted: &[&str]) -> (App, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo");
     common::copy_dir(&Path::new(common::MANIFEST).join("examples/demo"), &dir);
-    let flags = ChainArgs {
+    let flags = ChainFlags {
         inspection_timeout: 10,
         ..Default::default()
     };
@@ -1210,7 +1210,7 @@ fn importing_a_key_from_a_fifo_or_device_is_refused() {
 
 fn app_at(when: &str) -> App {
     isolate();
-    let opened = resolve_chain(None, &ChainArgs::default()).unwrap();
+    let opened = resolve_chain(None, &ChainFlags::default()).unwrap();
     let mut opts = options(Theme::dark());
     opts.clock = Clock::fixed(when).unwrap();
     tui::build_app(&opened, opts).unwrap()

@@ -30,7 +30,7 @@ pub use public::{Ed25519Check, PublicKey, VerifyFailure, kid8};
 
 use sha2::{Digest, Sha256};
 
-use crate::model::json::canonical_str;
+use crate::py::json::canonical_str;
 
 /// The kind of key [`PrivateKey::generate`] creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +41,25 @@ pub enum KeyKind {
     Rsa,
     /// ECDSA on NIST P-256 (scheme `ecdsa-sha2-nistp256`).
     Ecdsa,
+}
+
+/// Public keys from PEM files (`--verification-keys`, trusted owner keys): each read as a
+/// regular file (a FIFO or device is refused, never waited on).
+pub fn load_public_keys(paths: &[std::path::PathBuf]) -> Result<Vec<PublicKey>, crate::Error> {
+    paths
+        .iter()
+        .map(|p| {
+            let text = crate::fsutil::read_regular(p)
+                .map_err(|e| crate::py::oserror::path_error(&e, p))?;
+            let text = String::from_utf8(text).map_err(|_| {
+                crate::Error::new(
+                    "ValueError",
+                    format!("{}: not a PEM text file", p.display()),
+                )
+            })?;
+            PublicKey::from_pem(&text).map_err(|e| e.context(p.display()))
+        })
+        .collect()
 }
 
 /// The default keyid of securesystemslib ≥ 0.32 (`compute_default_keyid`): the SHA-256 hex

@@ -199,13 +199,10 @@ fn encode_into(out: &mut String, label: &str, der: &[u8]) {
     out.push_str(label);
     out.push_str("-----\n");
     let b64 = Zeroizing::new(STANDARD.encode(der));
-    // base64 output is ASCII, so byte chunks are char boundaries.
-    let mut start = 0;
-    while start < b64.len() {
-        let end = (start + 64).min(b64.len());
-        out.push_str(&b64[start..end]);
+    // Lines of 64 letters (base64 is ASCII: every byte is a character).
+    for line in b64.as_bytes().chunks(64) {
+        out.extend(line.iter().map(|&b| char::from(b)));
         out.push('\n');
-        start = end;
     }
     out.push_str("-----END ");
     out.push_str(label);

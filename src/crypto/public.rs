@@ -15,7 +15,7 @@ use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
 use super::{compute_keyid, pem};
 use crate::Error;
-use crate::model::json::{py_repr, py_str, py_type};
+use crate::py::json::{py_repr, py_str, py_type};
 
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::model::json::canonical;
+use crate::py::json::canonical;
 
 macro_rules! fixture {
     ($path:literal) => {

@@ -19,10 +19,11 @@
 use crate::crypto::sha512x::{self, Slices, Source};
 use crate::crypto::{Ed25519Check, PrivateKey, PublicKey, pae};
 use crate::error::{Error, Result};
-use crate::model::json::{self, DumpStyle, py_repr};
 use crate::model::layout::Layout;
 use crate::model::link::{ArtifactsField, CanonicalParts, Link};
 use crate::py::base64::b64dec;
+use crate::py::json::{self, DumpStyle, py_repr};
+use crate::py::oserror::path_error;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -167,12 +168,13 @@ impl Metadata {
         // read and decoded in pieces.
         with_scratch(&READ_BUFFER, |buf| {
             let (mut file, size) =
-                crate::fsutil::open_regular(path).map_err(|e| io_error(&e, path))?;
+                crate::fsutil::open_regular(path).map_err(|e| path_error(&e, path))?;
             let _claim = crate::memory::claim_for_file(size, &path.display().to_string())?;
             if let Some(md) = stream::load(&mut file, size, buf) {
                 return md;
             }
-            crate::fsutil::read_open_into(&mut file, size, buf).map_err(|e| io_error(&e, path))?;
+            crate::fsutil::read_open_into(&mut file, size, buf)
+                .map_err(|e| path_error(&e, path))?;
             Metadata::from_bytes(buf)
         })
     }
@@ -792,28 +794,7 @@ fn pae_header(payload_type: &str, payload_len: usize) -> Vec<u8> {
 /// Read a whole file, keeping the OS error class of a failure. Only regular files are read
 /// (a FIFO or device is an `OSError`, which link loading skips like a missing file).
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    crate::fsutil::read_regular(path).map_err(|e| io_error(&e, path))
-}
-
-/// An I/O error with the Python class name `open()` would raise.
-pub fn io_error(e: &std::io::Error, path: &Path) -> Error {
-    use std::io::ErrorKind::*;
-    let class = match e.kind() {
-        NotFound => "FileNotFoundError",
-        PermissionDenied => "PermissionError",
-        IsADirectory => "IsADirectoryError",
-        NotADirectory => "NotADirectoryError",
-        OutOfMemory => "MemoryError",
-        _ if e.raw_os_error() == Some(21) => "IsADirectoryError",
-        _ => "OSError",
-    };
-    let errno = e
-        .raw_os_error()
-        .map(|n| format!("[Errno {n}] "))
-        .unwrap_or_default();
-    let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text);
-    Error::new(class, format!("{errno}{text}: '{}'", path.display()))
+    crate::fsutil::read_regular(path).map_err(|e| path_error(&e, path))
 }
 
 impl Error {
@@ -854,7 +835,7 @@ fn load_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Loaded<T>> 
     if let Some(big) = json::find_huge_int(text.as_bytes()) {
         // Python converts the literal when its scanner reaches it: the text before it
         // decides whether something else fails first.
-        match json::from_str_pythonic::<T>(&text[..big.start]) {
+        match json::from_str_pythonic::<T>(text.get(..big.start).unwrap_or_default()) {
             Err(e) if e.is_eof() => return Err(big.error()),
             Err(e) => return Err(json_error(&e, text.as_bytes())),
             // The literal follows a whole document: "Extra data", reported below.

@@ -8,9 +8,9 @@
 
 use crate::crypto::PublicKey;
 use crate::error::{Error, Result};
-use crate::model::json::{self, number_is_int, py_repr, py_str, py_type};
 use crate::model::link::is_hex;
 use crate::model::rule::{ArtifactKind, Rule};
+use crate::py::json::{self, number_is_int, py_repr, py_str, py_type};
 use serde_json::{Map, Number, Value};
 use std::collections::BTreeMap;
 
@@ -254,7 +254,8 @@ pub fn parse_expires(s: &str) -> Result<jiff::civil::DateTime> {
     {
         return Err(bad());
     }
-    let num = |r: std::ops::Range<usize>| s[r].parse::<i16>().unwrap_or(-1);
+    let num =
+        |r: std::ops::Range<usize>| s.get(r).and_then(|d| d.parse::<i16>().ok()).unwrap_or(-1);
     let (y, mo, d, h, mi, se) = (
         num(0..4),
         num(5..7),

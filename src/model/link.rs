@@ -7,8 +7,8 @@
 
 use crate::crypto::sha512x::Source as _;
 use crate::error::{Error, Result};
-use crate::model::json::{self, canonical_into, canonical_str, py_type};
 use crate::py::hex::{Hex64, decode64, encode32};
+use crate::py::json::{self, canonical_into, canonical_str, py_type};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -129,7 +129,7 @@ impl HashDict {
             return "{}".into();
         }
         self.iter()
-            .map(|(a, h)| format!("{a}:{}", &h[..h.len().min(12)]))
+            .map(|(a, h)| format!("{a}:{}", crate::py::prefix(h, 12)))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -278,6 +278,13 @@ pub(crate) struct ArtifactsBuilder {
     sorted: bool,
 }
 
+/// An entry's path in the arena of its list.
+#[inline]
+#[allow(clippy::string_slice)] // Entries are made from whole `&str` paths pushed onto the arena.
+fn path_in<'a>(arena: &'a str, e: &Entry) -> &'a str {
+    &arena[e.start as usize..(e.start + e.path_len()) as usize]
+}
+
 impl ArtifactsBuilder {
     pub(crate) fn with_capacity(entries: usize, arena: usize) -> ArtifactsBuilder {
         ArtifactsBuilder {
@@ -331,7 +338,7 @@ impl ArtifactsBuilder {
             sorted,
         } = self;
         if !sorted {
-            let key = |e: &Entry| &arena[e.start as usize..(e.start + e.path_len()) as usize];
+            let key = |e: &Entry| path_in(&arena, e);
             // Stable: file order among equal paths, then keep the last of each run.
             entries.sort_by(|a, b| key(a).cmp(key(b)));
             let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
@@ -366,7 +373,7 @@ impl Artifacts {
 
     #[inline]
     fn at(&self, e: &Entry) -> &str {
-        &self.arena[e.start as usize..(e.start + e.path_len()) as usize]
+        path_in(&self.arena, e)
     }
 
     /// The hash dict of an entry.

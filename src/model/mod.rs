@@ -5,7 +5,6 @@ pub mod edit;
 pub mod envelope;
 pub mod fnmatch;
 pub mod fsname;
-pub mod json;
 pub mod layout;
 pub mod link;
 pub mod params;

@@ -11,7 +11,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::model::json::py_repr_list;
+use crate::py::json::py_repr_list;
 use std::fmt;
 
 /// Which artifacts of the destination a MATCH rule looks at.

@@ -9,6 +9,9 @@
 pub mod base64;
 pub mod format;
 pub mod hex;
+pub mod json;
+pub mod oserror;
+pub mod path;
 pub mod repr;
 mod unicode;
 
@@ -19,7 +22,7 @@ pub use unicode::UNIDATA_VERSION;
 /// from files anyone can write, so they are cut here and only here.
 pub fn prefix(s: &str, n: usize) -> &str {
     match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
+        Some((i, _)) => s.split_at(i).0,
         None => s,
     }
 }

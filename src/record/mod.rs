@@ -16,17 +16,17 @@
 
 mod hash;
 mod pathspec;
-mod pypath;
 mod walk;
 
+pub use crate::py::path::normpath;
 pub use hash::hash_file;
 pub use pathspec::ExcludeSpec;
-pub use pypath::normpath;
 
 use crate::error::Error;
 use crate::model::link::{Artifacts, HashDict};
+use crate::py::oserror::os_error;
+use crate::py::path::join;
 use hash::{HashError, hash_file_with};
-use pypath::{join, os_error};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -215,7 +215,7 @@ impl Planner<'_> {
                 Scheme::Ostree => {
                     let paths = uris
                         .iter()
-                        .map(|u| u["ostree:".len()..].to_string())
+                        .map(|u| u.strip_prefix("ostree:").unwrap_or(u).to_string())
                         .collect();
                     self.steps.push(Step::Ostree { paths });
                     true
@@ -244,7 +244,7 @@ impl Planner<'_> {
 
     fn plan_dir_batch(&mut self, uris: &[&str]) -> bool {
         for uri in uris {
-            let path = &uri["dir:".len()..];
+            let path = uri.strip_prefix("dir:").unwrap_or(uri);
             // Relative to the working directory, like the reference.
             if !fs::metadata(path).is_ok_and(|m| m.is_dir()) {
                 let e = Error::new("ValueError", format!("path '{path}' is not a directory"));

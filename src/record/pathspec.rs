@@ -415,7 +415,7 @@ fn re_error(msg: &str, pattern: &str, pos: usize) -> Error {
         let before: String = pattern.chars().take(pos).collect();
         let lineno = before.matches('\n').count() + 1;
         let colno = match before.rfind('\n') {
-            Some(b) => pos - before[..b].chars().count(),
+            Some(b) => pos - before.get(..b).unwrap_or_default().chars().count(),
             None => pos + 1,
         };
         text.push_str(&format!(" (line {lineno}, column {colno})"));

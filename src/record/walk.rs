@@ -2,9 +2,9 @@
 //! ignored) with in-toto's filtering of excluded subdirectories and files.
 
 use super::pathspec::ExcludeSpec;
-use super::pypath::{join, normpath};
 use crate::error::Error;
 use crate::model::fsname::fs_name;
+use crate::py::path::{join, normpath};
 use rayon::prelude::*;
 use std::ffi::OsString;
 use std::fs;

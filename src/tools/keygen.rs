@@ -128,6 +128,6 @@ fn keygen(args: &KeygenArgs, log: &Log) -> Result<i32, Fail> {
         args.path.display(),
         public_path.display()
     ));
-    crate::cli::print_out(&format!("{}\n", key.public_key().keyid));
+    super::print_out(&format!("{}\n", key.public_key().keyid));
     Ok(0)
 }

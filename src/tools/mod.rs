@@ -64,6 +64,14 @@ pub enum ToolCommand {
     Record(RecordArgs),
 }
 
+/// Write to stdout, ignoring a closed pipe.
+pub fn print_out(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
 /// Run a toolbox subcommand; returns the process exit code.
 pub fn run(cmd: &ToolCommand) -> i32 {
     match cmd {
@@ -253,8 +261,7 @@ pub(crate) fn prompted_password(confirm: bool) -> Result<Zeroizing<Vec<u8>>, Err
 /// Load a signing key file as `load_crypto_signer_from_pkcs8_file(path, password)`.
 pub(crate) fn load_signing_key(path: &Path, password: Option<&[u8]>) -> Result<PrivateKey, Error> {
     let bytes = Zeroizing::new(
-        crate::fsutil::read_regular(path)
-            .map_err(|e| crate::model::envelope::io_error(&e, path))?,
+        crate::fsutil::read_regular(path).map_err(|e| crate::py::oserror::path_error(&e, path))?,
     );
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::new(
@@ -290,7 +297,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     match std::fs::metadata(parent) {
-        Err(e) => return Err(crate::model::envelope::io_error(&e, path)),
+        Err(e) => return Err(crate::py::oserror::path_error(&e, path)),
         Ok(m) if !m.is_dir() => {
             return Err(Error::new(
                 "NotADirectoryError",
@@ -302,9 +309,9 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     crate::fsutil::atomic_write(path, bytes, crate::fsutil::WriteOptions::default()).map_err(
         |mut e| {
             if e.is_os_error()
-                && let Some(at) = e.message.rfind(": '")
+                && let Some((text, _)) = e.message.rsplit_once(": '")
             {
-                e.message = format!("{}: '{}'", &e.message[..at], path.display());
+                e.message = format!("{text}: '{}'", path.display());
             }
             e
         },

@@ -199,6 +199,6 @@ fn stop(args: &RecordStopArgs, log: &Log) -> Result<i32, Fail> {
         "Removing unfinished link metadata '{unfinished}'..."
     ));
     std::fs::remove_file(&unfinished)
-        .map_err(|e| crate::model::envelope::io_error(&e, Path::new(&unfinished)))?;
+        .map_err(|e| crate::py::oserror::path_error(&e, Path::new(&unfinished)))?;
     Ok(0)
 }

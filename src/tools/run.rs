@@ -19,9 +19,9 @@ use super::{
 };
 use crate::error::Error;
 use crate::model::envelope::{Metadata, Payload};
-use crate::model::json::py_repr_list;
 use crate::model::link::Link;
 use crate::process;
+use crate::py::json::py_repr_list;
 use clap::Args;
 use rustix::process::{Pid, Signal};
 use serde_json::{Map, Value};
@@ -269,11 +269,11 @@ fn capture_file(tag: &str) -> Result<(File, File), Error> {
             Ok(writer) => {
                 let reader = File::open(&path);
                 let _ = std::fs::remove_file(&path);
-                let reader = reader.map_err(|e| crate::model::envelope::io_error(&e, &path))?;
+                let reader = reader.map_err(|e| crate::py::oserror::path_error(&e, &path))?;
                 return Ok((writer, reader));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(crate::model::envelope::io_error(&e, &path)),
+            Err(e) => return Err(crate::py::oserror::path_error(&e, &path)),
         }
     }
     Err(Error::new(
@@ -365,7 +365,7 @@ fn execute(argv: &[String], record_streams: bool, timeout: Duration) -> Result<E
     let forwarding = own_group.then(|| Forwarding::install(0));
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Err(process::spawn_error(&e, prog)),
+        Err(e) => return Err(crate::py::oserror::os_error(&e, Some(prog))),
     };
     // Drop the parent's copies of the write ends (moved into `cmd`).
     drop(cmd);

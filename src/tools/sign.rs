@@ -8,7 +8,8 @@ use super::{
 };
 use crate::crypto::PublicKey;
 use crate::error::Error;
-use crate::model::envelope::{Format, Metadata, Payload, io_error};
+use crate::model::envelope::{Format, Metadata, Payload};
+use crate::py::oserror::path_error;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -136,7 +137,7 @@ pub(crate) fn run(args: &SignArgs) -> i32 {
 }
 
 fn load_public_key(path: &Path) -> Result<PublicKey, Error> {
-    let bytes = crate::fsutil::read_regular(path).map_err(|e| io_error(&e, path))?;
+    let bytes = crate::fsutil::read_regular(path).map_err(|e| path_error(&e, path))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::new(
             "ValueError",

@@ -1562,7 +1562,7 @@ impl App {
             self.error("no verification keys: open the chain with --verification-keys or a folder with owner*.pub");
             return;
         }
-        let keys = match crate::cli::load_keys(&self.chain.keys) {
+        let keys = match crate::crypto::load_public_keys(&self.chain.keys) {
             Ok(k) => k,
             Err(e) => return self.error(e.to_string()),
         };

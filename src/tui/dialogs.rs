@@ -213,7 +213,8 @@ pub fn complete_rule(text: &str, names: &[String]) -> Option<String> {
             } else {
                 common
             };
-            return Some(format!("{}{}", &text[..text.len() - prefix.len()], quoted));
+            let head = text.strip_suffix(prefix).unwrap_or(text);
+            return Some(format!("{head}{quoted}"));
         }
         None
     } else if text.ends_with(' ') && n >= 2 && words[n - 2].eq_ignore_ascii_case("from") {
@@ -247,12 +248,12 @@ fn common_prefix(items: &[&String]) -> Option<String> {
                 .sum(),
         );
     }
-    Some(first[..end].to_string())
+    first.get(..end).map(str::to_string)
 }
 
 fn complete_path(text: &str) -> Option<String> {
     let (dir, prefix) = match text.rfind('/') {
-        Some(i) => (&text[..=i], &text[i + 1..]),
+        Some(i) => text.split_at(i + 1),
         None => ("", text),
     };
     let read = std::fs::read_dir(if dir.is_empty() { "." } else { dir }).ok()?;

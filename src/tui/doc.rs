@@ -258,7 +258,7 @@ pub mod autosave {
         };
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| crate::model::envelope::io_error(&e, parent))?;
+                .map_err(|e| crate::py::oserror::path_error(&e, parent))?;
         }
         let v = json!({
             "path": doc.path.as_deref().map(|p| canonical(p).display().to_string()),

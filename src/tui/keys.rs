@@ -139,16 +139,22 @@ impl KeySpec {
         let mut mods = KeyModifiers::NONE;
         let mut rest = text;
         loop {
-            let lower = rest.to_ascii_lowercase();
-            if let Some(r) = lower.strip_prefix("ctrl-") {
+            // A modifier prefix, in any case (ASCII: `split_at_checked` cannot cut a
+            // character of what follows).
+            let prefix = |p: &str| {
+                rest.split_at_checked(p.len())
+                    .filter(|(head, _)| head.eq_ignore_ascii_case(p))
+                    .map(|(_, tail)| tail)
+            };
+            if let Some(r) = prefix("ctrl-") {
                 mods |= KeyModifiers::CONTROL;
-                rest = &rest[rest.len() - r.len()..];
-            } else if let Some(r) = lower.strip_prefix("alt-") {
+                rest = r;
+            } else if let Some(r) = prefix("alt-") {
                 mods |= KeyModifiers::ALT;
-                rest = &rest[rest.len() - r.len()..];
-            } else if lower.starts_with("shift-") && rest.len() > 6 {
+                rest = r;
+            } else if let Some(r) = prefix("shift-").filter(|r| !r.is_empty()) {
                 mods |= KeyModifiers::SHIFT;
-                rest = &rest[6..];
+                rest = r;
             } else {
                 break;
             }
@@ -170,9 +176,11 @@ impl KeySpec {
             "end" => KeyCode::End,
             "delete" | "del" => KeyCode::Delete,
             "backspace" => KeyCode::Backspace,
-            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
-                KeyCode::F(f[1..].parse().unwrap_or(1))
-            }
+            f if f.strip_prefix('f').is_some_and(|n| n.parse::<u8>().is_ok()) => KeyCode::F(
+                f.strip_prefix('f')
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1),
+            ),
             _ => {
                 let mut chars = rest.chars();
                 match (chars.next(), chars.next()) {

@@ -45,16 +45,27 @@ pub struct Opened {
     pub chain: ChainSpec,
 }
 
+/// The verify flags the TUI opens a chain with (`--layout`, `--verification-keys`,
+/// `--link-dir`, `--inspection-timeout`, `--param`).
+#[derive(Debug, Clone, Default)]
+pub struct ChainFlags {
+    pub layout: Option<PathBuf>,
+    pub verification_keys: Vec<PathBuf>,
+    pub link_dir: Option<PathBuf>,
+    pub inspection_timeout: u64,
+    pub params: Vec<(String, String)>,
+}
+
 /// Resolve `PATH` and the verify flags: PATH is a layout file, or a folder with
 /// `root.layout`, owner keys `owner*.pub`, `links/` and (for inspections) `workdir/`.
-pub fn resolve_chain(path: Option<&Path>, flags: &crate::cli::ChainArgs) -> Result<Opened, String> {
+pub fn resolve_chain(path: Option<&Path>, flags: &ChainFlags) -> Result<Opened, String> {
     let mut o = Opened {
         layout: flags.layout.clone(),
         chain: ChainSpec {
             keys: flags.verification_keys.clone(),
             owner_trust: app::OwnerTrust::Given,
             link_dir: flags.link_dir.clone(),
-            params: flags.params(),
+            params: (!flags.params.is_empty()).then(|| flags.params.iter().cloned().collect()),
             workdir: None,
             inspection_timeout: flags.inspection_timeout,
         },
@@ -107,13 +118,13 @@ pub fn check_owner_trust(chain: &mut ChainSpec, trusted: &[PathBuf]) -> Result<(
     if chain.owner_trust != app::OwnerTrust::FromBundle || trusted.is_empty() {
         return Ok(());
     }
-    let anchors: Vec<String> = crate::cli::load_keys(trusted)
+    let anchors: Vec<String> = crate::crypto::load_public_keys(trusted)
         .map_err(|e| format!("trusted_owner_keys: {e}"))?
         .into_iter()
         .map(|k| k.keyid)
         .collect();
     let all_trusted = !chain.keys.is_empty()
-        && crate::cli::load_keys(&chain.keys)
+        && crate::crypto::load_public_keys(&chain.keys)
             .is_ok_and(|keys| keys.iter().all(|k| anchors.contains(&k.keyid)));
     if all_trusted {
         chain.owner_trust = app::OwnerTrust::Trusted;

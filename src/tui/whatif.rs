@@ -230,7 +230,7 @@ mod tests {
     fn hash_change_drop_and_strip() {
         let dir = case("pass-sublayout-legacy");
         let md = Metadata::load(&dir.join("root.layout")).unwrap();
-        let keys = crate::cli::load_keys(&[dir.join("alice.pub")]).unwrap();
+        let keys = crate::crypto::load_public_keys(&[dir.join("alice.pub")]).unwrap();
         let opts = VerifyOptions {
             link_dir: dir.join("links"),
             ..Default::default()

@@ -4,9 +4,9 @@
 //! command runs in its own process group, which is killed as a whole on timeout.
 
 use crate::error::{Error, Result};
-use crate::model::json::py_repr;
 use crate::model::link::{Artifacts, Link};
 use crate::process;
+use crate::py::json::py_repr;
 use crate::record::{RecordOptions, record_artifacts};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -34,7 +34,9 @@ pub fn run_command(argv: &[String], dir: &Path, timeout: Duration) -> Result<Run
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0);
-    let mut child = cmd.spawn().map_err(|e| process::spawn_error(&e, prog))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| crate::py::oserror::os_error(&e, Some(prog)))?;
     match process::wait_timeout(&mut child, timeout, || {})? {
         Some(status) => Ok(RunOutcome::Exited(process::return_value(status))),
         None => {
@@ -62,8 +64,8 @@ pub fn run_inspection(name: &str, run: &[Value], dir: &Path, timeout: Duration) 
             Value::String(s) => Ok(s.clone()),
             other => Err(Error::format(format!(
                 "expected str, got '{} ({})'",
-                crate::model::json::py_str(other),
-                crate::model::json::py_type(other)
+                crate::py::json::py_str(other),
+                crate::py::json::py_type(other)
             ))),
         })
         .collect::<Result<Vec<String>>>()?;

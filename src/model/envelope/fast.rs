@@ -18,8 +18,8 @@
 //! checking they are valid JSON), trailing text refused.
 
 use super::{RawBody, RawSigned};
-use crate::model::json;
 use crate::model::link::{ArtifactsBuilder, ArtifactsField, HashDict, is_hex};
+use crate::py::json;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
@@ -270,8 +270,8 @@ impl<'a> Lexer<'a> {
             return None;
         }
         self.i = start + len + 1;
-        // Quotes are ASCII, so both ends are character boundaries.
-        Some(&self.s[start..start + len])
+        // Quotes are ASCII, so both ends are character boundaries (`get` cannot fail).
+        self.s.get(start..start + len)
     }
 
     /// An object key followed by `:`. Keys starting with `$` are left to the general path

@@ -14,7 +14,7 @@
 //! whole file the usual way, which then decides and reports.
 
 use super::{Metadata, b64_buffer, b64_last, b64_quanta, fast};
-use crate::model::json;
+use crate::py::json;
 use std::fs::File;
 use std::io::Read as _;
 use std::os::unix::fs::FileExt as _;

@@ -27,7 +27,9 @@ pub fn number_is_int(n: &Number) -> bool {
 /// The canonical decimal text of an integer number (`-0` becomes `0`, as Python's `int`).
 pub fn int_text(n: &Number) -> &str {
     let s = n.as_str();
-    if s.starts_with('-') && s[1..].bytes().all(|b| b == b'0') {
+    if s.strip_prefix('-')
+        .is_some_and(|d| d.bytes().all(|b| b == b'0'))
+    {
         "0"
     } else {
         s
@@ -758,7 +760,10 @@ impl TokenMark {
     pub fn unmark_text(&self, text: &str) -> String {
         // The mark is a noncharacter, which `repr` escapes (`\ufdd1`): rename both forms.
         let quoted = py_repr_str(&self.key);
-        let in_repr = &quoted[1..quoted.len() - 1];
+        let in_repr = quoted
+            .strip_prefix('\'')
+            .and_then(|q| q.strip_suffix('\''))
+            .unwrap_or(&quoted);
         text.replace(&self.key, NUMBER_TOKEN)
             .replace(in_repr, NUMBER_TOKEN)
     }
@@ -835,15 +840,19 @@ pub fn mark_number_token_keys(text: &str) -> crate::Result<Option<(String, Token
             ),
         ));
     };
-    let key = format!("{mark}{}", &NUMBER_TOKEN[1..]);
+    let key = format!(
+        "{mark}{}",
+        NUMBER_TOKEN.strip_prefix('$').unwrap_or(NUMBER_TOKEN)
+    );
     let mut out = String::with_capacity(text.len() + spans.len() * key.len());
     let mut from = 0;
+    // The spans are those of whole string tokens: character boundaries.
     for (start, end) in spans {
-        out.push_str(&text[from..start]);
+        out.push_str(text.get(from..start).unwrap_or_default());
         out.push_str(&key);
         from = end;
     }
-    out.push_str(&text[from..]);
+    out.push_str(text.get(from..).unwrap_or_default());
     Ok(Some((out, TokenMark { key })))
 }
 
