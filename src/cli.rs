@@ -221,7 +221,6 @@ impl ChainArgs {
         }
     }
 
-    /// Refuse what this tool does not support, as a usage error.
     /// The flags the TUI opens a chain with.
     pub fn tui_flags(&self) -> crate::tui::ChainFlags {
         crate::tui::ChainFlags {
@@ -233,6 +232,7 @@ impl ChainArgs {
         }
     }
 
+    /// Refuse what this tool does not support, as a usage error.
     pub fn check_supported(&self) -> Result<(), UsageError> {
         if self.gpg.is_some() || self.gpg_home.is_some() {
             return Err(UsageError(

@@ -309,9 +309,11 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     crate::fsutil::atomic_write(path, bytes, crate::fsutil::WriteOptions::default()).map_err(
         |mut e| {
             if e.is_os_error()
-                && let Some((text, _)) = e.message.rsplit_once(": '")
+                && let Some((text, _)) =
+                    (e.message.rsplit_once(": '")).or_else(|| e.message.rsplit_once(": \""))
             {
-                e.message = format!("{text}: '{}'", path.display());
+                let shown = crate::py::repr::repr(&path.to_string_lossy());
+                e.message = format!("{text}: {shown}");
             }
             e
         },

@@ -1,13 +1,14 @@
 //! Reading a password like Python's `getpass.getpass()`: on the controlling terminal
 //! without echo; without a terminal, from stdin (with a warning, as `getpass` does).
 //!
-//! Unlike `getpass`, the terminal is read in raw mode (crossterm's) with signals off, so
-//! that Ctrl-C restores the terminal before the process is interrupted.
+//! Unlike `getpass`, the terminal is read in non-canonical mode with signals off, so that
+//! Ctrl-C restores the terminal before the process is interrupted.
 
 use crate::error::Error;
+use rustix::termios::{LocalModes, OptionalActions, SpecialCodeIndex, Termios};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Write};
-use zeroize::Zeroizing;
+use std::io::{BufRead, Read, Write};
+use zeroize::{Zeroize, Zeroizing};
 
 /// Prompt for a password. Errors: `EOFError` when the input ends before a line.
 pub fn read_password(prompt: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
@@ -36,70 +37,73 @@ fn read_from_stdin(prompt: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
     Ok(line)
 }
 
-/// Leaves raw mode when dropped.
-struct RawGuard;
+/// Puts the terminal settings back when dropped.
+struct RawGuard<'a> {
+    tty: &'a File,
+    saved: Termios,
+}
 
-impl Drop for RawGuard {
+impl Drop for RawGuard<'_> {
     fn drop(&mut self) {
-        let _ = crossterm::terminal::disable_raw_mode();
+        let _ = rustix::termios::tcsetattr(self.tty, OptionalActions::Flush, &self.saved);
     }
 }
 
 fn read_from_tty(mut tty: File, prompt: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
-    use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-    // Raw mode (crossterm: no echo, no line editing, no signals from keys).
-    if crossterm::terminal::enable_raw_mode().is_err() {
+    // Non-canonical, no echo, no signals from keys (rustix's safe termios calls); every
+    // other byte is kept as typed, as `getpass` keeps it.
+    let Ok(saved) = rustix::termios::tcgetattr(&tty) else {
+        drop(tty);
+        return read_from_stdin(prompt);
+    };
+    let _ = tty.write_all(prompt.as_bytes());
+    let _ = tty.flush();
+    let mut raw = saved.clone();
+    raw.local_modes &= !(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG);
+    raw.special_codes[SpecialCodeIndex::VMIN] = 1;
+    raw.special_codes[SpecialCodeIndex::VTIME] = 0;
+    if rustix::termios::tcsetattr(&tty, OptionalActions::Flush, &raw).is_err() {
         drop(tty);
         return read_from_stdin(prompt);
     }
-    let guard = RawGuard;
-    let _ = tty.write_all(prompt.as_bytes());
-    let _ = tty.flush();
-    let mut line = Zeroizing::new(String::new());
-    let outcome = loop {
-        let event = match crossterm::event::read() {
-            Ok(event) => event,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => break Err(Error::new("OSError", e.to_string())),
-        };
-        let Event::Key(KeyEvent {
-            code,
-            modifiers,
-            kind,
-            ..
-        }) = event
-        else {
-            continue;
-        };
-        if kind == KeyEventKind::Release {
-            continue;
-        }
-        let ctrl = modifiers.contains(KeyModifiers::CONTROL);
-        match code {
-            KeyCode::Enter => break Ok(()),
-            KeyCode::Char('j' | 'm') if ctrl => break Ok(()),
-            KeyCode::Char('c') if ctrl => break Err(Error::new("KeyboardInterrupt", "")),
-            // Ctrl-D: end of input on an empty line.
-            KeyCode::Char('d') if ctrl && line.is_empty() => {
-                break Err(Error::new("EOFError", ""));
+    let mut line = Zeroizing::new(Vec::new());
+    let mut byte = [0u8; 1];
+    let outcome = {
+        let _guard = RawGuard { tty: &tty, saved };
+        let mut input = &tty;
+        loop {
+            match input.read(&mut byte) {
+                Ok(0) => break Err(Error::new("EOFError", "")),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(Error::new("OSError", e.to_string())),
             }
-            // Ctrl-U: kill the line.
-            KeyCode::Char('u') if ctrl => line.clear(),
-            KeyCode::Backspace => {
-                line.pop();
+            match byte[0] {
+                b'\n' | b'\r' => break Ok(()),
+                // Ctrl-C: interrupted.
+                0x03 => break Err(Error::new("KeyboardInterrupt", "")),
+                // Ctrl-D: end of input on an empty line.
+                0x04 if line.is_empty() => break Err(Error::new("EOFError", "")),
+                0x04 => {}
+                // Backspace / delete: one character, however many UTF-8 bytes it has.
+                0x7f | 0x08 => {
+                    while let Some(b) = line.pop() {
+                        if b & 0xc0 != 0x80 {
+                            break;
+                        }
+                    }
+                }
+                // Ctrl-U: kill the line.
+                0x15 => line.clear(),
+                b => line.push(b),
             }
-            KeyCode::Char('h') if ctrl => {
-                line.pop();
-            }
-            KeyCode::Char(c) if !ctrl => line.push(c),
-            _ => {}
         }
     };
-    drop(guard);
+    byte.zeroize();
     let _ = tty.write_all(b"\n");
     let _ = tty.flush();
     match outcome {
-        Ok(()) => Ok(Zeroizing::new(std::mem::take(&mut *line).into_bytes())),
+        Ok(()) => Ok(line),
         Err(e) if e.class == "KeyboardInterrupt" => {
             // Terminal restored: now be interrupted as Ctrl-C would have done.
             let _ = signal_hook::low_level::raise(signal_hook::consts::SIGINT);
