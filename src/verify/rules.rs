@@ -28,20 +28,9 @@ pub struct RuleFailure {
     pub artifacts: Vec<String>,
 }
 
-/// Python `os.path.join(a, b)` for two POSIX components.
-pub fn py_join(a: &str, b: &str) -> String {
-    if b.starts_with('/') {
-        b.to_string()
-    } else if a.is_empty() || a.ends_with('/') {
-        format!("{a}{b}")
-    } else {
-        format!("{a}/{b}")
-    }
-}
-
 /// The source prefix as MATCH uses it: `os.path.join(prefix, "")` with `\` turned to `/`.
 pub fn normalized_prefix(prefix: &str) -> String {
-    py_join(prefix, "").replace('\\', "/")
+    crate::py::path::join(prefix, "").replace('\\', "/")
 }
 
 /// Indices of queued artifacts whose path matches `pattern`, ascending.
@@ -285,7 +274,7 @@ impl<'r> MatchSpec<'r> {
             if prefix.is_empty() {
                 Cow::Borrowed(remainder)
             } else {
-                Cow::Owned(py_join(prefix, remainder).replace('\\', "/"))
+                Cow::Owned(crate::py::path::join(prefix, remainder).replace('\\', "/"))
             }
         };
         let source_path = join(self.source_prefix);
