@@ -286,7 +286,7 @@ fn parse_layout_bytes(bytes: &[u8]) -> Result<Layout> {
             Payload::Link(_) => Err(Error::new("NotALayout", "this is a link, not a layout")),
         },
         Err(e) if e.class == "InvalidMetadata" => {
-            let value: Value = serde_json::from_slice(bytes).map_err(|_| e.clone())?;
+            let (value, _) = crate::py::json::loads(bytes).map_err(|_| e.clone())?;
             match value.as_object() {
                 Some(m)
                     if !m.contains_key("payload")
@@ -321,8 +321,8 @@ fn lint_json(bytes: &[u8], value: Option<&Value>, now: jiff::Timestamp) -> Vec<F
     let parsed;
     let value = match value {
         Some(v) => v,
-        None => match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) => {
+        None => match crate::py::json::loads(bytes) {
+            Ok((v, _)) => {
                 parsed = v;
                 &parsed
             }
@@ -441,7 +441,7 @@ fn layout_body(value: &Value) -> Result<Value> {
     };
     if let Some(Value::String(p)) = m.get("payload") {
         let bytes = crate::py::base64::b64dec(p)?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::new("JSONDecodeError", e.to_string()))
+        crate::py::json::loads(&bytes).map(|(v, _)| v)
     } else if let Some(signed) = m.get("signed") {
         Ok(signed.clone())
     } else {

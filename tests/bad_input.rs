@@ -326,6 +326,20 @@ fn run_case(name: &str) {
         report["failure"]["message"]
     );
     assert_eq!(report["passed"], Value::Bool(want_code == 0), "{name}");
+    // Errors of the JSON text read as Python's `json` reports them, position included.
+    if case.get("divergence").is_none()
+        && matches!(
+            want_class.as_str(),
+            Some("JSONDecodeError" | "RecursionError" | "UnicodeDecodeError")
+        )
+    {
+        let want = reference["error_message"].as_str().unwrap();
+        let ours = report["failure"]["message"].as_str().unwrap_or_default();
+        assert!(
+            ours.ends_with(want),
+            "{name}: our message {ours:?} is not the reference's {want:?}"
+        );
+    }
 
     // Text report: one clear failure line.
     let out = run(&args, tmp.path());

@@ -12,9 +12,8 @@
 //! object fails as `Metadata.from_dict` does on it (`"payload" in data` on a number is a
 //! `TypeError`; on a string it is a substring test, on a list an item test).
 //!
-//! The text is read as the reference's `json.load` reads it (see `load_json`): decoded as
-//! UTF-8 first, then parsed with Python's limits (nesting, digits of an integer), and with
-//! serde_json's private number token kept an ordinary key.
+//! The text is read as the reference's `json.loads` reads it, in one pass (`read.rs`, over
+//! [`json::Reader`]).
 
 use crate::crypto::sha512x::{self, Slices, Source};
 use crate::crypto::{Ed25519Check, PrivateKey, PublicKey, pae};
@@ -24,14 +23,13 @@ use crate::model::link::{ArtifactsField, CanonicalParts, Link};
 use crate::py::base64::b64dec;
 use crate::py::json::{self, DumpStyle, py_repr};
 use crate::py::oserror::path_error;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use read::{Doc, PayloadText};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-mod fast;
+mod read;
 mod stream;
 
 /// The DSSE payload type in-toto uses.
@@ -181,20 +179,33 @@ impl Metadata {
 
     /// Parse metadata from the bytes of a file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Metadata> {
-        // An integer literal too long for Python's `int` is an error wherever it is; the fast
-        // path does not look for one (the probe costs about one byte read per 4,300).
-        let fast = match json::find_huge_int(bytes) {
-            None => fast::parse_top(bytes, None),
-            Some(_) => None,
-        };
-        match fast {
-            Some(top) => Metadata::from_fast(top),
-            None => Metadata::from_bytes_general(bytes),
-        }
+        let (doc, marked) = read::top(bytes, None)?;
+        Metadata::from_doc(doc, marked)
     }
 
-    /// The metadata of a top-level object the fast path read.
-    fn from_fast(top: fast::Top<'_>) -> Result<Metadata> {
+    /// `Metadata.from_dict` on what `json.loads` returned: `if "payload" in data: ...
+    /// elif "signed" in data: ...`, then `data.get(...)`.
+    fn from_doc(doc: Doc, marked: Option<char>) -> Result<Metadata> {
+        let top = match doc {
+            Doc::Object(top) => top,
+            // `in` on a string is a substring test, on a list an item test.
+            Doc::Other(Value::String(s)) => {
+                return Err(not_an_object(
+                    "str",
+                    s.contains("payload") || s.contains("signed"),
+                ));
+            }
+            Doc::Other(Value::Array(items)) => {
+                let has = items.iter().any(|v| v == "payload" || v == "signed");
+                return Err(not_an_object("list", has));
+            }
+            Doc::Other(other) => {
+                return Err(Error::new(
+                    "TypeError",
+                    format!("argument of type '{}' is not iterable", short_type(&other)),
+                ));
+            }
+        };
         Metadata::from_top(
             top.signatures,
             top.signed,
@@ -202,67 +213,6 @@ impl Metadata {
             top.payload_type,
             top.has_payload,
             top.has_signed,
-            None,
-        )
-    }
-
-    /// [`Metadata::from_bytes`] without the fast path: the general parser, which defines
-    /// the semantics (the fast path either agrees or declines).
-    fn from_bytes_general(bytes: &[u8]) -> Result<Metadata> {
-        let Loaded {
-            value: mut top,
-            surrogates: marked,
-            token,
-        } = load_json::<RawTop>(bytes)?;
-        if let Some(mark) = &token {
-            top.unmark(mark);
-        }
-        // `Metadata.from_dict`: `if "payload" in data: ... elif "signed" in data: ...`, then
-        // `data.get(...)`, on whatever `json.load` returned.
-        let (signatures, signed, payload, payload_type, has_payload, has_signed) = match top {
-            RawTop::Object {
-                signatures,
-                signed,
-                payload,
-                payload_type,
-                has_payload,
-                has_signed,
-            } => (
-                signatures,
-                signed,
-                payload,
-                payload_type,
-                has_payload,
-                has_signed,
-            ),
-            RawTop::Scalar(t) => {
-                return Err(Error::new(
-                    "TypeError",
-                    format!("argument of type '{t}' is not iterable"),
-                ));
-            }
-            RawTop::Sequence {
-                type_name,
-                has_payload,
-                has_signed,
-            } => {
-                return Err(if has_payload || has_signed {
-                    Error::new(
-                        "AttributeError",
-                        format!("'{type_name}' object has no attribute 'get'"),
-                    )
-                } else {
-                    Error::new("InvalidMetadata", "")
-                });
-            }
-        };
-        Metadata::from_top(
-            signatures,
-            signed,
-            payload.map(fast::PayloadText::Value),
-            payload_type,
-            has_payload,
-            has_signed,
             marked,
         )
     }
@@ -271,7 +221,7 @@ impl Metadata {
     fn from_top(
         signatures: Option<Value>,
         signed: Option<RawSigned>,
-        payload: Option<fast::PayloadText<'_>>,
+        payload: Option<PayloadText>,
         payload_type: Option<Value>,
         has_payload: bool,
         has_signed: bool,
@@ -308,14 +258,13 @@ impl Metadata {
     }
 
     fn dsse_from_parts(
-        payload: Option<fast::PayloadText<'_>>,
+        payload: Option<PayloadText>,
         signatures: Option<Value>,
     ) -> Result<Metadata> {
         let payload = match payload {
-            Some(fast::PayloadText::Decoded(p)) => p,
-            Some(fast::PayloadText::Text(s)) => b64dec_payload(s)?,
-            Some(fast::PayloadText::Value(Value::String(s))) => b64dec_payload(&s)?,
-            Some(fast::PayloadText::Value(other)) => {
+            Some(PayloadText::Decoded(p)) => p,
+            Some(PayloadText::Value(Value::String(s))) => b64dec(&s).map(Arc::from)?,
+            Some(PayloadText::Value(other)) => {
                 return Err(Error::new(
                     "AttributeError",
                     format!("'{}' object has no attribute 'encode'", short_type(&other)),
@@ -812,51 +761,17 @@ impl Error {
     }
 }
 
-/// A document read like the reference's `json.loads(data.decode("utf-8"))`.
-struct Loaded<T> {
-    value: T,
-    /// Lone surrogates were replaced by [`json::LONE_SURROGATE_MARK`].
-    surrogates: Option<char>,
-    /// Keys that read as serde_json's number token were renamed (to be undone with
-    /// [`json::TokenMark`] on what was read).
-    token: Option<json::TokenMark>,
-}
-
-/// Read a JSON document as the reference does: the bytes are decoded as UTF-8 first
-/// (`UnicodeDecodeError`), then parsed, and the first problem in document order wins: bad
-/// syntax (`JSONDecodeError`), nesting too deep (`RecursionError`) or an integer literal
-/// too long for `int` (`ValueError`).
-fn load_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Loaded<T>> {
-    let text = std::str::from_utf8(bytes).map_err(|e| Error::unicode_decode(bytes, &e))?;
-    let (text, token) = match json::mark_number_token_keys(text)? {
-        Some((rewritten, mark)) => (std::borrow::Cow::Owned(rewritten), Some(mark)),
-        None => (std::borrow::Cow::Borrowed(text), None),
-    };
-    if let Some(big) = json::find_huge_int(text.as_bytes()) {
-        // Python converts the literal when its scanner reaches it: the text before it
-        // decides whether something else fails first.
-        match json::from_str_pythonic::<T>(text.get(..big.start).unwrap_or_default()) {
-            Err(e) if e.is_eof() => return Err(big.error()),
-            Err(e) => return Err(json_error(&e, text.as_bytes())),
-            // The literal follows a whole document: "Extra data", reported below.
-            Ok(_) => {}
-        }
+/// A top-level string or list: `"payload" in data` or `"signed" in data` holds (`has`),
+/// and `data.get` fails, or neither does.
+fn not_an_object(type_name: &str, has: bool) -> Error {
+    if has {
+        Error::new(
+            "AttributeError",
+            format!("'{type_name}' object has no attribute 'get'"),
+        )
+    } else {
+        Error::new("InvalidMetadata", "")
     }
-    let (value, surrogates) =
-        json::from_str_pythonic::<T>(&text).map_err(|e| json_error(&e, text.as_bytes()))?;
-    Ok(Loaded {
-        value,
-        surrogates,
-        token,
-    })
-}
-
-/// The reference's error for JSON text that serde_json refused (`e`, parsing `text`).
-fn json_error(e: &serde_json::Error, text: &[u8]) -> Error {
-    if json::is_recursion_limit(e) {
-        return json::recursion_error(text, e);
-    }
-    Error::new("JSONDecodeError", e.to_string())
 }
 
 /// Python's `TypeError` text for `text["sig"]` on a string.
@@ -886,24 +801,7 @@ fn short_type(v: &Value) -> &'static str {
 /// Decode a DSSE payload (`Envelope.get_payload`).
 fn decode_payload(payload: &[u8]) -> Result<Payload> {
     // `json.loads(self.payload.decode("utf-8"))`.
-    let fast = match json::find_huge_int(payload) {
-        None => fast::parse_signed(payload),
-        Some(_) => None,
-    };
-    let (body, marked): (RawSigned, Option<char>) = match fast {
-        Some(body) => (body, None),
-        None => {
-            let Loaded {
-                value: mut body,
-                surrogates,
-                token,
-            } = load_json::<RawSigned>(payload)?;
-            if let (Some(mark), RawSigned::Body(b)) = (&token, &mut body) {
-                b.unmark(mark);
-            }
-            (body, surrogates)
-        }
-    };
+    let (body, marked) = read::signed_doc(payload)?;
     let body = match body {
         RawSigned::Body(b) => *b,
         RawSigned::NotObject(t) => {
@@ -957,16 +855,6 @@ fn legacy_signatures(v: Option<Value>) -> Result<Vec<LegacySignature>> {
             })
         })
         .collect()
-}
-
-/// [`b64dec`] of a DSSE payload: most payloads are canonical standard base64, which any
-/// strict decoder reads alike, so a fast decoder goes first (and writes the bytes where
-/// they stay).
-fn b64dec_payload(s: &str) -> Result<Arc<[u8]>> {
-    match b64dec_canonical(s.as_bytes()) {
-        Some(v) => Ok(v),
-        None => b64dec(s).map(Arc::from),
-    }
 }
 
 /// Canonical standard base64 (length a multiple of 4, `=` padding only at the end, zero
@@ -1028,204 +916,7 @@ fn b64_last(s: &[u8], out: &mut [u8]) -> Option<()> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Raw parsing: one pass over the JSON text, artifacts straight into compact structures,
-// duplicate keys keep the last value, unknown fields skipped.
-
-enum RawTop {
-    Object {
-        signatures: Option<Value>,
-        signed: Option<RawSigned>,
-        payload: Option<Value>,
-        payload_type: Option<Value>,
-        has_payload: bool,
-        has_signed: bool,
-    },
-    /// A number, `true`, `false` or `null` (its Python type): `"payload" in data` raises
-    /// `TypeError`.
-    Scalar(&'static str),
-    /// A string or a list (`"str"`, `"list"`): whether `"payload" in data` (a substring or
-    /// an item) and `"signed" in data` hold.
-    Sequence {
-        type_name: &'static str,
-        has_payload: bool,
-        has_signed: bool,
-    },
-}
-
-/// Python's type of a JSON number given as its text.
-fn number_type(text: &str) -> &'static str {
-    if text.contains(['.', 'e', 'E']) {
-        "float"
-    } else {
-        "int"
-    }
-}
-
-impl RawTop {
-    /// Undo [`json::mark_number_token_keys`] in what was read.
-    fn unmark(&mut self, mark: &json::TokenMark) {
-        if let RawTop::Object {
-            signatures,
-            signed,
-            payload,
-            payload_type,
-            ..
-        } = self
-        {
-            for v in [signatures, payload, payload_type].into_iter().flatten() {
-                mark.unmark_value(v);
-            }
-            if let Some(RawSigned::Body(b)) = signed {
-                b.unmark(mark);
-            }
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RawTop {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawTop;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a metadata object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<RawTop, A::Error> {
-                let (mut signatures, mut signed, mut payload, mut payload_type) =
-                    (None, None, None, None);
-                let (mut has_payload, mut has_signed) = (false, false);
-                let mut first = true;
-                while let Some(k) = map.next_key::<String>()? {
-                    if first && k == json::NUMBER_TOKEN {
-                        // A number (keys of the document that read so were renamed).
-                        let n: String = map.next_value()?;
-                        return Ok(RawTop::Scalar(number_type(&n)));
-                    }
-                    first = false;
-                    match k.as_str() {
-                        "signatures" => signatures = Some(map.next_value()?),
-                        "signed" => {
-                            has_signed = true;
-                            signed = Some(map.next_value()?);
-                        }
-                        "payload" => {
-                            has_payload = true;
-                            payload = Some(map.next_value()?);
-                        }
-                        "payloadType" => payload_type = Some(map.next_value()?),
-                        _ => {
-                            let _: json::Skip = map.next_value()?;
-                        }
-                    }
-                }
-                Ok(RawTop::Object {
-                    signatures,
-                    signed,
-                    payload,
-                    payload_type,
-                    has_payload,
-                    has_signed,
-                })
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<RawTop, A::Error> {
-                let (mut has_payload, mut has_signed) = (false, false);
-                while let Some(item) = seq.next_element::<ListItem>()? {
-                    has_payload |= item.0 == Some("payload");
-                    has_signed |= item.0 == Some("signed");
-                }
-                Ok(RawTop::Sequence {
-                    type_name: "list",
-                    has_payload,
-                    has_signed,
-                })
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::Sequence {
-                    type_name: "str",
-                    has_payload: v.contains("payload"),
-                    has_signed: v.contains("signed"),
-                })
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::Scalar("bool"))
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::Scalar("NoneType"))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::Scalar("int"))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::Scalar("int"))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<RawTop, E> {
-                Ok(RawTop::Scalar("float"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// An item of a top-level list, as far as `"payload" in data` and `"signed" in data` look
-/// at it: which of the two strings it is, if any.
-struct ListItem(Option<&'static str>);
-
-impl<'de> serde::Deserialize<'de> for ListItem {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ListItem;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<ListItem, E> {
-                Ok(ListItem(match v {
-                    "payload" => Some("payload"),
-                    "signed" => Some("signed"),
-                    _ => None,
-                }))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<ListItem, A::Error> {
-                while seq.next_element::<json::Skip>()?.is_some() {}
-                Ok(ListItem(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<ListItem, A::Error> {
-                while map.next_key::<json::Skip>()?.is_some() {
-                    let _: json::Skip = map.next_value()?;
-                }
-                Ok(ListItem(None))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<ListItem, E> {
-                Ok(ListItem(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<ListItem, E> {
-                Ok(ListItem(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<ListItem, E> {
-                Ok(ListItem(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<ListItem, E> {
-                Ok(ListItem(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<ListItem, E> {
-                Ok(ListItem(None))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+// What the reading keeps of the `signed` object, for the reference's checks that follow.
 
 /// The `signed` object (or a DSSE payload): the union of link and layout fields.
 #[derive(Default)]
@@ -1244,105 +935,11 @@ struct RawBody {
 
 enum RawSigned {
     Body(Box<RawBody>),
+    /// Not an object: its Python type.
     NotObject(&'static str),
 }
 
-impl<'de> serde::Deserialize<'de> for RawSigned {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawSigned;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a link or layout object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<RawSigned, A::Error> {
-                let mut b = RawBody::default();
-                let mut first = true;
-                while let Some(k) = map.next_key::<String>()? {
-                    if first && k == json::NUMBER_TOKEN {
-                        // A number (keys of the document that read so were renamed).
-                        let n: String = map.next_value()?;
-                        return Ok(RawSigned::NotObject(number_type(&n)));
-                    }
-                    first = false;
-                    match k.as_str() {
-                        "_type" => b.type_ = Some(map.next_value()?),
-                        "name" => b.name = Some(map.next_value()?),
-                        "command" => b.command = Some(map.next_value()?),
-                        "materials" => b.materials = Some(map.next_value()?),
-                        "products" => b.products = Some(map.next_value()?),
-                        "byproducts" => b.byproducts = Some(map.next_value()?),
-                        "environment" => b.environment = Some(map.next_value()?),
-                        "steps" | "inspect" | "keys" | "expires" | "readme" => {
-                            let v: Value = map.next_value()?;
-                            b.layout.insert(k, v);
-                        }
-                        _ => {
-                            let _: json::Skip = map.next_value()?;
-                        }
-                    }
-                }
-                Ok(RawSigned::Body(Box::new(b)))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<RawSigned, A::Error> {
-                while seq.next_element::<json::Skip>()?.is_some() {}
-                Ok(RawSigned::NotObject("list"))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<RawSigned, E> {
-                Ok(RawSigned::NotObject("str"))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<RawSigned, E> {
-                Ok(RawSigned::NotObject("bool"))
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<RawSigned, E> {
-                Ok(RawSigned::NotObject("NoneType"))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<RawSigned, E> {
-                Ok(RawSigned::NotObject("int"))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<RawSigned, E> {
-                Ok(RawSigned::NotObject("int"))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<RawSigned, E> {
-                Ok(RawSigned::NotObject("float"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 impl RawBody {
-    /// Undo [`json::mark_number_token_keys`] in what was read.
-    fn unmark(&mut self, mark: &json::TokenMark) {
-        for v in [
-            &mut self.type_,
-            &mut self.name,
-            &mut self.command,
-            &mut self.byproducts,
-            &mut self.environment,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            mark.unmark_value(v);
-        }
-        for a in [&mut self.materials, &mut self.products]
-            .into_iter()
-            .flatten()
-        {
-            a.unmark(mark);
-        }
-        for v in self.layout.values_mut() {
-            mark.unmark_value(v);
-        }
-    }
-
     fn into_link(self, marked: Option<char>) -> Result<Link> {
         // The reference computes the canonical bytes while validating a new Link, before its
         // field checks: floats (`FormatError`) and lone surrogates (`UnicodeEncodeError`)
@@ -1426,12 +1023,6 @@ mod tests {
             if let Some(fast) = b64dec_canonical(s.as_bytes()) {
                 assert_eq!(&*fast, &b64dec(s).unwrap()[..], "{s}");
             }
-            let whole = b64dec_payload(s).map(|a| a.to_vec());
-            assert_eq!(
-                whole.map_err(|e| e.message),
-                b64dec(s).map_err(|e| e.message),
-                "{s}"
-            );
         }
     }
 
@@ -1754,7 +1345,7 @@ mod tests {
 
     #[test]
     fn number_token_keys_are_plain_keys() {
-        let token = json::NUMBER_TOKEN;
+        let token = "$serde_json::private::Number";
         let text = format!(
             r#"{{"signatures": [], "signed": {{"_type": "link", "name": "x",
             "byproducts": {{"a": {{"{token}": "not a number"}}}},

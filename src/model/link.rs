@@ -8,8 +8,7 @@
 use crate::crypto::sha512x::Source as _;
 use crate::error::{Error, Result};
 use crate::py::hex::{Hex64, decode64, encode32};
-use crate::py::json::{self, canonical_into, canonical_str, py_type};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use crate::py::json::{self, Reader, canonical_into, canonical_str, py_type};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -77,18 +76,6 @@ impl HashDict {
     pub fn single(alg: &str, hex: &str) -> HashDict {
         if alg == "sha256"
             && let Some(h) = sha256_inline(hex)
-        {
-            return HashDict(HashRepr::Sha256(h));
-        }
-        HashDict(HashRepr::Pairs(
-            vec![(alg.into(), hex.into())].into_boxed_slice(),
-        ))
-    }
-
-    /// [`HashDict::single`] for a value already checked with [`is_hex`].
-    pub(crate) fn single_hex(alg: &str, hex: &str) -> HashDict {
-        if alg == "sha256"
-            && let Ok(h) = <[u8; 64]>::try_from(hex.as_bytes())
         {
             return HashDict(HashRepr::Sha256(h));
         }
@@ -779,217 +766,81 @@ fn expected(what: &str, got: &str) -> String {
     format!("expected {what}, got {got}")
 }
 
-// serde_json (with `arbitrary_precision`) hands a number to `deserialize_any` as a map with
-// this single key (object keys of the document that read so were renamed before parsing:
-// `json::mark_number_token_keys`).
-use json::NUMBER_TOKEN;
-
-/// Python's type of a JSON number given as its text.
-fn number_class(text: &str) -> &'static str {
-    if text.contains(['.', 'e', 'E']) {
-        "<class 'float'>"
-    } else {
-        "<class 'int'>"
-    }
-}
-
-/// Deserialises `materials`/`products` directly into [`Artifacts`].
+/// `materials`/`products`, read straight into [`Artifacts`].
 pub(crate) struct ArtifactsField(pub Checked<Artifacts>);
 
 impl ArtifactsField {
-    /// Rename keys marked by [`json::mark_number_token_keys`] back to the token (paths,
-    /// algorithms and the text of an error).
-    pub(crate) fn unmark(&mut self, mark: &json::TokenMark) {
-        let key = mark.key();
-        match &mut self.0 {
-            Ok(a) => {
-                let marked = a
-                    .iter()
-                    .any(|(p, h)| p == key || h.iter().any(|(alg, _)| alg == key));
-                if marked {
-                    let pairs = a
-                        .iter()
-                        .map(|(p, h)| {
-                            let h = HashDict::new(
-                                h.iter()
-                                    .map(|(alg, hex)| (mark.unmark_text(alg).into(), hex.into()))
-                                    .collect(),
-                            );
-                            (mark.unmark_text(p).into(), h)
-                        })
-                        .collect();
-                    *a = Artifacts::from_pairs(pairs);
+    /// Read the value here: a dict of hash dicts (anything else is an error of the field,
+    /// reported after the whole document is read, as the reference validates after
+    /// `json.load`).
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<ArtifactsField> {
+        if r.peek() != Some(b'{') {
+            return Ok(ArtifactsField(Err(py_type(&r.value()?).into())));
+        }
+        // A rough guess of the size, to avoid most regrowth: the text left to read is
+        // mostly this dict in a big link.
+        let guess = (r.rest().len() / 256).min(1 << 20);
+        let mut out = ArtifactsBuilder::with_capacity(guess, guess * 48);
+        let mut error: Option<String> = None;
+        r.object(|r, path| {
+            // `{"sha256": "<64 hex digits>"}`, nearly every artifact, in one go.
+            let at = r.offset();
+            if let Some(hex) = r.one_member_plain(b"sha256", 64)
+                && out
+                    .push_sha256(&path, hex.try_into().expect("64 bytes"))
+                    .is_some()
+            {
+                return Ok(());
+            }
+            r.seek(at);
+            match read_hash_dict(r)? {
+                Ok(hd) => out.push(&path, hd),
+                Err(e) => {
+                    error.get_or_insert(e);
                 }
             }
-            Err(e) => *e = mark.unmark_text(e),
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ArtifactsField {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ArtifactsField;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a dict of artifacts")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut pairs: Vec<(Box<str>, HashDict)> =
-                    Vec::with_capacity(map.size_hint().unwrap_or(16));
-                let mut error: Option<String> = None;
-                let mut first = true;
-                while let Some(path) = map.next_key::<Box<str>>()? {
-                    if first && &*path == NUMBER_TOKEN {
-                        let n: String = map.next_value()?;
-                        return Ok(ArtifactsField(Err(number_class(&n).into())));
-                    }
-                    first = false;
-                    let HashDictField(hd) = map.next_value()?;
-                    match hd {
-                        Ok(hd) => pairs.push((path, hd)),
-                        Err(e) => {
-                            error.get_or_insert(e);
-                        }
-                    }
-                }
-                Ok(ArtifactsField(match error {
-                    Some(e) => Err(e),
-                    None => Ok(Artifacts::from_pairs(pairs)),
-                }))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                while seq.next_element::<json::Skip>()?.is_some() {}
-                Ok(ArtifactsField(Err("<class 'list'>".into())))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
-                Ok(ArtifactsField(Err("<class 'str'>".into())))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
-                Ok(ArtifactsField(Err("<class 'bool'>".into())))
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-                Ok(ArtifactsField(Err("<class 'NoneType'>".into())))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
-                Ok(ArtifactsField(Err("<class 'int'>".into())))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
-                Ok(ArtifactsField(Err("<class 'int'>".into())))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
-                Ok(ArtifactsField(Err("<class 'float'>".into())))
-            }
-        }
-        d.deserialize_any(V)
+            Ok(())
+        })?;
+        Ok(ArtifactsField(match error {
+            Some(e) => Err(e),
+            None => Ok(out.finish()),
+        }))
     }
 }
 
 /// One hash dict, validated: string keys, hex-string values.
-struct HashDictField(Checked<HashDict>);
-
-impl<'de> serde::Deserialize<'de> for HashDictField {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = HashDictField;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a hash dict")
+fn read_hash_dict(r: &mut Reader<'_>) -> Result<Checked<HashDict>> {
+    if r.peek() != Some(b'{') {
+        let v = r.value()?;
+        return Ok(Err(match v {
+            Value::Array(_) => expected("dict", "a list (<class 'list'>)"),
+            other => expected(
+                "dict",
+                &format!("'{} ({})'", json::py_str(&other), py_type(&other)),
+            ),
+        }));
+    }
+    let mut pairs = Vec::with_capacity(1);
+    let mut error = None;
+    r.object(|r, alg| {
+        match r.value()? {
+            Value::String(h) if is_hex(&h) => pairs.push((alg.into(), h.into_boxed_str())),
+            Value::String(h) => {
+                error.get_or_insert(expected("hex string", &format!("'{h} (<class 'str'>)'")));
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut pairs = Vec::with_capacity(1);
-                let mut error = None;
-                let mut first = true;
-                while let Some(alg) = map.next_key::<Box<str>>()? {
-                    if first && &*alg == NUMBER_TOKEN {
-                        let n: String = map.next_value()?;
-                        return Ok(HashDictField(Err(expected(
-                            "dict",
-                            &format!("'{n} ({})'", number_class(&n)),
-                        ))));
-                    }
-                    first = false;
-                    let v: Value = map.next_value()?;
-                    match v {
-                        Value::String(h) if is_hex(&h) => pairs.push((alg, h.into_boxed_str())),
-                        Value::String(h) => {
-                            error.get_or_insert(expected(
-                                "hex string",
-                                &format!("'{h} (<class 'str'>)'"),
-                            ));
-                        }
-                        other => {
-                            error.get_or_insert(expected(
-                                "str",
-                                &format!("'{} ({})'", json::py_str(&other), py_type(&other)),
-                            ));
-                        }
-                    }
-                }
-                Ok(HashDictField(match error {
-                    Some(e) => Err(e),
-                    None => Ok(HashDict::new(pairs)),
-                }))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                while seq.next_element::<json::Skip>()?.is_some() {}
-                Ok(HashDictField(Err(expected(
-                    "dict",
-                    "a list (<class 'list'>)",
-                ))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(HashDictField(Err(expected(
-                    "dict",
-                    &format!("'{v} (<class 'str'>)'"),
-                ))))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Self::Value, E> {
-                let b = if v { "True" } else { "False" };
-                Ok(HashDictField(Err(expected(
-                    "dict",
-                    &format!("'{b} (<class 'bool'>)'"),
-                ))))
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
-                Ok(HashDictField(Err(expected(
-                    "dict",
-                    "'None (<class 'NoneType'>)'",
-                ))))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
-                Ok(HashDictField(Err(expected(
-                    "dict",
-                    &format!("'{v} (<class 'int'>)'"),
-                ))))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
-                Ok(HashDictField(Err(expected(
-                    "dict",
-                    &format!("'{v} (<class 'int'>)'"),
-                ))))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
-                Ok(HashDictField(Err(expected(
-                    "dict",
-                    &format!("'{v} (<class 'float'>)'"),
-                ))))
+            other => {
+                error.get_or_insert(expected(
+                    "str",
+                    &format!("'{} ({})'", json::py_str(&other), py_type(&other)),
+                ));
             }
         }
-        d.deserialize_any(V)
-    }
+        Ok(())
+    })?;
+    Ok(match error {
+        Some(e) => Err(e),
+        None => Ok(HashDict::new(pairs)),
+    })
 }
 
 /// `^[0-9a-fA-F]+$`
@@ -1018,28 +869,55 @@ pub(crate) fn all_hex(b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn read_artifacts(text: &str) -> Checked<Artifacts> {
+        let mut r = Reader::new(text.as_bytes()).unwrap();
+        let field = ArtifactsField::read(&mut r).unwrap();
+        r.finish().unwrap();
+        field.0
+    }
+
     #[test]
-    fn artifacts_unmark_number_token_keys() {
-        let text = r#"{"b": {"sha256": "00"}, "$serde_json::private::Number": {"$serde_json::private::Number": "ab"}, "a": {}}"#;
-        let (marked, mark) = json::mark_number_token_keys(text).unwrap().unwrap();
-        let mut field: ArtifactsField = serde_json::from_str(&marked).unwrap();
-        field.unmark(&mark);
-        let a = field.0.unwrap();
-        // Sorted by the real path (`$` sorts first), hashes keyed by the real algorithm.
-        assert_eq!(a.paths().collect::<Vec<_>>(), [NUMBER_TOKEN, "a", "b"]);
-        assert_eq!(a.get(NUMBER_TOKEN).unwrap().get(NUMBER_TOKEN), Some("ab"));
-        // An error quoting parsed data quotes the real key.
-        let text = r#"{"a": {"sha256": {"$serde_json::private::Number": 1}}}"#;
-        let (marked, mark) = json::mark_number_token_keys(text).unwrap().unwrap();
-        let mut field: ArtifactsField = serde_json::from_str(&marked).unwrap();
-        field.unmark(&mark);
-        let e = field.0.unwrap_err();
-        assert!(e.contains("{'$serde_json::private::Number': 1}"), "{e}");
-        // Real numbers: their Python type.
-        let ArtifactsField(e) = serde_json::from_str("1.5").unwrap();
-        assert_eq!(e.unwrap_err(), "<class 'float'>");
-        let ArtifactsField(e) = serde_json::from_str(r#"{"a": 7}"#).unwrap();
-        assert_eq!(e.unwrap_err(), "expected dict, got '7 (<class 'int'>)'");
+    fn artifacts_read_as_the_reference_checks_them() {
+        let token = "$serde_json::private::Number";
+        let text =
+            format!(r#"{{"b": {{"sha256": "00"}}, "{token}": {{"{token}": "ab"}}, "a": {{}}}}"#);
+        let a = read_artifacts(&text).unwrap();
+        // Sorted by path (`$` sorts first), any key an ordinary key.
+        assert_eq!(a.paths().collect::<Vec<_>>(), [token, "a", "b"]);
+        assert_eq!(a.get(token).unwrap().get(token), Some("ab"));
+        let e = read_artifacts(&format!(r#"{{"a": {{"sha256": {{"{token}": 1}}}}}}"#)).unwrap_err();
+        assert!(e.contains(&format!("{{'{token}': 1}}")), "{e}");
+        // Not a dict: its Python type; a hash that is not a dict, or not hex.
+        assert_eq!(read_artifacts("1.5").unwrap_err(), "<class 'float'>");
+        assert_eq!(
+            read_artifacts(r#"{"a": 7}"#).unwrap_err(),
+            "expected dict, got '7 (<class 'int'>)'"
+        );
+        assert_eq!(
+            read_artifacts(r#"{"a": [1]}"#).unwrap_err(),
+            "expected dict, got a list (<class 'list'>)"
+        );
+        assert_eq!(
+            read_artifacts(r#"{"a": {"sha256": "xyz"}}"#).unwrap_err(),
+            "expected hex string, got 'xyz (<class 'str'>)'"
+        );
+        // The one-go read and the general one give the same dicts: escapes, mixed case,
+        // 64 characters that are not hex, repeats.
+        let hex = "0123456789abcdefABCDEF".repeat(3)[..64].to_string();
+        let a = read_artifacts(&format!(
+            r#"{{"x": {{"sha256": "{hex}"}}, "y": {{"sha256": "{}\u0030"}}, "z": {{"sha256": "{hex}", "sha256": "{}"}}}}"#,
+            &hex[1..],
+            "f".repeat(64)
+        ))
+        .unwrap();
+        assert_eq!(a.get("x").unwrap().get("sha256"), Some(&hex[..]));
+        assert_eq!(
+            a.get("y").unwrap().get("sha256").unwrap(),
+            format!("{}0", &hex[1..])
+        );
+        assert_eq!(a.get("z").unwrap().get("sha256").unwrap(), "f".repeat(64));
+        let e = read_artifacts(&format!(r#"{{"x": {{"sha256": "{}g"}}}}"#, &hex[1..])).unwrap_err();
+        assert!(e.starts_with("expected hex string"), "{e}");
     }
 
     #[test]

@@ -13,8 +13,7 @@
 //! read error, a file that changes while it is read) declines, and the caller reads the
 //! whole file the usual way, which then decides and reports.
 
-use super::{Metadata, b64_buffer, b64_last, b64_quanta, fast};
-use crate::py::json;
+use super::{Metadata, b64_buffer, b64_last, b64_quanta, read};
 use std::fs::File;
 use std::io::Read as _;
 use std::os::unix::fs::FileExt as _;
@@ -91,13 +90,10 @@ pub(super) fn load(
     let mut doc = head;
     doc.extend_from_slice(&buf[at + 4..end]);
     file.read_to_end(&mut doc).ok()?;
-    // The whole file would be left to the general parser for such an integer (never in
-    // base64 letters, which are in a string).
-    if json::find_huge_int(&doc).is_some() {
-        return None;
-    }
-    let top = fast::parse_top(&doc, Some((start - 1, payload)))?;
-    Some(Metadata::from_fast(top))
+    // An error in the JSON text would be reported at offsets of this shorter text: the
+    // whole file is then read again the usual way, for the reference's message.
+    let (doc, marked) = read::top(&doc, Some((start - 1, payload))).ok()?;
+    Some(Metadata::from_doc(doc, marked))
 }
 
 /// Read into `buf[from..]` until it is full or the file ends; the new end of the data,
