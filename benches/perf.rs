@@ -349,6 +349,7 @@ fn bench_tui(c: &mut Criterion) {
         mouse: false,
         run_inspections: false,
         clock: Default::default(),
+        autosave_dir: None,
     };
     let mut app = tui::build_app(&opened, options).expect("app");
     while let Some(job) = app.take_job() {

@@ -395,6 +395,7 @@ pub fn run_tui(cli: &Cli) -> Result<i32, UsageError> {
         mouse: !cli.ui.no_mouse && config.mouse.unwrap_or(true),
         run_inspections: cli.ui.run_inspections,
         clock: process_clock(),
+        autosave_dir: crate::tui::doc::autosave::default_dir(),
     };
     Ok(crate::tui::run(opened, opts))
 }

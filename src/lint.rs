@@ -1628,25 +1628,10 @@ fn closest<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
     }
     candidates
         .iter()
-        .map(|c| (edit_distance(name, c), *c))
+        .map(|c| (strsim::levenshtein(name, c), *c))
         .filter(|(d, c)| *d <= 2.max(c.chars().count() / 3) && *d < c.chars().count())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -1756,7 +1741,6 @@ mod tests {
         assert_eq!(closest("Clone", &["clone"]), Some("clone"));
         assert_eq!(closest("xyz", &["clone", "package"]), None);
         assert_eq!(closest("x", &["ab"]), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

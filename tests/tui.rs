@@ -20,12 +20,9 @@ const CASES: &str = "tests/fixtures/conformance/cases";
 /// The instant every test here runs at: no test depends on today's date.
 const T0: &str = "2026-01-01T00:00:00Z";
 
-fn isolate() {
-    // Autosave goes to a scratch folder, never the user's data dir.
-    let dir = std::env::temp_dir().join(format!("intoto-studio-test-{}", std::process::id()));
-    // SAFETY: tests in this file set the same value; no other thread reads it concurrently
-    // with a different expectation.
-    unsafe { std::env::set_var("INTOTO_STUDIO_DATA_DIR", dir) };
+/// Autosave goes to a scratch folder, never the user's data dir.
+fn autosave_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("intoto-studio-test-{}", std::process::id()))
 }
 
 fn options(theme: Theme) -> Options {
@@ -37,13 +34,13 @@ fn options(theme: Theme) -> Options {
         mouse: true,
         run_inspections: false,
         clock: Clock::Fixed(T0.parse().unwrap()),
+        autosave_dir: Some(autosave_dir()),
     }
 }
 
 /// Open a conformance case like `intoto-studio --layout … --verification-keys … --link-dir …`
 /// and finish its verification.
 fn open_case(name: &str) -> App {
-    isolate();
     let dir = PathBuf::from(CASES).join(name);
     let flags = ChainFlags {
         layout: Some(dir.join("root.layout")),
@@ -66,7 +63,6 @@ fn finish_jobs(app: &mut App) {
 }
 
 fn new_app() -> App {
-    isolate();
     let opened = resolve_chain(None, &ChainFlags::default()).unwrap();
     tui::build_app(&opened, options(Theme::dark())).unwrap()
 }
@@ -477,7 +473,6 @@ fn open_case_folder(name: &str) -> App {
 
 /// A chain folder opened with inspections confirmed; its verification job not yet run.
 fn open_folder_unverified(dir: &Path) -> App {
-    isolate();
     let flags = ChainFlags {
         verification_keys: vec![dir.join("alice.pub")],
         inspection_timeout: 10,
@@ -674,7 +669,6 @@ fn what_if_rule_edit_replays_at_once() {
 /// brings back the real document exactly.
 #[test]
 fn what_if_never_writes_and_leaving_it_restores_the_real_layout() {
-    isolate();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("case");
     common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
@@ -722,7 +716,6 @@ fn what_if_never_writes_and_leaving_it_restores_the_real_layout() {
 /// Unsaved work left by a crash is offered back at the next start.
 #[test]
 fn autosave_is_offered_after_a_crash() {
-    isolate();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("root.layout");
     let flags = ChainFlags {
@@ -733,7 +726,7 @@ fn autosave_is_offered_after_a_crash() {
     let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
     ch(&mut app, 'a');
     key(&mut app, KeyCode::Enter);
-    intoto_studio::tui::doc::autosave::write(&app.doc, app.clock.now()).unwrap();
+    app.autosave_now().unwrap();
     drop(app); // the "crash": no save, no clean exit
     let mut again = tui::build_app(&opened, options(Theme::dark())).unwrap();
     assert!(again.doc.layout.steps.is_empty());
@@ -749,7 +742,6 @@ fn autosave_is_offered_after_a_crash() {
 /// names the file's full path, and a clean save removes it.
 #[test]
 fn autosave_is_keyed_by_the_canonical_path() {
-    isolate();
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     std::fs::create_dir_all(&a).unwrap();
@@ -766,7 +758,7 @@ fn autosave_is_keyed_by_the_canonical_path() {
     let mut first = open(a.join("x.layout"));
     ch(&mut first, 'a');
     key(&mut first, KeyCode::Enter);
-    intoto_studio::tui::doc::autosave::write(&first.doc, first.clock.now()).unwrap();
+    first.autosave_now().unwrap();
     drop(first);
     let mut other = open(b.join("x.layout"));
     assert!(!render(&mut other, 120, 30).contains("Recover unsaved work?"));
@@ -856,7 +848,6 @@ fn the_link_browser_lists_link_files_verification_never_read() {
         "{screen}"
     );
 
-    isolate();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("case");
     common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
@@ -930,7 +921,6 @@ mod gen_chain;
 /// only the visible rows are built).
 #[test]
 fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
-    isolate();
     let dir = tempfile::tempdir().unwrap();
     let spec = gen_chain::ChainSpec {
         steps: 2,
@@ -1007,7 +997,6 @@ fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
 /// thread with a small stack, as the event loop runs it, and every tab draws its report.
 #[test]
 fn a_deep_sublayout_chain_replays_and_draws() {
-    isolate();
     let dir = tempfile::tempdir().unwrap();
     common::write_sublayout_chain(dir.path(), 360);
     let flags = ChainFlags {
@@ -1041,7 +1030,6 @@ fn a_deep_sublayout_chain_replays_and_draws() {
 /// Open a copy of examples/demo as a folder (`intoto-studio DIR`, no key flags), with the
 /// config's `trusted_owner_keys`, and finish its verification (inspections included).
 fn open_demo_folder(trusted: &[&str]) -> (App, tempfile::TempDir) {
-    isolate();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo");
     common::copy_dir(&Path::new(common::MANIFEST).join("examples/demo"), &dir);
@@ -1209,7 +1197,6 @@ fn importing_a_key_from_a_fifo_or_device_is_refused() {
 // ---- the clock: every date the TUI shows or writes comes from `Options::clock` ------------
 
 fn app_at(when: &str) -> App {
-    isolate();
     let opened = resolve_chain(None, &ChainFlags::default()).unwrap();
     let mut opts = options(Theme::dark());
     opts.clock = Clock::fixed(when).unwrap();

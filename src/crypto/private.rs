@@ -107,7 +107,7 @@ impl PrivateKey {
         let Some(first) = blocks.first() else {
             return Err(value_error(format!(
                 "Unable to load PEM file: {}",
-                pem::PemError::MalformedFraming
+                pem::PemError(::pem::PemError::MalformedFraming)
             )));
         };
         let Some(block) = blocks
@@ -162,7 +162,7 @@ impl PrivateKey {
                 Err(e) => Err(e),
             };
         }
-        if block.is_legacy_encrypted() {
+        if block.legacy_encrypted {
             return match password {
                 None => Err(not_given()),
                 Some(_) => Err(Error::new(

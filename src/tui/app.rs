@@ -180,6 +180,8 @@ pub struct Options {
     pub run_inspections: bool,
     /// The clock for lint, new expiry dates, relative expiry input and verification.
     pub clock: Clock,
+    /// Where unsaved work is kept for recovery after a crash (`None`: nowhere).
+    pub autosave_dir: Option<PathBuf>,
 }
 
 /// The whole state.
@@ -207,6 +209,8 @@ pub struct App {
     pub report_view: super::report_view::ReportView,
     /// The clock used for lint, expiry dates and verification (tests pin it).
     pub clock: Clock,
+    /// Where unsaved work is kept (`None`: nowhere).
+    pub autosave_dir: Option<PathBuf>,
     last_change: Option<Instant>,
     autosaved: bool,
     pending_job: Option<Job>,
@@ -218,6 +222,26 @@ pub struct App {
 }
 
 impl App {
+    /// Remove the autosave of the document at `path`.
+    fn autosave_clear(&self, path: Option<&std::path::Path>) {
+        if let Some(dir) = &self.autosave_dir {
+            autosave::clear(dir, path);
+        }
+    }
+
+    /// An autosave of this document that differs from the file: its layout and time.
+    pub fn autosave_pending(&self) -> Option<(crate::model::layout::Layout, String)> {
+        autosave::pending(self.autosave_dir.as_deref()?, &self.doc)
+    }
+
+    /// Keep unsaved work now (after a signal).
+    pub fn autosave_now(&self) -> crate::Result<()> {
+        match &self.autosave_dir {
+            Some(dir) => autosave::write(dir, &self.doc, self.clock.now()),
+            None => Ok(()),
+        }
+    }
+
     /// Build the app for a document.
     pub fn new(doc: Document, opts: Options) -> App {
         let mut app = App {
@@ -247,6 +271,7 @@ impl App {
             hits: HitMap::default(),
             report_view: Default::default(),
             clock: opts.clock,
+            autosave_dir: opts.autosave_dir,
             last_change: None,
             autosaved: false,
             pending_job: None,
@@ -493,7 +518,9 @@ impl App {
                 .is_some_and(|t| t.elapsed() > Duration::from_secs(2))
         {
             self.autosaved = true;
-            if let Err(e) = autosave::write(&self.doc, self.clock.now()) {
+            if let Some(dir) = &self.autosave_dir
+                && let Err(e) = autosave::write(dir, &self.doc, self.clock.now())
+            {
                 self.error(format!("autosave failed: {}", e.message));
             }
         }
@@ -1206,7 +1233,7 @@ impl App {
         match (purpose, choice) {
             (ConfirmPurpose::QuitUnsaved, 's') => self.save(None, true),
             (ConfirmPurpose::QuitUnsaved, 'd') => {
-                autosave::clear(self.doc.path.as_deref());
+                self.autosave_clear(self.doc.path.as_deref());
                 self.quit = true;
             }
             (ConfirmPurpose::DeleteItem(item), 'y') => {
@@ -1234,7 +1261,7 @@ impl App {
                 self.show_sign_summary();
             }
             (ConfirmPurpose::Recover, 'r') => {
-                if let Some((layout, _)) = autosave::pending(&self.doc) {
+                if let Some((layout, _)) = self.autosave_pending() {
                     self.edit("recover autosave", |l| {
                         *l = layout;
                         Ok(())
@@ -1242,7 +1269,7 @@ impl App {
                     self.info("recovered the unsaved changes — save with Ctrl-s");
                 }
             }
-            (ConfirmPurpose::Recover, 'd') => autosave::clear(self.doc.path.as_deref()),
+            (ConfirmPurpose::Recover, 'd') => self.autosave_clear(self.doc.path.as_deref()),
             (ConfirmPurpose::RunInspections, 'r') => {
                 self.verify.inspections_confirmed = true;
                 self.start_verify();
@@ -1330,8 +1357,8 @@ impl App {
         let old = self.doc.path.clone();
         match self.doc.save(path.as_deref()) {
             Ok(p) => {
-                autosave::clear(old.as_deref());
-                autosave::clear(Some(&p));
+                self.autosave_clear(old.as_deref());
+                self.autosave_clear(Some(&p));
                 let state = match self.doc.sign_state() {
                     SignState::Signed(ids) => format!(
                         "signed by {}",
@@ -1371,7 +1398,7 @@ impl App {
                 ],
             }));
         } else {
-            autosave::clear(self.doc.path.as_deref());
+            self.autosave_clear(self.doc.path.as_deref());
             self.quit = true;
         }
     }

@@ -213,8 +213,9 @@ pub mod autosave {
     use super::*;
     use serde_json::{Value, json};
 
-    /// The autosave directory (`$INTOTO_STUDIO_DATA_DIR` or the platform data dir).
-    pub fn dir() -> Option<PathBuf> {
+    /// The autosave directory of the binary (`$INTOTO_STUDIO_DATA_DIR` or the platform data
+    /// dir); the TUI itself takes its directory from [`crate::tui::app::Options`].
+    pub fn default_dir() -> Option<PathBuf> {
         if let Some(d) = std::env::var_os("INTOTO_STUDIO_DATA_DIR") {
             return Some(PathBuf::from(d).join("autosave"));
         }
@@ -238,8 +239,8 @@ pub mod autosave {
         }
     }
 
-    /// The autosave file for a document path (`untitled` for a new layout).
-    pub fn file_for(path: Option<&Path>) -> Option<PathBuf> {
+    /// The autosave file in `dir` for a document path (`untitled` for a new layout).
+    pub fn file_for(dir: &Path, path: Option<&Path>) -> PathBuf {
         let key = match path {
             Some(p) => {
                 use sha2::Digest;
@@ -248,14 +249,12 @@ pub mod autosave {
             }
             None => "untitled".to_string(),
         };
-        dir().map(|d| d.join(format!("{key}.json")))
+        dir.join(format!("{key}.json"))
     }
 
-    /// Write the unsaved layout, stamped `now`.
-    pub fn write(doc: &Document, now: jiff::Timestamp) -> Result<()> {
-        let Some(file) = file_for(doc.path.as_deref()) else {
-            return Ok(());
-        };
+    /// Write the unsaved layout into `dir`, stamped `now`.
+    pub fn write(dir: &Path, doc: &Document, now: jiff::Timestamp) -> Result<()> {
+        let file = file_for(dir, doc.path.as_deref());
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| crate::py::oserror::path_error(&e, parent))?;
@@ -276,16 +275,14 @@ pub mod autosave {
         )
     }
 
-    /// Remove the autosave (after a save or a clean exit).
-    pub fn clear(path: Option<&Path>) {
-        if let Some(f) = file_for(path) {
-            let _ = std::fs::remove_file(f);
-        }
+    /// Remove the autosave in `dir` (after a save or a clean exit).
+    pub fn clear(dir: &Path, path: Option<&Path>) {
+        let _ = std::fs::remove_file(file_for(dir, path));
     }
 
-    /// An autosave that differs from what is on disk, if there is one.
-    pub fn pending(doc: &Document) -> Option<(Layout, String)> {
-        let file = file_for(doc.path.as_deref())?;
+    /// An autosave in `dir` that differs from what is on disk, if there is one.
+    pub fn pending(dir: &Path, doc: &Document) -> Option<(Layout, String)> {
+        let file = file_for(dir, doc.path.as_deref());
         let text = crate::fsutil::read_regular_to_string(&file).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
         // Only this document's own autosave (the file records whose it is).

@@ -21,12 +21,6 @@ use crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
 };
 use crossterm::execute;
-use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-};
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
-use std::io::Stdout;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -132,26 +126,26 @@ pub fn check_owner_trust(chain: &mut ChainSpec, trusted: &[PathBuf]) -> Result<(
     Ok(())
 }
 
-/// Restore the terminal (raw mode off, main screen, mouse off).
+/// Restore the terminal (mouse off, cursor shown, then ratatui's restore: raw mode off,
+/// main screen).
 pub fn restore_terminal() {
-    let _ = disable_raw_mode();
     let _ = execute!(
         std::io::stdout(),
         DisableMouseCapture,
-        LeaveAlternateScreen,
         crossterm::cursor::Show
     );
+    ratatui::restore();
 }
 
-fn setup_terminal(mouse: bool) -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
+/// Raw mode and the alternate screen (ratatui's `init`, which also restores the terminal
+/// before a panic message), mouse reporting if asked, and the `SIGABRT` restore.
+fn setup_terminal(mouse: bool) -> std::io::Result<ratatui::DefaultTerminal> {
     fatal::install();
-    enable_raw_mode()?;
-    let mut out = std::io::stdout();
-    execute!(out, EnterAlternateScreen)?;
+    let terminal = ratatui::try_init()?;
     if mouse {
-        execute!(out, EnableMouseCapture)?;
+        execute!(std::io::stdout(), EnableMouseCapture)?;
     }
-    Terminal::new(CrosstermBackend::new(out))
+    Ok(terminal)
 }
 
 /// Build the app (document, autosave recovery, first verification) without a terminal.
@@ -169,7 +163,7 @@ pub fn build_app(opened: &Opened, opts: Options) -> Result<App, String> {
         None => doc::Document::new(opts.clock.now()),
     };
     let mut app = App::new(doc, opts);
-    if let Some((_, when)) = doc::autosave::pending(&app.doc) {
+    if let Some((_, when)) = app.autosave_pending() {
         app.overlays
             .push(dialogs::Overlay::Confirm(dialogs::Confirm {
                 title: "Recover unsaved work?".into(),
@@ -400,7 +394,7 @@ pub fn run(opened: Opened, opts: Options) -> i32 {
     }
     // Unsaved work survives a signal: keep an autosave.
     if app.doc.is_dirty() && !app.quit {
-        let _ = doc::autosave::write(&app.doc, app.clock.now());
+        let _ = app.autosave_now();
     }
     restore_terminal();
     0
