@@ -158,6 +158,12 @@ impl<S: Source> Source for Prefixed<S> {
 /// How many messages [`digest_all`] hashes at once (when the CPU allows).
 pub const LANES: usize = 4;
 
+/// How many messages are worth hashing together on this CPU: [`LANES`] with the AVX-512
+/// lanes, else 1 (one stream; waiting for more only keeps messages in memory longer).
+pub fn batch() -> usize {
+    if lanes::available() { LANES } else { 1 }
+}
+
 /// How much each lane buffers ahead (a multiple of the 128-byte block).
 const CHUNK: usize = 64 * 1024;
 const BLOCK: usize = 128;

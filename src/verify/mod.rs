@@ -8,28 +8,28 @@
 
 pub mod explain;
 pub mod inspect;
+mod prefetch;
 pub mod render;
 pub mod report;
 pub mod rules;
 
 use crate::crypto::PublicKey;
 use crate::crypto::kid8;
-use crate::crypto::sha512x::{self, Source};
 use crate::error::Error;
-use crate::model::envelope::{Metadata, Payload, PreparedSignature};
+use crate::model::envelope::{Metadata, Payload};
 use crate::model::layout::Layout;
 use crate::model::link::Link;
 use crate::model::params;
 use crate::model::rule::ArtifactKind;
 use crate::py::json::{py_repr, py_str};
+use prefetch::{Content, Loaded};
 use rayon::prelude::*;
 use report::*;
 use rules::LinkMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use report::Report;
@@ -175,7 +175,6 @@ pub fn verify_metadata(
             source,
             report: Report::new(),
             step_name: String::new(),
-            speculative: None,
             depth: 0,
         };
         let _ = v.run(md, keys);
@@ -215,10 +214,6 @@ struct Verifier<'a> {
     report: Report,
     /// The step this (sub)layout stands for (`""` at the top).
     step_name: String,
-    /// Step rules evaluated while the last signatures were hashed, on the links the steps
-    /// would use if those signatures verify; [`Verifier::item_rules`] takes them when the
-    /// links in scope are exactly these.
-    speculative: Option<Speculative>,
     /// How many layouts enclose this one (0 at the top).
     depth: usize,
 }
@@ -244,205 +239,6 @@ struct Candidate {
     /// The key used for counting toward the threshold.
     main_keyid: Option<String>,
     link: Option<Arc<Link>>,
-}
-
-/// The part of a loaded file that later stages need. A link is kept as its parsed link
-/// only (the file's bytes, a DSSE payload and the signatures are dropped right after the
-/// signature check, so big chains need little memory); anything else (a sublayout, or a
-/// DSSE payload that did not decode) keeps the whole metadata for the sublayout stage.
-enum Content {
-    Link(Arc<Link>),
-    Other(Arc<Metadata>),
-}
-
-/// A file read in the parallel loading pass, with its signature check.
-struct Loaded {
-    format: crate::model::envelope::Format,
-    signed_by: Vec<String>,
-    content: Content,
-    signature: Option<crate::Result<()>>,
-}
-
-/// Step rules evaluated ahead of the signature checks, on the links they were evaluated on.
-type Speculative = (LinkMap, Vec<Option<[RuleSetOutcome; 2]>>);
-
-/// The parallel loading pass of [`Verifier::load_links`]: what its tasks share.
-struct LoadAll<'a> {
-    layout: &'a Layout,
-    per_step: &'a [Vec<Candidate>],
-    source: &'a dyn LinkSource,
-    /// Per candidate (steps in order): `None` when not read (outside the link directory).
-    results: Vec<OnceLock<Option<crate::Result<Loaded>>>>,
-    /// Files not read yet.
-    unread: AtomicUsize,
-    /// Messages waiting to be hashed (their count, and the checks with their candidates).
-    waiting: Mutex<(usize, Vec<(usize, PreparedSignature)>)>,
-    /// Signature verdicts by candidate.
-    verdicts: Mutex<Vec<(usize, crate::Result<()>)>>,
-    /// The step rules evaluated ahead, on the links they were evaluated on.
-    ahead: Mutex<Option<Speculative>>,
-}
-
-impl<'a> LoadAll<'a> {
-    /// Read, parse and prepare the signature check of candidate `i`. Signature checks wait
-    /// for their hashes; as soon as enough messages wait to fill the lanes of the
-    /// multi-message SHA-512, they are hashed in a task of their own (so hashing overlaps
-    /// with the reading of other files). The task that reads the last file starts what
-    /// follows ([`Self::last`]).
-    fn load(&'a self, s: &rayon::Scope<'a>, i: usize, c: &Candidate) {
-        let source = self.source;
-        let loaded = (!c.path.as_os_str().is_empty()).then(|| {
-            source.load(&c.path).map(|md| {
-                let key = c.key_id.as_ref().and_then(|k| self.layout.keys.get(k));
-                let prepared = match key {
-                    Some(k) if source.signature_override(&c.path).is_none() => {
-                        Some(md.prepare_signature(&k.key))
-                    }
-                    _ => None,
-                };
-                let content = match md.payload() {
-                    Ok(Payload::Link(l)) => Content::Link(l.clone()),
-                    _ => Content::Other(md.clone()),
-                };
-                let format = md.format();
-                let signed_by = md.signature_keyids();
-                drop(md);
-                if let Some(p) = prepared {
-                    let batch = {
-                        let mut w = self.waiting.lock().expect("not poisoned");
-                        w.0 += p.message_count();
-                        w.1.push((i, p));
-                        if w.0 >= sha512x::LANES {
-                            w.0 = 0;
-                            std::mem::take(&mut w.1)
-                        } else {
-                            Vec::new()
-                        }
-                    };
-                    if !batch.is_empty() {
-                        s.spawn(move |_| self.hash(batch, false));
-                    }
-                }
-                Loaded {
-                    format,
-                    signed_by,
-                    content,
-                    signature: None,
-                }
-            })
-        });
-        let _ = self.results[i].set(loaded);
-        if self.unread.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.last(s);
-        }
-    }
-
-    /// Hash messages and record the verdicts of their checks.
-    fn hash(&self, batch: Vec<(usize, PreparedSignature)>, spread: bool) {
-        let (ids, batch): (Vec<usize>, Vec<PreparedSignature>) = batch.into_iter().unzip();
-        let done = finish_signatures(batch, spread);
-        self.verdicts
-            .lock()
-            .expect("not poisoned")
-            .extend(ids.into_iter().zip(done));
-    }
-
-    /// Once every file is read: the messages still waiting are hashed together in one
-    /// task (fewer lanes left idle) while the other threads evaluate the step rules on the
-    /// links the steps will use if every signature verifies (the first loaded link of each
-    /// step); `item_rules` uses the result only if the links in scope are exactly these.
-    /// Without such links, the last messages are spread over the threads.
-    fn last(&'a self, s: &rayon::Scope<'a>) {
-        let rest = std::mem::take(&mut self.waiting.lock().expect("not poisoned").1);
-        let mut at = 0;
-        let guess: Option<LinkMap> = self
-            .layout
-            .steps
-            .iter()
-            .zip(self.per_step)
-            .map(|(step, cands)| {
-                let range = at..at + cands.len();
-                at = range.end;
-                self.results[range].iter().find_map(|r| match r.get() {
-                    Some(Some(Ok(Loaded {
-                        content: Content::Link(l),
-                        ..
-                    }))) => Some((step.name.clone(), Arc::clone(l))),
-                    _ => None,
-                })
-            })
-            .collect();
-        match guess {
-            Some(map) => {
-                if !rest.is_empty() {
-                    s.spawn(move |_| self.hash(rest, false));
-                }
-                let evaluated = evaluate_rule_sets(&step_rule_items(self.layout), &map);
-                *self.ahead.lock().expect("not poisoned") = Some((map, evaluated));
-            }
-            None => self.hash(rest, true),
-        }
-    }
-}
-
-/// A message to hash: (which prepared check, which of its messages, the text).
-type HashJob<'a> = (usize, usize, Box<dyn Source + Send + 'a>);
-
-/// Finish prepared signature checks: the SHA-512 of every message, several at once
-/// ([`sha512x::digest_all`]); with `spread`, over all threads, given about equal amounts
-/// of text, else on this thread.
-fn finish_signatures(prepared: Vec<PreparedSignature>, spread: bool) -> Vec<crate::Result<()>> {
-    let sources: Vec<Vec<Box<dyn Source + Send + '_>>> =
-        prepared.iter().map(PreparedSignature::sources).collect();
-    let mut digests: Vec<Vec<[u8; 64]>> = sources
-        .iter()
-        .map(|list| vec![[0u8; 64]; list.len()])
-        .collect();
-    let mut jobs: Vec<HashJob<'_>> = sources
-        .into_iter()
-        .enumerate()
-        .flat_map(|(p, list)| list.into_iter().enumerate().map(move |(i, s)| (p, i, s)))
-        .collect();
-    jobs.sort_by_key(|j| std::cmp::Reverse(j.2.len_hint()));
-    let threads = if spread {
-        rayon::current_num_threads().clamp(1, jobs.len().max(1))
-    } else {
-        1
-    };
-    let mut groups: Vec<(usize, Vec<HashJob<'_>>)> =
-        (0..threads).map(|_| (0, Vec::new())).collect();
-    for job in jobs {
-        let lightest = groups
-            .iter_mut()
-            .min_by_key(|g| g.0)
-            .expect("at least one group");
-        lightest.0 += job.2.len_hint();
-        lightest.1.push(job);
-    }
-    let hashed: Vec<Vec<(usize, usize, [u8; 64])>> = groups
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|(_, mut group)| {
-            let mut refs: Vec<&mut dyn Source> = group
-                .iter_mut()
-                .map(|j| &mut *j.2 as &mut dyn Source)
-                .collect();
-            let digests = sha512x::digest_all(&mut refs);
-            group
-                .iter()
-                .zip(digests)
-                .map(|(j, d)| (j.0, j.1, d))
-                .collect()
-        })
-        .collect();
-    for (p, i, d) in hashed.into_iter().flatten() {
-        digests[p][i] = d;
-    }
-    prepared
-        .into_iter()
-        .zip(digests)
-        .map(|(p, d)| p.finish(&d))
-        .collect()
 }
 
 /// The result of one rule set: its trace and the failure, if any.
@@ -474,13 +270,6 @@ fn evaluate_rule_sets(items: &[RuleItem<'_>], links: &LinkMap) -> Vec<Option<[Ru
             ])
         })
         .collect()
-}
-
-/// Whether two link maps hold the very same links under the same names.
-fn same_links(a: &LinkMap, b: &LinkMap) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .all(|(name, l)| b.get(name).is_some_and(|m| Arc::ptr_eq(l, m)))
 }
 
 /// Main keys of GPG-style subkeys (`subkeys` in a key dict): subkey id → main key id.
@@ -853,35 +642,20 @@ impl Verifier<'_> {
             per_step.push(cands);
         }
         // Read, parse and check every candidate in parallel, one task per file.
-        let jobs: Vec<&Candidate> = per_step.iter().flatten().collect();
-        let all = LoadAll {
-            layout,
-            per_step: &per_step,
-            source: self.source,
-            results: jobs.iter().map(|_| OnceLock::new()).collect(),
-            unread: AtomicUsize::new(jobs.len()),
-            waiting: Mutex::default(),
-            verdicts: Mutex::default(),
-            ahead: Mutex::default(),
-        };
-        rayon::scope(|s| {
-            for (i, c) in jobs.iter().enumerate() {
-                let all = &all;
-                s.spawn(move |s| all.load(s, i, c));
-            }
-        });
-        self.speculative = all.ahead.into_inner().expect("not poisoned");
-        let verdicts = all.verdicts.into_inner().expect("not poisoned");
-        let mut flat: Vec<Option<crate::Result<Loaded>>> = all
-            .results
-            .into_iter()
-            .map(|slot| slot.into_inner().expect("every file was read"))
+        let requests: Vec<prefetch::Request<'_>> = per_step
+            .iter()
+            .flatten()
+            .map(|c| prefetch::Request {
+                path: &c.path,
+                key: c
+                    .key_id
+                    .as_ref()
+                    .and_then(|k| layout.keys.get(k))
+                    .map(|k| &k.key),
+            })
             .collect();
-        for (i, verdict) in verdicts {
-            if let Some(Ok(l)) = &mut flat[i] {
-                l.signature = Some(verdict);
-            }
-        }
+        let mut flat = prefetch::prefetch(&requests, self.source);
+        drop(requests);
         flat.reverse();
         let results: Vec<Vec<Option<crate::Result<Loaded>>>> = per_step
             .iter()
@@ -1164,7 +938,6 @@ impl Verifier<'_> {
                             source: self.source,
                             report: Report::new(),
                             step_name: step.name.clone(),
-                            speculative: None,
                             depth: self.depth + 1,
                         };
                         let _ = sub.run(&md, std::slice::from_ref(&key.key));
@@ -1350,13 +1123,8 @@ impl Verifier<'_> {
             step_rules: steps,
         };
         // Rule sets are independent and have no side effects: evaluate them all in
-        // parallel (or take the evaluation done ahead on these very links), then judge
-        // them in the reference's order (the first failure stops).
-        let ahead = match self.speculative.take() {
-            Some((map, evaluated)) if steps && same_links(&map, links) => Some(evaluated),
-            _ => None,
-        };
-        let mut evaluated = ahead.unwrap_or_else(|| evaluate_rule_sets(&items, links));
+        // parallel, then judge them in the reference's order (the first failure stops).
+        let mut evaluated = evaluate_rule_sets(&items, links);
         for (idx, (name, mats, prods)) in items.into_iter().enumerate() {
             let Some(link) = links.get(name).cloned() else {
                 continue;
