@@ -390,7 +390,30 @@ impl Verifier<'_> {
             format!("{} metadata", md.format().as_str()),
         );
 
-        // 1. Layout signatures: every given key must have signed.
+        // The reference's stages, in its order; the first failure stops.
+        self.layout_signatures(md, keys)?;
+        let mut layout = self.layout_payload(md)?;
+        self.expiry(&layout)?;
+        self.parameters(&mut layout)?;
+        let layout = Arc::new(layout);
+        self.report.layout_model = Some(layout.clone());
+        self.init_items(&layout);
+        let mut per_step = self.load_links(&layout)?;
+        self.verify_link_signatures(&layout, &mut per_step)?;
+        self.verify_sublayouts(&layout, &mut per_step)?;
+        self.command_alignment(&layout, &per_step);
+        self.threshold_agreement(&layout, &per_step)?;
+        let reduced = self.reduce(&layout, &per_step)?;
+        self.item_rules(&layout, true, &reduced)?;
+        if let Some(combined) = self.run_inspections(&layout, &reduced)? {
+            self.item_rules(&layout, false, &combined)?;
+        }
+        self.summary(&layout, &reduced);
+        Ok(())
+    }
+
+    /// Stage 1: every given key must have signed the layout.
+    fn layout_signatures(&mut self, md: &Metadata, keys: &[PublicKey]) -> Result<(), Stop> {
         let mut seen = Vec::new();
         let keys: Vec<&PublicKey> = keys
             .iter()
@@ -449,9 +472,12 @@ impl Verifier<'_> {
                     .join(", ")
             ),
         );
+        Ok(())
+    }
 
-        // 2. Payload.
-        let mut layout: Layout = match md.payload() {
+    /// Stage 2: the layout inside the metadata.
+    fn layout_payload(&mut self, md: &Metadata) -> Result<Layout, Stop> {
+        let layout: Layout = match md.payload() {
             Ok(Payload::Layout(l)) => (**l).clone(),
             Ok(Payload::Link(_)) => {
                 return Err(self.fail(
@@ -469,8 +495,11 @@ impl Verifier<'_> {
             .set_stage(Stage::LayoutPayload, Status::Passed, "a layout");
         self.report.layout.expires = Some(layout.expires.clone());
         self.report.layout.readme = Some(layout.readme.clone());
+        Ok(layout)
+    }
 
-        // 3. Expiry (`expires <= now` fails).
+    /// Stage 3: expiry (`expires <= now` fails).
+    fn expiry(&mut self, layout: &Layout) -> Result<(), Stop> {
         let now = crate::model::layout::utc_civil(self.opts.clock.now());
         match layout.expires_at() {
             Ok(t) if t <= now => {
@@ -491,11 +520,14 @@ impl Verifier<'_> {
             }
             Err(e) => return Err(self.fail(Stage::Expiry, e, None)),
         }
+        Ok(())
+    }
 
-        // 4. Parameter substitution (top level only, and only when asked for).
+    /// Stage 4: parameter substitution (top level only, and only when asked for).
+    fn parameters(&mut self, layout: &mut Layout) -> Result<(), Stop> {
         match &self.opts.params {
             Some(p) if self.step_name.is_empty() => {
-                if let Err(e) = params::substitute(&mut layout, p) {
+                if let Err(e) = params::substitute(layout, p) {
                     return Err(self.fail(Stage::Parameters, e, None));
                 }
                 self.report.set_stage(
@@ -508,59 +540,6 @@ impl Verifier<'_> {
                 .report
                 .set_stage(Stage::Parameters, Status::Skipped, "no parameters"),
         }
-        let layout = Arc::new(layout);
-        self.report.layout_model = Some(layout.clone());
-        self.init_items(&layout);
-
-        // 5. Load links.
-        self.progress(|| "loading links".into());
-        let mut per_step = self.load_links(&layout)?;
-        self.progress(|| "checking link signatures".into());
-        // 6. Signatures and thresholds.
-        self.verify_link_signatures(&layout, &mut per_step)?;
-        // 7. Sublayouts.
-        self.verify_sublayouts(&layout, &mut per_step)?;
-        // 8. Command alignment (warnings only).
-        self.command_alignment(&layout, &per_step);
-        // 9. Threshold agreement.
-        self.threshold_agreement(&layout, &per_step)?;
-        // 10. Reduce to one link per step.
-        let reduced = self.reduce(&layout, &per_step)?;
-        // 11. Step rules.
-        self.progress(|| "checking step rules".into());
-        let step_names: Vec<String> = layout.steps.iter().map(|s| s.name.clone()).collect();
-        let insp_names: Vec<String> = layout.inspect.iter().map(|s| s.name.clone()).collect();
-        self.item_rules(&layout, true, &reduced, &step_names, &insp_names)?;
-        // 12. Inspections.
-        if !self.opts.run_inspections && !layout.inspect.is_empty() {
-            self.report.complete = false;
-            self.report.set_stage(
-                Stage::Inspections,
-                Status::Skipped,
-                "inspections not run (not confirmed)",
-            );
-            self.report.set_stage(
-                Stage::InspectionRules,
-                Status::Skipped,
-                "inspections not run",
-            );
-            for i in &mut self.report.inspections {
-                i.status = Status::Skipped;
-            }
-            self.summary(&layout, &reduced);
-            return Ok(());
-        }
-        let mut combined = reduced.clone();
-        self.progress(|| "running inspections".into());
-        self.run_inspections(&layout, &mut combined)?;
-        // 13. Inspection rules.
-        if layout.inspect.is_empty() {
-            self.report
-                .set_stage(Stage::InspectionRules, Status::Skipped, "no inspections");
-        } else {
-            self.item_rules(&layout, false, &combined, &step_names, &insp_names)?;
-        }
-        self.summary(&layout, &reduced);
         Ok(())
     }
 
@@ -604,6 +583,7 @@ impl Verifier<'_> {
     /// has no side effects, so doing it early only matters for speed and memory); the
     /// results are then judged stage by stage in the reference's order.
     fn load_links(&mut self, layout: &Layout) -> Result<Vec<Vec<Candidate>>, Stop> {
+        self.progress(|| "loading links".into());
         let link_dir = &self.opts.link_dir;
         let main_for_sub = subkey_owners(layout);
         // Candidates per step, keyids unique (the reference keys a dict by keyid).
@@ -762,6 +742,7 @@ impl Verifier<'_> {
         layout: &Layout,
         per_step: &mut [Vec<Candidate>],
     ) -> Result<(), Stop> {
+        self.progress(|| "checking link signatures".into());
         // Which key verifies each candidate (decided before loading), and the check
         // done while loading.
         let mut jobs: Vec<(usize, usize, Option<String>)> = Vec::new();
@@ -1098,14 +1079,12 @@ impl Verifier<'_> {
     }
 
     /// Stages 11 and 13: the artifact rules of steps (or inspections).
-    fn item_rules(
-        &mut self,
-        layout: &Layout,
-        steps: bool,
-        links: &LinkMap,
-        step_names: &[String],
-        insp_names: &[String],
-    ) -> Result<(), Stop> {
+    fn item_rules(&mut self, layout: &Layout, steps: bool, links: &LinkMap) -> Result<(), Stop> {
+        if steps {
+            self.progress(|| "checking step rules".into());
+        }
+        let step_names: Vec<String> = layout.steps.iter().map(|s| s.name.clone()).collect();
+        let insp_names: Vec<String> = layout.inspect.iter().map(|s| s.name.clone()).collect();
         let stage = if steps {
             Stage::StepRules
         } else {
@@ -1118,8 +1097,8 @@ impl Verifier<'_> {
             layout.inspect.iter().map(|s| s.named_rules()).collect()
         };
         let scope = explain::Scope {
-            steps: step_names,
-            inspections: insp_names,
+            steps: &step_names,
+            inspections: &insp_names,
             step_rules: steps,
         };
         // Rule sets are independent and have no side effects: evaluate them all in
@@ -1207,7 +1186,33 @@ impl Verifier<'_> {
     }
 
     /// Stage 12: run every inspection in the working directory.
-    fn run_inspections(&mut self, layout: &Layout, combined: &mut LinkMap) -> Result<(), Stop> {
+    /// Then (stage 13) the inspection rules run on the returned links: the steps' and the
+    /// inspections'; `None` when there are none to check (no inspections, or not run).
+    fn run_inspections(
+        &mut self,
+        layout: &Layout,
+        reduced: &LinkMap,
+    ) -> Result<Option<LinkMap>, Stop> {
+        if !self.opts.run_inspections && !layout.inspect.is_empty() {
+            self.report.complete = false;
+            self.report.set_stage(
+                Stage::Inspections,
+                Status::Skipped,
+                "inspections not run (not confirmed)",
+            );
+            self.report.set_stage(
+                Stage::InspectionRules,
+                Status::Skipped,
+                "inspections not run",
+            );
+            for i in &mut self.report.inspections {
+                i.status = Status::Skipped;
+            }
+            return Ok(None);
+        }
+        self.progress(|| "running inspections".into());
+        let mut with_inspections = reduced.clone();
+        let combined = &mut with_inspections;
         for (idx, insp) in layout.inspect.iter().enumerate() {
             let res = inspect::run_inspection(
                 &insp.name,
@@ -1266,7 +1271,12 @@ impl Verifier<'_> {
                 format!("{n} inspection(s) exited 0")
             },
         );
-        Ok(())
+        if n == 0 {
+            self.report
+                .set_stage(Stage::InspectionRules, Status::Skipped, "no inspections");
+            return Ok(None);
+        }
+        Ok(Some(with_inspections))
     }
 
     /// The summary link: materials of the first step, products of the last.
