@@ -10,6 +10,7 @@
 
 #![allow(dead_code)]
 
+use intoto_studio::Exc;
 use intoto_studio::crypto::PublicKey;
 use intoto_studio::model::envelope::{Metadata, Payload};
 use intoto_studio::model::fnmatch::Pattern;
@@ -408,7 +409,7 @@ impl LinkSource for MemLinks<'_> {
         match self.case.files.get(&path) {
             Some(bytes) => Metadata::from_bytes(bytes).map(Arc::new),
             None => Err(intoto_studio::Error::new(
-                "FileNotFoundError",
+                Exc::FileNotFoundError,
                 format!("[Errno 2] No such file or directory: '{}'", path.display()),
             )),
         }

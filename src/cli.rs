@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 verification failed or bad input, 2 usage error.
 
+use crate::Exc;
 use crate::tools::print_out;
 use crate::verify::{self, VerifyOptions, render};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -302,11 +303,11 @@ pub fn run_lint(args: &LintArgs) -> i32 {
             // the other subcommands.
             let unreadable = matches!(
                 e.class,
-                "FileNotFoundError"
-                    | "PermissionError"
-                    | "IsADirectoryError"
-                    | "NotADirectoryError"
-                    | "OSError"
+                Exc::FileNotFoundError
+                    | Exc::PermissionError
+                    | Exc::IsADirectoryError
+                    | Exc::NotADirectoryError
+                    | Exc::OSError
             );
             return if unreadable { 2 } else { 1 };
         }

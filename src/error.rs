@@ -6,17 +6,115 @@
 
 use std::fmt;
 
+/// Declares [`Exc`]: each variant is rendered as its own name unless another is given.
+macro_rules! exceptions {
+    ($($(#[doc = $doc:literal])* $variant:ident $(= $name:literal)?,)*) => {
+        /// An exception class the reference raises (Python's built-in ones,
+        /// securesystemslib's and in-toto's), rendered as its Python name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Exc {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Exc {
+            /// The class's Python name.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Exc::$variant => exceptions!(@name $variant $($name)?),)*
+                }
+            }
+        }
+    };
+    (@name $variant:ident $name:literal) => { $name };
+    (@name $variant:ident) => { stringify!($variant) };
+}
+
+exceptions! {
+    // Python's built-in exceptions.
+    AttributeError,
+    BlockingIOError,
+    BrokenPipeError,
+    ChildProcessError,
+    ConnectionAbortedError,
+    ConnectionRefusedError,
+    ConnectionResetError,
+    EOFError,
+    FileExistsError,
+    FileNotFoundError,
+    IndexError,
+    InterruptedError,
+    IsADirectoryError,
+    KeyError,
+    KeyboardInterrupt,
+    MemoryError,
+    NotADirectoryError,
+    OSError,
+    PermissionError,
+    ProcessLookupError,
+    RecursionError,
+    RuntimeError,
+    StopIteration,
+    TimeoutError,
+    TypeError,
+    UnicodeDecodeError,
+    UnicodeEncodeError,
+    ValueError,
+    /// `json.JSONDecodeError`.
+    JSONDecodeError,
+    /// `binascii.Error`.
+    BinasciiError = "Error",
+    /// `re.error`.
+    ReError = "error",
+    /// `subprocess.TimeoutExpired`.
+    TimeoutExpired,
+    /// `cryptography.exceptions.UnsupportedAlgorithm`.
+    UnsupportedAlgorithm,
+    // securesystemslib's.
+    FormatError,
+    UnverifiedSignatureError,
+    VerificationError,
+    // in-toto's.
+    BadReturnValueError,
+    InvalidMetadata,
+    LayoutExpiredError,
+    LinkNotFoundError,
+    PrefixError,
+    RuleVerificationError,
+    SignatureVerificationError,
+    ThresholdVerificationError,
+    // pathspec's.
+    GitIgnorePatternError,
+    // This tool's own, where the reference has no class for the case.
+    /// A file holds a link where a layout was expected.
+    NotALayout,
+    /// A `--param` template this tool refuses (see SECURITY.md).
+    UnsupportedFormat,
+}
+
+impl fmt::Display for Exc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Tests and reports compare classes with the reference's recorded names.
+impl PartialEq<&str> for Exc {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
 /// An error of the in-toto core: the reference's exception class and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
-    /// The reference's exception class name, e.g. `FormatError`, `JSONDecodeError`.
-    pub class: &'static str,
+    /// The reference's exception class, e.g. `FormatError`, `JSONDecodeError`.
+    pub class: Exc,
     /// A readable message (close to the reference's where that one is useful).
     pub message: String,
 }
 
 impl Error {
-    pub fn new(class: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(class: Exc, message: impl Into<String>) -> Self {
         Error {
             class,
             message: message.into(),
@@ -25,7 +123,7 @@ impl Error {
 
     /// `securesystemslib.exceptions.FormatError`
     pub fn format(message: impl Into<String>) -> Self {
-        Self::new("FormatError", message)
+        Self::new(Exc::FormatError, message)
     }
 
     /// Python's `UnicodeDecodeError` for `bytes.decode("utf-8")` failing with `e` (CPython's
@@ -47,7 +145,7 @@ impl Error {
             format!("bytes in position {start}-{}", end - 1)
         };
         Self::new(
-            "UnicodeDecodeError",
+            Exc::UnicodeDecodeError,
             format!("'utf-8' codec can't decode {what}: {reason}"),
         )
     }

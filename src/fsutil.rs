@@ -2,6 +2,7 @@
 //! rename, directory fsync), an existing file keeps its mode, private keys are created
 //! with mode 0600, and an optional `.bak` keeps the previous version.
 
+use crate::Exc;
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -84,7 +85,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8], opts: WriteOptions) -> Result<()>
     let existing = fs::metadata(path).ok();
     if opts.create_new && existing.is_some() {
         return Err(Error::new(
-            "FileExistsError",
+            Exc::FileExistsError,
             format!(
                 "[Errno 17] File exists: '{}' (use --force to overwrite)",
                 path.display()
@@ -93,7 +94,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8], opts: WriteOptions) -> Result<()>
     }
     if existing.as_ref().is_some_and(|m| m.is_dir()) {
         return Err(Error::new(
-            "IsADirectoryError",
+            Exc::IsADirectoryError,
             format!("Is a directory: '{}'", path.display()),
         ));
     }
@@ -182,7 +183,7 @@ pub fn write_regular_no_follow(path: &Path, bytes: &[u8]) -> Result<()> {
                 .map(|t| t.display().to_string())
                 .unwrap_or_default();
             return Err(Error::new(
-                "OSError",
+                Exc::OSError,
                 format!(
                     "refusing to write '{}': it is a symbolic link (to '{target}'), and \
                      nothing is written through one",
@@ -192,7 +193,7 @@ pub fn write_regular_no_follow(path: &Path, bytes: &[u8]) -> Result<()> {
         }
         Ok(m) if !m.is_file() => {
             return Err(Error::new(
-                "OSError",
+                Exc::OSError,
                 format!(
                     "refusing to write '{}': it exists and is not a regular file",
                     path.display()

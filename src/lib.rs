@@ -27,4 +27,4 @@ pub mod tools;
 pub mod tui;
 pub mod verify;
 
-pub use error::{Error, Result};
+pub use error::{Error, Exc, Result};

@@ -19,6 +19,7 @@
 //! the editor, so duplicate names and unparsable rules are checked too); [`lint_value`] and
 //! [`lint_file`] also accept JSON the strict parser rejects for those two reasons.
 
+use crate::Exc;
 use crate::error::{Error, Result};
 use crate::model::envelope::{self, Metadata, Payload};
 use crate::model::fnmatch::Pattern;
@@ -273,7 +274,9 @@ pub fn lint_file(path: &Path, now: jiff::Timestamp) -> Result<Vec<Finding>> {
 pub fn load_layout(path: &Path) -> Result<Layout> {
     let bytes = envelope::read_file(path)?;
     parse_layout_bytes(&bytes).map_err(|e| match e.class {
-        "NotALayout" => Error::format(format!("'{}' holds a link, not a layout", path.display())),
+        Exc::NotALayout => {
+            Error::format(format!("'{}' holds a link, not a layout", path.display()))
+        }
         _ => e,
     })
 }
@@ -283,9 +286,9 @@ fn parse_layout_bytes(bytes: &[u8]) -> Result<Layout> {
     match Metadata::from_bytes(bytes) {
         Ok(md) => match md.payload()? {
             Payload::Layout(l) => Ok((**l).clone()),
-            Payload::Link(_) => Err(Error::new("NotALayout", "this is a link, not a layout")),
+            Payload::Link(_) => Err(Error::new(Exc::NotALayout, "this is a link, not a layout")),
         },
-        Err(e) if e.class == "InvalidMetadata" => {
+        Err(e) if e.class == Exc::InvalidMetadata => {
             let (value, _) = crate::py::json::loads(bytes).map_err(|_| e.clone())?;
             match value.as_object() {
                 Some(m)
@@ -305,7 +308,7 @@ fn parse_layout_bytes(bytes: &[u8]) -> Result<Layout> {
 
 /// Whether the lenient parse handles the reason the strict parse failed.
 fn lenient_handles(e: &Error) -> bool {
-    e.class == "FormatError"
+    e.class == Exc::FormatError
         && (e.message.starts_with("There is already a")
             || e.message.starts_with("Wrong rule format"))
 }
@@ -422,7 +425,7 @@ fn invalid_layout(e: &Error) -> Finding {
         item: None,
         rule_set: None,
         rule_index: None,
-        message: if e.class == "NotALayout" {
+        message: if e.class == Exc::NotALayout {
             "this is a link, not a layout".to_string()
         } else {
             format!("the reference rejects this layout: {e}")
@@ -437,7 +440,7 @@ fn invalid_layout(e: &Error) -> Finding {
 /// accepted the envelope).
 fn layout_body(value: &Value) -> Result<Value> {
     let Some(m) = value.as_object() else {
-        return Err(Error::new("InvalidMetadata", ""));
+        return Err(Error::new(Exc::InvalidMetadata, ""));
     };
     if let Some(Value::String(p)) = m.get("payload") {
         let bytes = crate::py::base64::b64dec(p)?;

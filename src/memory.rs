@@ -7,6 +7,7 @@
 //! `fsutil::read_open_into`, whose out-of-memory error is a `MemoryError` too). Both numbers come from `/proc/self` (no system call
 //! wrappers needed).
 
+use crate::Exc;
 use crate::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -80,7 +81,7 @@ pub fn claim_for_file(size: u64, what: &str) -> Result<Claim, Error> {
 fn memory_error(size: u64, need: u64, left: u64, what: &str) -> Error {
     const MIB: u64 = 1 << 20;
     Error::new(
-        "MemoryError",
+        Exc::MemoryError,
         format!(
             "{what}: loading this {} MiB file needs about {} MiB and only {} MiB of address \
              space are left (ulimit -v)",

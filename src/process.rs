@@ -3,6 +3,7 @@
 //! group, and the return code as Python's `subprocess` reports it (a failed spawn is
 //! `py::oserror::os_error` of the program).
 
+use crate::Exc;
 use crate::error::Error;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ pub fn wait_timeout(
     loop {
         let status = child
             .try_wait()
-            .map_err(|e| Error::new("OSError", e.to_string()))?;
+            .map_err(|e| Error::new(Exc::OSError, e.to_string()))?;
         tick();
         if status.is_some() {
             return Ok(status);

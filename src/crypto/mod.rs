@@ -28,6 +28,7 @@ mod tests;
 pub use private::PrivateKey;
 pub use public::{Ed25519Check, PublicKey, VerifyFailure, kid8};
 
+use crate::Exc;
 use sha2::{Digest, Sha256};
 
 use crate::py::json::canonical_str;
@@ -53,7 +54,7 @@ pub fn load_public_keys(paths: &[std::path::PathBuf]) -> Result<Vec<PublicKey>, 
                 .map_err(|e| crate::py::oserror::path_error(&e, p))?;
             let text = String::from_utf8(text).map_err(|_| {
                 crate::Error::new(
-                    "ValueError",
+                    Exc::ValueError,
                     format!("{}: not a PEM text file", p.display()),
                 )
             })?;

@@ -1,6 +1,7 @@
 //! Signing keys: loading (like `cryptography`'s `load_pem_private_key`), generation, signing
 //! (like securesystemslib's `CryptoSigner`) and PKCS#8 export.
 
+use crate::Exc;
 use std::fmt;
 
 use ed25519_dalek::Signer as _;
@@ -68,12 +69,12 @@ impl fmt::Debug for PrivateKey {
 }
 
 fn value_error(msg: impl Into<String>) -> Error {
-    Error::new("ValueError", msg)
+    Error::new(Exc::ValueError, msg)
 }
 
 fn rng_error(e: &dyn fmt::Display) -> Error {
     Error::new(
-        "RuntimeError",
+        Exc::RuntimeError,
         format!("system random number generator failed: {e}"),
     )
 }
@@ -130,7 +131,7 @@ impl PrivateKey {
         };
         let not_given = || {
             Error::new(
-                "TypeError",
+                Exc::TypeError,
                 "Password was not given but private key is encrypted",
             )
         };
@@ -147,7 +148,7 @@ impl PrivateKey {
                 }
                 Err(p256::pkcs8::Error::EncryptedPrivateKey(e)) => {
                     return Err(Error::new(
-                        "UnsupportedAlgorithm",
+                        Exc::UnsupportedAlgorithm,
                         format!("unsupported key encryption: {e}"),
                     ));
                 }
@@ -166,7 +167,7 @@ impl PrivateKey {
             return match password {
                 None => Err(not_given()),
                 Some(_) => Err(Error::new(
-                    "UnsupportedAlgorithm",
+                    Exc::UnsupportedAlgorithm,
                     "legacy OpenSSL PEM encryption (Proc-Type: 4,ENCRYPTED) is not supported; \
                      convert the key to encrypted PKCS#8 (e.g. `openssl pkcs8 -topk8`)",
                 )),
@@ -174,7 +175,7 @@ impl PrivateKey {
         }
         if password.is_some() {
             return Err(Error::new(
-                "TypeError",
+                Exc::TypeError,
                 "Password was given but private key is not encrypted.",
             ));
         }
@@ -237,7 +238,7 @@ impl PrivateKey {
     /// (DER) with SHA-256 (P-256), SHA-384 (P-384), SHA-512 (P-521).
     pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
         let failed =
-            |e: &dyn fmt::Display| Error::new("RuntimeError", format!("signing failed: {e}"));
+            |e: &dyn fmt::Display| Error::new(Exc::RuntimeError, format!("signing failed: {e}"));
         match &self.secret {
             Secret::Ed25519(k) => Ok(k.sign(msg).to_bytes().to_vec()),
             Secret::Rsa(k) => k.pss_sign::<Sha256>(msg).map_err(|e| failed(&e)),

@@ -1,5 +1,6 @@
 //! Verification keys: loading (PEM files, layout key dicts) and signature verification.
 
+use crate::Exc;
 use std::fmt;
 
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -144,7 +145,7 @@ struct Spki {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyFailure {
     /// `UnverifiedSignatureError` or `VerificationError`.
-    pub class: &'static str,
+    pub class: Exc,
     /// A readable reason.
     pub reason: String,
 }
@@ -152,14 +153,14 @@ pub struct VerifyFailure {
 impl VerifyFailure {
     fn unverified(reason: impl Into<String>) -> Self {
         VerifyFailure {
-            class: "UnverifiedSignatureError",
+            class: Exc::UnverifiedSignatureError,
             reason: reason.into(),
         }
     }
 
     fn process(reason: impl Into<String>) -> Self {
         VerifyFailure {
-            class: "VerificationError",
+            class: Exc::VerificationError,
             reason: reason.into(),
         }
     }
@@ -234,13 +235,13 @@ impl PublicKey {
     /// too. A private key, another PEM block type, malformed PEM or DER, or an unsupported
     /// key type give an error of class `ValueError`.
     pub fn from_pem(text: &str) -> Result<PublicKey, Error> {
-        let spki = load_pem_public(text.as_bytes()).map_err(|m| Error::new("ValueError", m))?;
+        let spki = load_pem_public(text.as_bytes()).map_err(|m| Error::new(Exc::ValueError, m))?;
         Ok(PublicKey::from_spki(spki))
     }
 
     /// Load a DER `SubjectPublicKeyInfo` (same result as [`PublicKey::from_pem`]).
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, Error> {
-        let spki = parse_spki(der).map_err(|m| Error::new("ValueError", m))?;
+        let spki = parse_spki(der).map_err(|m| Error::new(Exc::ValueError, m))?;
         Ok(PublicKey::from_spki(spki))
     }
 
@@ -933,14 +934,14 @@ fn intoto_gpg_from_dict(v: &Value) -> GpgOutcome {
     let Value::Object(d) = v else {
         // `key_dict.get("subkeys")` on a non-dict.
         return GpgOutcome::Raise(Error::new(
-            "AttributeError",
+            Exc::AttributeError,
             format!("'{}' object has no attribute 'get'", py_type_name(v)),
         ));
     };
     if let Some(subkeys) = d.get("subkeys").filter(|s| py_truthy(s)) {
         let Value::Object(subkeys) = subkeys else {
             return GpgOutcome::Raise(Error::new(
-                "AttributeError",
+                Exc::AttributeError,
                 format!(
                     "'{}' object has no attribute 'items'",
                     py_type_name(subkeys)
@@ -993,14 +994,14 @@ fn sslib_form(dict: &Map<String, Value>) -> Result<DictForm, Error> {
     for v in [keytype, scheme] {
         if matches!(v, Value::Array(_) | Value::Object(_)) {
             return Err(Error::new(
-                "TypeError",
+                Exc::TypeError,
                 format!("unhashable type: '{}'", py_type_name(v)),
             ));
         }
     }
     let unsupported = || {
         Error::new(
-            "ValueError",
+            Exc::ValueError,
             format!(
                 "Unsupported public key {}/{}",
                 py_str(keytype),
@@ -1012,7 +1013,7 @@ fn sslib_form(dict: &Map<String, Value>) -> Result<DictForm, Error> {
         return Err(unsupported());
     };
     let pair = (keytype.as_str(), scheme.as_str());
-    let type_error = || Error::new("TypeError", "Unexpected Key attributes types!");
+    let type_error = || Error::new(Exc::TypeError, "Unexpected Key attributes types!");
     if GPG_PAIRS.contains(&pair) {
         // securesystemslib GPGKey: Key._from_dict + Key.__init__ type checks.
         let keyval = dict.get("keyval").ok_or_else(format_error)?;
@@ -1031,7 +1032,7 @@ fn sslib_form(dict: &Map<String, Value>) -> Result<DictForm, Error> {
     // SSlibKey.__init__: `"public" not in keyval or not isinstance(keyval["public"], str)`.
     let required = || {
         Error::new(
-            "ValueError",
+            Exc::ValueError,
             format!("public key string required for scheme {scheme}"),
         )
     };
@@ -1042,20 +1043,20 @@ fn sslib_form(dict: &Map<String, Value>) -> Result<DictForm, Error> {
         },
         Value::String(s) if s.contains("public") => {
             return Err(Error::new(
-                "TypeError",
+                Exc::TypeError,
                 "string indices must be integers, not 'str'",
             ));
         }
         Value::Array(items) if items.iter().any(|i| i.as_str() == Some("public")) => {
             return Err(Error::new(
-                "TypeError",
+                Exc::TypeError,
                 "list indices must be integers or slices, not str",
             ));
         }
         Value::String(_) | Value::Array(_) => return Err(required()),
         other => {
             return Err(Error::new(
-                "TypeError",
+                Exc::TypeError,
                 format!("argument of type '{}' is not iterable", py_type_name(other)),
             ));
         }

@@ -9,6 +9,7 @@
 //! * `tests/fixtures/crypto/rust_made.json`: signatures and an encrypted PKCS#8 key made by
 //!   this crate, verified and loaded by Python with `check_rust_made.py` (see there).
 
+use crate::Exc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value, json};
@@ -637,14 +638,14 @@ fn encrypted_pkcs8_from_python_loads() {
     let err = PrivateKey::from_pem(ERIN_ENCRYPTED, Some(b"wrong")).unwrap_err();
     assert_eq!(
         (err.class, err.message.as_str()),
-        ("ValueError", "Incorrect password, could not decrypt key")
+        (Exc::ValueError, "Incorrect password, could not decrypt key")
     );
     for missing in [None, Some(&b""[..])] {
         let err = PrivateKey::from_pem(ERIN_ENCRYPTED, missing).unwrap_err();
         assert_eq!(
             (err.class, err.message.as_str()),
             (
-                "TypeError",
+                Exc::TypeError,
                 "Password was not given but private key is encrypted"
             )
         );
@@ -653,7 +654,7 @@ fn encrypted_pkcs8_from_python_loads() {
     assert_eq!(
         (err.class, err.message.as_str()),
         (
-            "TypeError",
+            Exc::TypeError,
             "Password was given but private key is not encrypted."
         )
     );

@@ -1,6 +1,7 @@
 //! Editing operations on a layout that keep it consistent (used by the authoring TUI):
 //! renaming an item updates every `MATCH … FROM` naming it; names stay unique.
 
+use crate::Exc;
 use crate::error::{Error, Result};
 use crate::model::layout::{Inspection, Layout, Step};
 use crate::model::rule::{ArtifactKind, Rule, RuleKind};
@@ -59,11 +60,11 @@ pub fn names(layout: &Layout) -> Vec<String> {
 /// `<step>.<keyid[:8]>.link`).
 pub fn check_name(layout: &Layout, name: &str, except: Option<ItemRef>) -> Result<()> {
     if name.trim().is_empty() {
-        return Err(Error::new("ValueError", "a name must not be empty"));
+        return Err(Error::new(Exc::ValueError, "a name must not be empty"));
     }
     if name.contains('/') || name.contains('\\') || name == ".." || name == "." {
         return Err(Error::new(
-            "ValueError",
+            Exc::ValueError,
             format!("'{name}' would make link file names leave the link directory"),
         ));
     }
@@ -71,7 +72,7 @@ pub fn check_name(layout: &Layout, name: &str, except: Option<ItemRef>) -> Resul
         && Some(found) != except
     {
         return Err(Error::new(
-            "ValueError",
+            Exc::ValueError,
             format!("there is already an item named '{name}'"),
         ));
     }
@@ -108,7 +109,7 @@ pub fn rules(layout: &Layout, item: ItemRef, kind: ArtifactKind) -> Option<&[Rul
 pub fn rename(layout: &mut Layout, item: ItemRef, new: &str) -> Result<()> {
     check_name(layout, new, Some(item))?;
     let old = name_of(layout, item)
-        .ok_or_else(|| Error::new("IndexError", "no such item"))?
+        .ok_or_else(|| Error::new(Exc::IndexError, "no such item"))?
         .to_string();
     match item.kind {
         ItemKind::Step => {

@@ -15,6 +15,7 @@
 //! The text is read as the reference's `json.loads` reads it, in one pass (`read.rs`, over
 //! [`json::Reader`]).
 
+use crate::Exc;
 use crate::crypto::sha512x::{self, Slices, Source};
 use crate::crypto::{Ed25519Check, PrivateKey, PublicKey, pae};
 use crate::error::{Error, Result};
@@ -201,7 +202,7 @@ impl Metadata {
             }
             Doc::Other(other) => {
                 return Err(Error::new(
-                    "TypeError",
+                    Exc::TypeError,
                     format!("argument of type '{}' is not iterable", short_type(&other)),
                 ));
             }
@@ -229,12 +230,12 @@ impl Metadata {
     ) -> Result<Metadata> {
         if has_payload {
             if payload_type.as_ref().and_then(Value::as_str) != Some(PAYLOAD_TYPE) {
-                return Err(Error::new("InvalidMetadata", ""));
+                return Err(Error::new(Exc::InvalidMetadata, ""));
             }
             return Metadata::dsse_from_parts(payload, signatures);
         }
         if !has_signed {
-            return Err(Error::new("InvalidMetadata", ""));
+            return Err(Error::new(Exc::InvalidMetadata, ""));
         }
         // `Metablock.from_dict` reads `signed` (`Link.read`/`Layout.read`) before the
         // constructor validates `signatures`: a bad body is reported first.
@@ -242,7 +243,7 @@ impl Metadata {
             Some(RawSigned::Body(b)) => *b,
             Some(RawSigned::NotObject(t)) => {
                 return Err(Error::new(
-                    "AttributeError",
+                    Exc::AttributeError,
                     format!("'{t}' object has no attribute 'get'"),
                 ));
             }
@@ -266,11 +267,11 @@ impl Metadata {
             Some(PayloadText::Value(Value::String(s))) => b64dec(&s).map(Arc::from)?,
             Some(PayloadText::Value(other)) => {
                 return Err(Error::new(
-                    "AttributeError",
+                    Exc::AttributeError,
                     format!("'{}' object has no attribute 'encode'", short_type(&other)),
                 ));
             }
-            None => return Err(Error::new("KeyError", "'payload'")),
+            None => return Err(Error::new(Exc::KeyError, "'payload'")),
         };
         // `for signature in data["signatures"]: signature["sig"] ...`: a dict yields its keys
         // and a string its characters, so an empty one is no signature at all and any other
@@ -280,34 +281,34 @@ impl Metadata {
             Some(Value::Object(m)) if m.is_empty() => Vec::new(),
             Some(Value::String(s)) if s.is_empty() => Vec::new(),
             Some(Value::Object(_) | Value::String(_)) => {
-                return Err(Error::new("TypeError", STR_INDEX_ERROR));
+                return Err(Error::new(Exc::TypeError, STR_INDEX_ERROR));
             }
             Some(other) => {
                 return Err(Error::new(
-                    "TypeError",
+                    Exc::TypeError,
                     format!("'{}' object is not iterable", short_type(&other)),
                 ));
             }
-            None => return Err(Error::new("KeyError", "'signatures'")),
+            None => return Err(Error::new(Exc::KeyError, "'signatures'")),
         };
         let mut sigs: Vec<DsseSignature> = Vec::with_capacity(list.len());
         for entry in list {
             let Value::Object(mut m) = entry else {
-                return Err(Error::new("TypeError", subscript_error(&entry)));
+                return Err(Error::new(Exc::TypeError, subscript_error(&entry)));
             };
             let sig = match m.remove("sig") {
                 Some(Value::String(s)) => b64dec(&s)?,
-                Some(_) => return Err(Error::new("AttributeError", "'sig' must be a string")),
-                None => return Err(Error::new("KeyError", "'sig'")),
+                Some(_) => return Err(Error::new(Exc::AttributeError, "'sig' must be a string")),
+                None => return Err(Error::new(Exc::KeyError, "'sig'")),
             };
             let keyid = match m.remove("keyid") {
                 Some(Value::String(s)) => s,
                 Some(other) => json::py_str(&other),
-                None => return Err(Error::new("KeyError", "'keyid'")),
+                None => return Err(Error::new(Exc::KeyError, "'keyid'")),
             };
             if sigs.iter().any(|s| s.keyid == keyid) {
                 return Err(Error::new(
-                    "ValueError",
+                    Exc::ValueError,
                     format!("Multiple signatures found for keyid {keyid}"),
                 ));
             }
@@ -376,7 +377,7 @@ impl Metadata {
     /// ([`sha512x::digest_all`]). The result owns what it needs (this metadata can be
     /// dropped); any other key is checked here at once.
     pub fn prepare_signature(&self, key: &PublicKey) -> PreparedSignature {
-        let fail = |m: String| Error::new("SignatureVerificationError", m);
+        let fail = |m: String| Error::new(Exc::SignatureVerificationError, m);
         let done = PreparedSignature::Done;
         match self {
             Metadata::Legacy { signatures, signed } => {
@@ -583,7 +584,7 @@ fn verify_dsse_direct(
 /// A legacy signature by `keyid` that does not verify, and why.
 fn invalid_signature(keyid: &str, why: &str) -> Error {
     Error::new(
-        "SignatureVerificationError",
+        Exc::SignatureVerificationError,
         format!("Invalid signature for keyid '{keyid}' ({why})"),
     )
 }
@@ -591,7 +592,7 @@ fn invalid_signature(keyid: &str, why: &str) -> Error {
 /// The reason a DSSE file is not signed by `keyid`, from the reasons of its signatures.
 fn dsse_mismatch(keyid: &str, reasons: &[String]) -> Error {
     Error::new(
-        "SignatureVerificationError",
+        Exc::SignatureVerificationError,
         format!(
             "DSSE signature by key '{keyid}' does not verify ({})",
             reasons.join("; ")
@@ -752,11 +753,11 @@ impl Error {
     pub fn is_os_error(&self) -> bool {
         matches!(
             self.class,
-            "FileNotFoundError"
-                | "PermissionError"
-                | "IsADirectoryError"
-                | "NotADirectoryError"
-                | "OSError"
+            Exc::FileNotFoundError
+                | Exc::PermissionError
+                | Exc::IsADirectoryError
+                | Exc::NotADirectoryError
+                | Exc::OSError
         )
     }
 }
@@ -766,11 +767,11 @@ impl Error {
 fn not_an_object(type_name: &str, has: bool) -> Error {
     if has {
         Error::new(
-            "AttributeError",
+            Exc::AttributeError,
             format!("'{type_name}' object has no attribute 'get'"),
         )
     } else {
-        Error::new("InvalidMetadata", "")
+        Error::new(Exc::InvalidMetadata, "")
     }
 }
 
@@ -806,7 +807,7 @@ fn decode_payload(payload: &[u8]) -> Result<Payload> {
         RawSigned::Body(b) => *b,
         RawSigned::NotObject(t) => {
             return Err(Error::new(
-                "AttributeError",
+                Exc::AttributeError,
                 format!("'{t}' object has no attribute 'get'"),
             ));
         }
@@ -814,7 +815,7 @@ fn decode_payload(payload: &[u8]) -> Result<Payload> {
     match body.type_.as_ref().and_then(Value::as_str) {
         Some("link") => Ok(Payload::Link(Arc::new(body.into_link(marked)?))),
         Some("layout") => Ok(Payload::Layout(Box::new(body.into_layout(marked)?))),
-        _ => Err(Error::new("InvalidMetadata", "")),
+        _ => Err(Error::new(Exc::InvalidMetadata, "")),
     }
 }
 
@@ -1106,7 +1107,7 @@ mod tests {
         assert!(matches!(m.payload().unwrap(), Payload::Link(_)));
     }
 
-    fn err(text: &[u8]) -> (&'static str, String) {
+    fn err(text: &[u8]) -> (Exc, String) {
         let e = Metadata::from_bytes(text).unwrap_err();
         (e.class, e.message)
     }
@@ -1131,17 +1132,17 @@ mod tests {
     fn top_level_non_objects_like_metadata_from_dict() {
         let type_error = |t: &str| {
             (
-                "TypeError",
+                Exc::TypeError,
                 format!("argument of type '{t}' is not iterable"),
             )
         };
         let no_get = |t: &str| {
             (
-                "AttributeError",
+                Exc::AttributeError,
                 format!("'{t}' object has no attribute 'get'"),
             )
         };
-        let invalid = ("InvalidMetadata", String::new());
+        let invalid = (Exc::InvalidMetadata, String::new());
         assert_eq!(err(b"5"), type_error("int"));
         assert_eq!(err(b" -0 "), type_error("int"));
         assert_eq!(err(b"1.5"), type_error("float"));
@@ -1172,7 +1173,7 @@ mod tests {
     fn invalid_utf8_is_a_unicode_decode_error() {
         let want = |pos: usize| {
             (
-                "UnicodeDecodeError",
+                Exc::UnicodeDecodeError,
                 format!(
                     "'utf-8' codec can't decode byte 0xff in position {pos}: invalid start byte"
                 ),
@@ -1207,7 +1208,7 @@ mod tests {
     fn deep_nesting_is_a_recursion_error() {
         let want = |kind: &str| {
             (
-                "RecursionError",
+                Exc::RecursionError,
                 format!(
                     "maximum recursion depth exceeded while decoding a JSON {kind} from a unicode string"
                 ),
@@ -1277,7 +1278,7 @@ mod tests {
         ] {
             assert_eq!(
                 err(&dsse(payload, sigs)),
-                ("TypeError", want.to_string()),
+                (Exc::TypeError, want.to_string()),
                 "{sigs}"
             );
         }
@@ -1287,7 +1288,7 @@ mod tests {
     fn integers_over_4300_digits_are_a_value_error() {
         let digits = "1".repeat(5000);
         let want = (
-            "ValueError",
+            Exc::ValueError,
             "Exceeds the limit (4300 digits) for integer string conversion: value has 5000 \
              digits; use sys.set_int_max_str_digits() to increase the limit"
                 .to_string(),

@@ -6,6 +6,7 @@
 //! [`Layout::to_value`] gives the normalised object, whose canonical JSON is what a legacy
 //! layout signature covers.
 
+use crate::Exc;
 use crate::crypto::PublicKey;
 use crate::error::{Error, Result};
 use crate::model::link::is_hex;
@@ -336,7 +337,7 @@ fn parse_name(v: Option<&Value>) -> (String, Option<Value>) {
 fn as_object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     v.as_object().ok_or_else(|| {
         Error::new(
-            "TypeError",
+            Exc::TypeError,
             format!(
                 "{what}() argument after ** must be a mapping, not {}",
                 short_type(v)
@@ -445,19 +446,20 @@ impl Inspection {
 /// Iterate a `steps`/`inspect` value as the reference's `for x in data.get(...)` does.
 fn iterate_items(v: Option<&Value>) -> Result<Vec<&Value>> {
     match v {
-        None | Some(Value::Null) => {
-            Err(Error::new("TypeError", "'NoneType' object is not iterable"))
-        }
+        None | Some(Value::Null) => Err(Error::new(
+            Exc::TypeError,
+            "'NoneType' object is not iterable",
+        )),
         Some(Value::Array(a)) => Ok(a.iter().collect()),
         // Iterating an empty dict or string yields nothing: accepted as an empty list.
         Some(Value::Object(o)) if o.is_empty() => Ok(Vec::new()),
         Some(Value::String(s)) if s.is_empty() => Ok(Vec::new()),
         Some(Value::Object(_)) | Some(Value::String(_)) => Err(Error::new(
-            "TypeError",
+            Exc::TypeError,
             "Step() argument after ** must be a mapping, not str",
         )),
         Some(other) => Err(Error::new(
-            "TypeError",
+            Exc::TypeError,
             format!("'{}' object is not iterable", short_type(other)),
         )),
     }
@@ -584,7 +586,7 @@ impl Layout {
         // The reference keeps the names in a set: a list or dict name is unhashable.
         let hashable = |n: &Value| match n {
             Value::Array(_) | Value::Object(_) => Err(Error::new(
-                "TypeError",
+                Exc::TypeError,
                 format!("unhashable type: '{}'", short_type(n)),
             )),
             _ => Ok(()),
@@ -681,7 +683,7 @@ fn check_public_key(dict: &Map<String, Value>) -> Result<PublicKey> {
         // A keyid that is not a string: securesystemslib checks the other fields first and
         // then raises `TypeError: Unexpected Key attributes types!`.
         Some(_) => PublicKey::from_key_dict("", dict).and(Err(Error::new(
-            "TypeError",
+            Exc::TypeError,
             "Unexpected Key attributes types!",
         ))),
         None => Err(Error::format(format!(

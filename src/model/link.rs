@@ -5,6 +5,7 @@
 //! `products` are dicts of hash dicts whose values are hex strings), and canonicalised
 //! straight from these structures for signature checks.
 
+use crate::Exc;
 use crate::crypto::sha512x::Source as _;
 use crate::error::{Error, Result};
 use crate::py::hex::{Hex64, decode64, encode32};
@@ -610,7 +611,7 @@ impl Link {
             .find_map(|(pos, c)| escaped_byte(c).map(|b| (pos, b)))
         {
             Some((pos, b)) => Err(Error::new(
-                "UnicodeEncodeError",
+                Exc::UnicodeEncodeError,
                 format!(
                     "'utf-8' codec can't encode character '\\udc{b:02x}' in position {pos}: \
                      surrogates not allowed"

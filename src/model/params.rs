@@ -5,6 +5,7 @@
 //! `^[a-zA-Z0-9_-]+$`. Rules are re-parsed afterwards; a rule that no longer parses fails
 //! when it is verified, as in the reference.
 
+use crate::Exc;
 use crate::error::{Error, Result};
 use crate::model::layout::Layout;
 use crate::model::rule::Rule;
@@ -36,7 +37,7 @@ fn format_value(v: &Value, params: &BTreeMap<String, String>) -> Result<Value> {
     match v {
         Value::String(s) => Ok(Value::String(format(s, params)?)),
         other => Err(Error::new(
-            "AttributeError",
+            Exc::AttributeError,
             format!(
                 "'{}' object has no attribute 'format'",
                 match other {

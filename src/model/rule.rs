@@ -10,6 +10,7 @@
 //! MATCH <pattern> [IN <source-prefix>] WITH (MATERIALS|PRODUCTS) [IN <dest-prefix>] FROM <step>
 //! ```
 
+use crate::Exc;
 use crate::error::{Error, Result};
 use crate::py::json::py_repr_list;
 use std::fmt;
@@ -208,7 +209,7 @@ pub fn split_line(line: &str) -> Result<Vec<String>> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(ch) => cur.push(ch),
-                        None => return Err(Error::new("ValueError", "No closing quotation")),
+                        None => return Err(Error::new(Exc::ValueError, "No closing quotation")),
                     }
                 }
             }
@@ -223,10 +224,12 @@ pub fn split_line(line: &str) -> Result<Vec<String>> {
                                 chars.next();
                             }
                             Some(_) => cur.push('\\'),
-                            None => return Err(Error::new("ValueError", "No closing quotation")),
+                            None => {
+                                return Err(Error::new(Exc::ValueError, "No closing quotation"));
+                            }
                         },
                         Some(ch) => cur.push(ch),
-                        None => return Err(Error::new("ValueError", "No closing quotation")),
+                        None => return Err(Error::new(Exc::ValueError, "No closing quotation")),
                     }
                 }
             }
@@ -234,7 +237,7 @@ pub fn split_line(line: &str) -> Result<Vec<String>> {
                 in_token = true;
                 match chars.next() {
                     Some(ch) => cur.push(ch),
-                    None => return Err(Error::new("ValueError", "No escaped character")),
+                    None => return Err(Error::new(Exc::ValueError, "No escaped character")),
                 }
             }
             c => {

@@ -4,6 +4,7 @@
 //! DSSE payloads take a fast canonical path first (`model::envelope`) and come here for
 //! anything else.
 
+use crate::Exc;
 use crate::error::{Error, Result};
 
 /// securesystemslib `b64dec`: strict standard base64 (padding required), falling back to
@@ -20,7 +21,7 @@ pub fn b64dec(s: &str) -> Result<Vec<u8>> {
                     c => c,
                 })
                 .collect();
-            a2b_base64_strict(&translated).map_err(|m| Error::new("Error", m))
+            a2b_base64_strict(&translated).map_err(|m| Error::new(Exc::BinasciiError, m))
         }
     }
 }

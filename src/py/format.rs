@@ -10,6 +10,7 @@
 //! run reproduces; that is an error here (class `UnsupportedFormat`).
 
 use super::repr::{ascii, decimal, repr};
+use crate::Exc;
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 
@@ -104,7 +105,7 @@ const STR_ATTRIBUTES: &[&str] = &[
 ];
 
 fn value_error(message: impl Into<String>) -> Error {
-    Error::new("ValueError", message)
+    Error::new(Exc::ValueError, message)
 }
 
 /// `template.format(**kwargs)`.
@@ -313,7 +314,7 @@ fn field_value(name: &[char], kwargs: &BTreeMap<String, String>) -> Result<Strin
     let index = index_of(first)?;
     if first.is_empty() || index.is_some() {
         return Err(Error::new(
-            "IndexError",
+            Exc::IndexError,
             format!(
                 "Replacement index {} out of range for positional args tuple",
                 index.unwrap_or(0)
@@ -324,7 +325,7 @@ fn field_value(name: &[char], kwargs: &BTreeMap<String, String>) -> Result<Strin
     let mut value = kwargs
         .get(&key)
         .cloned()
-        .ok_or_else(|| Error::new("KeyError", repr(&key)))?;
+        .ok_or_else(|| Error::new(Exc::KeyError, repr(&key)))?;
     while let Some((&kind, tail)) = rest.split_first() {
         let part;
         match kind {
@@ -357,7 +358,7 @@ fn field_value(name: &[char], kwargs: &BTreeMap<String, String>) -> Result<Strin
         value = if kind == '.' {
             if STR_ATTRIBUTES.contains(&part.as_str()) {
                 return Err(Error::new(
-                    "UnsupportedFormat",
+                    Exc::UnsupportedFormat,
                     format!(
                         "'.{part}' of a parameter is a Python object whose text differs from \
                          run to run (a memory address); refused"
@@ -365,14 +366,14 @@ fn field_value(name: &[char], kwargs: &BTreeMap<String, String>) -> Result<Strin
                 ));
             }
             return Err(Error::new(
-                "AttributeError",
+                Exc::AttributeError,
                 format!("'str' object has no attribute '{part}'"),
             ));
         } else {
             match index {
                 None => {
                     return Err(Error::new(
-                        "TypeError",
+                        Exc::TypeError,
                         "string indices must be integers, not 'str'",
                     ));
                 }
@@ -380,7 +381,7 @@ fn field_value(name: &[char], kwargs: &BTreeMap<String, String>) -> Result<Strin
                     .chars()
                     .nth(i)
                     .map(String::from)
-                    .ok_or_else(|| Error::new("IndexError", "string index out of range"))?,
+                    .ok_or_else(|| Error::new(Exc::IndexError, "string index out of range"))?,
             }
         };
     }
@@ -508,7 +509,7 @@ fn format_str(value: &str, spec: &[char], out: &mut String) -> Result<()> {
     let width = width.unwrap_or(0);
     if width > MAX_WIDTH {
         return Err(Error::new(
-            "MemoryError",
+            Exc::MemoryError,
             format!("a format width of {width} characters is more than this tool allocates"),
         ));
     }
@@ -545,7 +546,7 @@ mod tests {
                 Err((class, message)) => {
                     let e = got.expect_err(template);
                     assert_eq!(
-                        (e.class, e.message.as_str()),
+                        (e.class.name(), e.message.as_str()),
                         (*class, *message),
                         "{template:?}"
                     );

@@ -9,6 +9,7 @@
 //!   mirror the reference's.
 //! * [`loads`] / [`Reader`]: reading, as Python's `json.loads` reads (see `read.rs`).
 
+use crate::Exc;
 use serde_json::{Map, Number, Value};
 use std::fmt::Write as _;
 
@@ -353,7 +354,7 @@ pub fn check_encodable(value: &Value, marked: Option<char>) -> Result<(), crate:
 /// The error the reference raises when a string holds a lone surrogate.
 pub fn surrogate_error() -> crate::Error {
     crate::Error::new(
-        "UnicodeEncodeError",
+        Exc::UnicodeEncodeError,
         "'utf-8' codec can't encode character: surrogates not allowed",
     )
 }

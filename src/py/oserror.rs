@@ -2,33 +2,33 @@
 //! text, `[Errno N] <strerror>: <repr(filename)>`. Every file and process error of the
 //! core is made here.
 
-use crate::error::Error;
+use crate::error::{Error, Exc};
 use crate::py::repr::repr as py_repr;
 use std::io;
 use std::path::Path;
 
 /// The class of the `OSError` subclass Python raises for an errno.
-fn os_error_class(e: &io::Error) -> &'static str {
+fn os_error_class(e: &io::Error) -> Exc {
     if e.kind() == io::ErrorKind::OutOfMemory {
         // A failed (fallible) reservation for a read buffer.
-        return "MemoryError";
+        return Exc::MemoryError;
     }
     match e.raw_os_error() {
-        Some(1) | Some(13) => "PermissionError",
-        Some(2) => "FileNotFoundError",
-        Some(3) => "ProcessLookupError",
-        Some(4) => "InterruptedError",
-        Some(10) => "ChildProcessError",
-        Some(11) | Some(114) | Some(115) => "BlockingIOError",
-        Some(17) => "FileExistsError",
-        Some(20) => "NotADirectoryError",
-        Some(21) => "IsADirectoryError",
-        Some(32) | Some(108) => "BrokenPipeError",
-        Some(103) => "ConnectionAbortedError",
-        Some(104) => "ConnectionResetError",
-        Some(110) => "TimeoutError",
-        Some(111) => "ConnectionRefusedError",
-        _ => "OSError",
+        Some(1) | Some(13) => Exc::PermissionError,
+        Some(2) => Exc::FileNotFoundError,
+        Some(3) => Exc::ProcessLookupError,
+        Some(4) => Exc::InterruptedError,
+        Some(10) => Exc::ChildProcessError,
+        Some(11) | Some(114) | Some(115) => Exc::BlockingIOError,
+        Some(17) => Exc::FileExistsError,
+        Some(20) => Exc::NotADirectoryError,
+        Some(21) => Exc::IsADirectoryError,
+        Some(32) | Some(108) => Exc::BrokenPipeError,
+        Some(103) => Exc::ConnectionAbortedError,
+        Some(104) => Exc::ConnectionResetError,
+        Some(110) => Exc::TimeoutError,
+        Some(111) => Exc::ConnectionRefusedError,
+        _ => Exc::OSError,
     }
 }
 
@@ -70,7 +70,7 @@ mod tests {
         let e = os_error(&io::Error::from_raw_os_error(13), Some("a/b"));
         assert_eq!(
             (e.class, e.message.as_str()),
-            ("PermissionError", "[Errno 13] Permission denied: 'a/b'")
+            (Exc::PermissionError, "[Errno 13] Permission denied: 'a/b'")
         );
         let e = os_error(&io::Error::from_raw_os_error(2), Some("x'y"));
         assert_eq!(e.message, "[Errno 2] No such file or directory: \"x'y\"");
@@ -79,12 +79,12 @@ mod tests {
     #[test]
     fn classes_by_errno() {
         for (errno, class) in [
-            (2, "FileNotFoundError"),
-            (1, "PermissionError"),
-            (21, "IsADirectoryError"),
-            (20, "NotADirectoryError"),
-            (17, "FileExistsError"),
-            (5, "OSError"),
+            (2, Exc::FileNotFoundError),
+            (1, Exc::PermissionError),
+            (21, Exc::IsADirectoryError),
+            (20, Exc::NotADirectoryError),
+            (17, Exc::FileExistsError),
+            (5, Exc::OSError),
         ] {
             assert_eq!(
                 os_error(&io::Error::from_raw_os_error(errno), None).class,
@@ -92,6 +92,9 @@ mod tests {
             );
         }
         let oom = io::Error::from(io::ErrorKind::OutOfMemory);
-        assert_eq!(path_error(&oom, Path::new("big.link")).class, "MemoryError");
+        assert_eq!(
+            path_error(&oom, Path::new("big.link")).class,
+            Exc::MemoryError
+        );
     }
 }

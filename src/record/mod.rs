@@ -22,6 +22,7 @@ pub use crate::py::path::normpath;
 pub use hash::hash_file;
 pub use pathspec::ExcludeSpec;
 
+use crate::Exc;
 use crate::error::Error;
 use crate::model::link::{Artifacts, HashDict};
 use crate::py::oserror::os_error;
@@ -134,7 +135,7 @@ fn check_lstrip_paths(lstrip_paths: &[String]) -> Result<(), Error> {
         for b in &lstrip_paths[i + 1..] {
             if a.starts_with(b.as_str()) || b.starts_with(a.as_str()) {
                 return Err(Error::new(
-                    "PrefixError",
+                    Exc::PrefixError,
                     format!("'{a}' and '{b}' triggered a left substring error"),
                 ));
             }
@@ -247,7 +248,7 @@ impl Planner<'_> {
             let path = uri.strip_prefix("dir:").unwrap_or(uri);
             // Relative to the working directory, like the reference.
             if !fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-                let e = Error::new("ValueError", format!("path '{path}' is not a directory"));
+                let e = Error::new(Exc::ValueError, format!("path '{path}' is not a directory"));
                 self.steps.push(Step::Fail(e));
                 return false;
             }
@@ -387,7 +388,7 @@ fn lstrip<'a>(path: &'a str, lstrip_paths: &[String]) -> &'a str {
 
 fn non_unique(name: &str) -> Error {
     Error::new(
-        "PrefixError",
+        Exc::PrefixError,
         format!("Prefix selection has resulted in non unique dictionary key '{name}'"),
     )
 }

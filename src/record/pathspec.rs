@@ -15,6 +15,7 @@
 //! expression with a reversed range such as `[z-a]`. Patterns with an unterminated bracket
 //! expression are silently discarded, like Git (and pathspec) do.
 
+use crate::Exc;
 use crate::error::Error;
 use crate::py::repr::repr as py_repr;
 use regex::Regex;
@@ -149,7 +150,7 @@ enum GlobError {
 
 fn pattern_error(original: &str) -> Error {
     Error::new(
-        "GitIgnorePatternError",
+        Exc::GitIgnorePatternError,
         format!("Invalid git pattern: {}", py_repr(original)),
     )
 }
@@ -184,7 +185,7 @@ fn compile(original: &str) -> Result<Option<Compiled>, Error> {
     if let Some((msg, pos)) = &rx.re_error {
         return Err(re_error(msg, &rx.py, *pos));
     }
-    let regex = Regex::new(&rx.rs).map_err(|e| Error::new("error", e.to_string()))?;
+    let regex = Regex::new(&rx.rs).map_err(|e| Error::new(Exc::ReError, e.to_string()))?;
     let has_dir_mark = regex.capture_names().any(|n| n == Some(DIR_MARK));
     Ok(Some(Compiled {
         regex,
@@ -420,7 +421,7 @@ fn re_error(msg: &str, pattern: &str, pos: usize) -> Error {
         };
         text.push_str(&format!(" (line {lineno}, column {colno})"));
     }
-    Error::new("error", text)
+    Error::new(Exc::ReError, text)
 }
 
 #[cfg(test)]
@@ -503,7 +504,7 @@ mod tests {
         let e = ExcludeSpec::new(&["[z-a]"]).unwrap_err();
         assert_eq!(
             (e.class, e.message.as_str()),
-            ("error", "bad character range z-a at position 10")
+            (Exc::ReError, "bad character range z-a at position 10")
         );
         assert!(spec(&["[abc", "", "   ", "# c", "/"]).is_empty());
     }

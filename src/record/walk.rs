@@ -2,6 +2,7 @@
 //! ignored) with in-toto's filtering of excluded subdirectories and files.
 
 use super::pathspec::ExcludeSpec;
+use crate::Exc;
 use crate::error::Error;
 use crate::model::fsname::fs_name;
 use crate::py::path::{join, normpath};
@@ -87,7 +88,7 @@ pub(crate) fn walk(
             loop_entries += 1;
             if loop_entries > MAX_LOOP_ENTRIES {
                 return Err(Error::new(
-                    "OSError",
+                    Exc::OSError,
                     format!(
                         "[Errno 40] Too many levels of symbolic links: '{top_py}' (symlinked \
                          directories below it loop back more than {MAX_LOOP_ENTRIES} times; \

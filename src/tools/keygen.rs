@@ -2,6 +2,7 @@
 //! formats in-toto 3.x reads (`--signing-key`, `--verification-keys`, `in-toto-sign -k`).
 
 use super::{Fail, Log, Verbosity, finish, resolve_password};
+use crate::Exc;
 use crate::crypto::{KeyKind, PrivateKey};
 use crate::error::Error;
 use crate::fsutil::{WriteOptions, atomic_write};
@@ -65,7 +66,7 @@ fn pub_path(path: &Path) -> PathBuf {
 
 fn exists_error(path: &Path) -> Error {
     Error::new(
-        "FileExistsError",
+        Exc::FileExistsError,
         format!(
             "[Errno 17] File exists: '{}' (use --force to overwrite)",
             path.display()
@@ -93,7 +94,7 @@ fn keygen(args: &KeygenArgs, log: &Log) -> Result<i32, Fail> {
     for p in [&args.path, &public_path] {
         if std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
             return Err(Error::new(
-                "IsADirectoryError",
+                Exc::IsADirectoryError,
                 format!("[Errno 21] Is a directory: '{}'", p.display()),
             )
             .into());
@@ -101,7 +102,7 @@ fn keygen(args: &KeygenArgs, log: &Log) -> Result<i32, Fail> {
     }
     let password = resolve_password(&args.password, true)?;
     if password.as_ref().is_some_and(|p| p.is_empty()) {
-        return Err(Error::new("ValueError", "the password must not be empty").into());
+        return Err(Error::new(Exc::ValueError, "the password must not be empty").into());
     }
     let label = match args.key_type {
         KeyType::Ed25519 => "an ed25519",

@@ -24,6 +24,7 @@ pub use record::{RecordArgs, RecordCommand, RecordStartArgs, RecordStopArgs};
 pub use run::RunArgs;
 pub use sign::SignArgs;
 
+use crate::Exc;
 use crate::crypto::PrivateKey;
 use crate::error::Error;
 use crate::model::envelope::{Format, Metadata};
@@ -252,7 +253,7 @@ pub(crate) fn prompted_password(confirm: bool) -> Result<Zeroizing<Vec<u8>>, Err
     if confirm {
         let again = prompt::read_password("Confirm password: ")?;
         if *again != *pw {
-            return Err(Error::new("ValueError", "the passwords do not match"));
+            return Err(Error::new(Exc::ValueError, "the passwords do not match"));
         }
     }
     Ok(pw)
@@ -265,7 +266,7 @@ pub(crate) fn load_signing_key(path: &Path, password: Option<&[u8]>) -> Result<P
     );
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::new(
-            "ValueError",
+            Exc::ValueError,
             "Could not deserialize key data. The data may be in an incorrect format, it may \
              be encrypted with an unsupported algorithm, or it may be an unsupported key type.",
         )
@@ -300,7 +301,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Err(e) => return Err(crate::py::oserror::path_error(&e, path)),
         Ok(m) if !m.is_dir() => {
             return Err(Error::new(
-                "NotADirectoryError",
+                Exc::NotADirectoryError,
                 format!("[Errno 20] Not a directory: '{}'", path.display()),
             ));
         }

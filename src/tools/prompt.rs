@@ -4,6 +4,7 @@
 //! Unlike `getpass`, the terminal is read in non-canonical mode with signals off, so that
 //! Ctrl-C restores the terminal before the process is interrupted.
 
+use crate::Exc;
 use crate::error::Error;
 use rustix::termios::{LocalModes, OptionalActions, SpecialCodeIndex, Termios};
 use std::fs::{File, OpenOptions};
@@ -27,9 +28,9 @@ fn read_from_stdin(prompt: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
     let n = std::io::stdin()
         .lock()
         .read_until(b'\n', &mut line)
-        .map_err(|e| Error::new("OSError", e.to_string()))?;
+        .map_err(|e| Error::new(Exc::OSError, e.to_string()))?;
     if n == 0 {
-        return Err(Error::new("EOFError", ""));
+        return Err(Error::new(Exc::EOFError, ""));
     }
     if line.last() == Some(&b'\n') {
         line.pop();
@@ -73,17 +74,17 @@ fn read_from_tty(mut tty: File, prompt: &str) -> Result<Zeroizing<Vec<u8>>, Erro
         let mut input = &tty;
         loop {
             match input.read(&mut byte) {
-                Ok(0) => break Err(Error::new("EOFError", "")),
+                Ok(0) => break Err(Error::new(Exc::EOFError, "")),
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => break Err(Error::new("OSError", e.to_string())),
+                Err(e) => break Err(Error::new(Exc::OSError, e.to_string())),
             }
             match byte[0] {
                 b'\n' | b'\r' => break Ok(()),
                 // Ctrl-C: interrupted.
-                0x03 => break Err(Error::new("KeyboardInterrupt", "")),
+                0x03 => break Err(Error::new(Exc::KeyboardInterrupt, "")),
                 // Ctrl-D: end of input on an empty line.
-                0x04 if line.is_empty() => break Err(Error::new("EOFError", "")),
+                0x04 if line.is_empty() => break Err(Error::new(Exc::EOFError, "")),
                 0x04 => {}
                 // Backspace / delete: one character, however many UTF-8 bytes it has.
                 0x7f | 0x08 => {
@@ -104,7 +105,7 @@ fn read_from_tty(mut tty: File, prompt: &str) -> Result<Zeroizing<Vec<u8>>, Erro
     let _ = tty.flush();
     match outcome {
         Ok(()) => Ok(line),
-        Err(e) if e.class == "KeyboardInterrupt" => {
+        Err(e) if e.class == Exc::KeyboardInterrupt => {
             // Terminal restored: now be interrupted as Ctrl-C would have done.
             let _ = signal_hook::low_level::raise(signal_hook::consts::SIGINT);
             Err(e)

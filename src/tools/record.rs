@@ -9,6 +9,7 @@ use super::{
     in_dir, kid8, load_signing_key, record_with_progress, reference_signature_message,
     require_signing_key, resolve_password, write_metadata,
 };
+use crate::Exc;
 use crate::crypto::PrivateKey;
 use crate::error::Error;
 use crate::model::envelope::{Metadata, Payload};
@@ -154,12 +155,12 @@ fn stop(args: &RecordStopArgs, log: &Log) -> Result<i32, Fail> {
     let preliminary = Metadata::load(Path::new(&unfinished))?;
     log.info("Verifying preliminary link signature using passed signer...");
     if let Err(e) = preliminary.verify_signature(key.public_key()) {
-        if e.class != "SignatureVerificationError" {
+        if e.class != Exc::SignatureVerificationError {
             return Err(e.into());
         }
         log.info(format!("Details: {}", e.message));
         return Err(Error::new(
-            "SignatureVerificationError",
+            Exc::SignatureVerificationError,
             reference_signature_message(&preliminary, keyid),
         )
         .into());

@@ -17,6 +17,7 @@ use super::{
     in_dir, kid8, load_signing_key, record_with_progress, require_signing_key, resolve_password,
     write_metadata,
 };
+use crate::Exc;
 use crate::error::Error;
 use crate::model::envelope::{Metadata, Payload};
 use crate::model::link::Link;
@@ -238,7 +239,7 @@ fn in_terminal_foreground() -> bool {
 
 fn timeout_error(argv: &[String], timeout: Duration) -> Error {
     Error::new(
-        "TimeoutExpired",
+        Exc::TimeoutExpired,
         format!(
             "Command '{}' timed out after {} seconds",
             py_repr_list(argv),
@@ -277,7 +278,7 @@ fn capture_file(tag: &str) -> Result<(File, File), Error> {
         }
     }
     Err(Error::new(
-        "FileExistsError",
+        Exc::FileExistsError,
         "could not create a temporary file",
     ))
 }
@@ -310,7 +311,7 @@ fn decode_stream(bytes: Vec<u8>) -> Result<String, Error> {
             if e.utf8_error().error_len().is_none() {
                 let end = bytes.len() - 1;
                 return Err(Error::new(
-                    "UnicodeDecodeError",
+                    Exc::UnicodeDecodeError,
                     if end > pos {
                         format!(
                             "'utf-8' codec can't decode bytes in position {pos}-{end}: \
@@ -330,7 +331,7 @@ fn decode_stream(bytes: Vec<u8>) -> Result<String, Error> {
                 "invalid continuation byte"
             };
             return Err(Error::new(
-                "UnicodeDecodeError",
+                Exc::UnicodeDecodeError,
                 format!("'utf-8' codec can't decode byte 0x{byte:02x} in position {pos}: {reason}"),
             ));
         }
@@ -346,7 +347,7 @@ fn execute(argv: &[String], record_streams: bool, timeout: Duration) -> Result<E
     use std::os::unix::process::CommandExt;
     let (prog, rest) = argv
         .split_first()
-        .ok_or_else(|| Error::new("IndexError", "list index out of range"))?;
+        .ok_or_else(|| Error::new(Exc::IndexError, "list index out of range"))?;
     let own_group = !in_terminal_foreground();
     let mut cmd = Command::new(prog);
     cmd.args(rest).stdin(Stdio::inherit());

@@ -6,6 +6,7 @@ use super::{
     Log, Verbosity, kid8, load_signing_key, prompted_password, reference_signature_message,
     usage_error, write_metadata,
 };
+use crate::Exc;
 use crate::crypto::PublicKey;
 use crate::error::Error;
 use crate::model::envelope::{Format, Metadata, Payload};
@@ -140,7 +141,7 @@ fn load_public_key(path: &Path) -> Result<PublicKey, Error> {
     let bytes = crate::fsutil::read_regular(path).map_err(|e| path_error(&e, path))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::new(
-            "ValueError",
+            Exc::ValueError,
             "Could not deserialize key data. The data may be in an incorrect format.",
         )
     })?;
@@ -173,7 +174,7 @@ fn verify(md: &Metadata, paths: &[PathBuf], log: &Log) -> i32 {
                 "Signature verification passed for keyid '{}'",
                 key.keyid
             )),
-            Err(e) if e.class == "SignatureVerificationError" => {
+            Err(e) if e.class == Exc::SignatureVerificationError => {
                 log.error(format!(
                     "Signature verification failed: {}",
                     reference_signature_message(md, &key.keyid)
@@ -232,7 +233,7 @@ fn sign_and_write(
             let name = link.name_str();
             if name.contains('/') || name.contains('\0') {
                 return Err(Error::new(
-                    "ValueError",
+                    Exc::ValueError,
                     format!(
                         "the link's name '{}' holds a path separator, so '<name>.<keyid>.link' \
                          would be written outside the current directory: not written (pass -o \

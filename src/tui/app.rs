@@ -7,6 +7,7 @@ use super::dialogs::{Confirm, Editor, Input, InputKind, Overlay, Picker, parse_e
 use super::doc::{Document, SignState, autosave};
 use super::keys::{Cmd, Ctx, KeyMap};
 use super::theme::Theme;
+use crate::Exc;
 use crate::clock::Clock;
 use crate::crypto::{KeyKind, PrivateKey, PublicKey};
 use crate::graph::Graph;
@@ -1151,7 +1152,7 @@ impl App {
                     };
                     self.edit(label, |l| {
                         let rules = edit::rules_mut(l, item, kind)
-                            .ok_or_else(|| crate::Error::new("IndexError", "no such item"))?;
+                            .ok_or_else(|| crate::Error::new(Exc::IndexError, "no such item"))?;
                         match index {
                             Some(i) => rules[i] = rule,
                             None => rules.insert(insert_at.min(rules.len()), rule),
@@ -1410,7 +1411,7 @@ impl App {
             let pub_path = PathBuf::from(format!("{}.pub", path.display()));
             if pub_path.exists() {
                 return Err(crate::Error::new(
-                    "FileExistsError",
+                    Exc::FileExistsError,
                     format!("{} exists", pub_path.display()),
                 ));
             }
@@ -1465,7 +1466,7 @@ impl App {
                 self.sign_key = Some(k);
                 self.show_sign_summary();
             }
-            Err(e) if e.class == "TypeError" && password.is_none() => {
+            Err(e) if e.class == Exc::TypeError && password.is_none() => {
                 self.push(Overlay::Input(Input::new(
                     "Password",
                     format!("{path} is encrypted"),

@@ -1,6 +1,7 @@
 //! The document being edited: a layout, where it lives, its signatures, undo/redo, atomic
 //! saving and autosave.
 
+use crate::Exc;
 use crate::crypto::PrivateKey;
 use crate::error::{Error, Result};
 use crate::fsutil::{WriteOptions, atomic_write};
@@ -57,7 +58,7 @@ impl Document {
             Payload::Layout(l) => (**l).clone(),
             Payload::Link(_) => {
                 return Err(Error::new(
-                    "ValueError",
+                    Exc::ValueError,
                     format!("{} is a link, not a layout", path.display()),
                 ));
             }
@@ -163,7 +164,7 @@ impl Document {
     pub fn save(&mut self, path: Option<&Path>) -> Result<PathBuf> {
         let target = match path.or(self.path.as_deref()) {
             Some(p) => p.to_path_buf(),
-            None => return Err(Error::new("ValueError", "no file name yet: use save-as")),
+            None => return Err(Error::new(Exc::ValueError, "no file name yet: use save-as")),
         };
         let md = self.to_metadata();
         atomic_write(

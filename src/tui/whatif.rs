@@ -4,6 +4,7 @@
 //! can move the clock; nothing is ever written to disk.
 
 use super::doc::Document;
+use crate::Exc;
 use crate::model::envelope::{Metadata, Payload};
 use crate::model::layout::Layout;
 use crate::model::link::{HashDict, Link};
@@ -168,7 +169,7 @@ impl LinkSource for WhatIfLinks<'_> {
         };
         if edit.dropped {
             return Err(crate::Error::new(
-                "FileNotFoundError",
+                Exc::FileNotFoundError,
                 format!("(what-if) dropped: '{}'", path.display()),
             ));
         }

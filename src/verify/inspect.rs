@@ -3,6 +3,7 @@
 //! output discarded, record the working directory as products. Unlike the reference, the
 //! command runs in its own process group, which is killed as a whole on timeout.
 
+use crate::Exc;
 use crate::error::{Error, Result};
 use crate::model::link::{Artifacts, Link};
 use crate::process;
@@ -26,7 +27,7 @@ pub fn run_command(argv: &[String], dir: &Path, timeout: Duration) -> Result<Run
     use std::os::unix::process::CommandExt;
     let (prog, args) = argv
         .split_first()
-        .ok_or_else(|| Error::new("IndexError", "empty command"))?;
+        .ok_or_else(|| Error::new(Exc::IndexError, "empty command"))?;
     let mut cmd = Command::new(prog);
     cmd.args(args)
         .current_dir(dir)
@@ -80,7 +81,7 @@ pub fn run_inspection(name: &str, run: &[Value], dir: &Path, timeout: Duration) 
             }
             RunOutcome::TimedOut => {
                 return Err(Error::new(
-                    "TimeoutExpired",
+                    Exc::TimeoutExpired,
                     format!(
                         "Command '{}' timed out after {} seconds",
                         py_repr(&Value::Array(run.to_vec())),
@@ -102,20 +103,20 @@ pub fn run_inspection(name: &str, run: &[Value], dir: &Path, timeout: Duration) 
     link.check_encodable()?;
     match link.byproducts.get("return-value") {
         None => Err(Error::new(
-            "BadReturnValueError",
+            Exc::BadReturnValueError,
             "Got non-int return value 'None'.",
         )),
         Some(_) => match link.return_value() {
             Some(0) => Ok(link),
             Some(rc) => Err(Error::new(
-                "BadReturnValueError",
+                Exc::BadReturnValueError,
                 format!(
                     "Got non-zero return value '{rc}' from command '{}'.",
                     py_repr(&Value::Array(run.to_vec()))
                 ),
             )),
             None => Err(Error::new(
-                "BadReturnValueError",
+                Exc::BadReturnValueError,
                 "Got non-int return value.",
             )),
         },

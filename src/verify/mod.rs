@@ -13,6 +13,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 
+use crate::Exc;
 use crate::crypto::PublicKey;
 use crate::crypto::kid8;
 use crate::error::Error;
@@ -114,7 +115,7 @@ impl LinkSource for FsLinks {
     fn load(&self, path: &Path) -> crate::Result<Arc<Metadata>> {
         if path.is_dir() {
             return Err(Error::new(
-                "IsADirectoryError",
+                Exc::IsADirectoryError,
                 format!("[Errno 21] Is a directory: '{}'", path.display()),
             ));
         }
@@ -196,12 +197,12 @@ pub fn verify_metadata(
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 load_failure(Error::new(
-                    "RuntimeError",
+                    Exc::RuntimeError,
                     format!("verification stopped by an internal error: {text}"),
                 ))
             }),
             Err(e) => load_failure(Error::new(
-                "RuntimeError",
+                Exc::RuntimeError,
                 format!("cannot start the verification thread: {e}"),
             )),
         }
@@ -430,7 +431,7 @@ impl Verifier<'_> {
             return Err(self.fail(
                 Stage::LayoutSignatures,
                 Error::new(
-                    "SignatureVerificationError",
+                    Exc::SignatureVerificationError,
                     "Layout signature verification requires at least one key.",
                 ),
                 None,
@@ -483,7 +484,7 @@ impl Verifier<'_> {
                 return Err(self.fail(
                     Stage::LayoutPayload,
                     Error::new(
-                        "AttributeError",
+                        Exc::AttributeError,
                         "'Link' object has no attribute 'expires' (this is a link, not a layout)",
                     ),
                     None,
@@ -506,7 +507,7 @@ impl Verifier<'_> {
                 self.report.layout.expired = Some(true);
                 return Err(self.fail(
                     Stage::Expiry,
-                    Error::new("LayoutExpiredError", "Layout expired"),
+                    Error::new(Exc::LayoutExpiredError, "Layout expired"),
                     None,
                 ));
             }
@@ -649,7 +650,7 @@ impl Verifier<'_> {
         for (si, (step, results)) in layout.steps.iter().zip(results).enumerate() {
             if !results.is_empty() && step.name.contains('\0') {
                 // Python's `open()` refuses such a path before touching the file system.
-                let e = Error::new("ValueError", "embedded null byte");
+                let e = Error::new(Exc::ValueError, "embedded null byte");
                 return Err(self.fail(Stage::LoadLinks, e, Some((&step.name, "step"))));
             }
             let mut found = 0usize;
@@ -713,7 +714,7 @@ impl Verifier<'_> {
             let threshold = step.threshold;
             if (found as i64) < threshold {
                 let e = Error::new(
-                    "LinkNotFoundError",
+                    Exc::LinkNotFoundError,
                     format!(
                         "Step '{}' requires '{}' link metadata file(s), found '{}'.",
                         step.name,
@@ -762,12 +763,12 @@ impl Verifier<'_> {
                 Some(match source.signature_override(&c.path) {
                     Some(true) => Ok(()),
                     Some(false) => Err(Error::new(
-                        "SignatureVerificationError",
+                        Exc::SignatureVerificationError,
                         "signature stripped (what-if)",
                     )),
                     None => c.signature.take().unwrap_or_else(|| {
                         Err(Error::new(
-                            "RuntimeError",
+                            Exc::RuntimeError,
                             "the link source changed its signature override during verification",
                         ))
                     }),
@@ -806,7 +807,7 @@ impl Verifier<'_> {
                         c.main_keyid = Some(main);
                         self.report.steps[si].links[lr_idx].state = LinkState::Verified;
                     }
-                    (Some(_), Some(Err(e))) if e.class == "SignatureVerificationError" => {
+                    (Some(_), Some(Err(e))) if e.class == Exc::SignatureVerificationError => {
                         self.report.steps[si].links[lr_idx].state =
                             LinkState::BadSignature(e.message.clone());
                     }
@@ -823,7 +824,7 @@ impl Verifier<'_> {
             used.dedup();
             if (used.len() as i64) < step.threshold {
                 let e = Error::new(
-                    "ThresholdVerificationError",
+                    Exc::ThresholdVerificationError,
                     format!(
                         "Step '{}' requires at least '{}' links validly signed by different authorized functionaries. Only found '{}'",
                         step.name,
@@ -881,7 +882,7 @@ impl Verifier<'_> {
                         any = true;
                         if self.depth + 1 > MAX_SUBLAYOUT_DEPTH {
                             let e = Error::new(
-                                "RecursionError",
+                                Exc::RecursionError,
                                 format!(
                                     "maximum recursion depth exceeded: sublayouts nest more \
                                      than {MAX_SUBLAYOUT_DEPTH} levels deep"
@@ -1022,7 +1023,7 @@ impl Verifier<'_> {
                 };
                 if !same(&fl.materials, &l.materials) || !same(&fl.products, &l.products) {
                     let e = Error::new(
-                        "ThresholdVerificationError",
+                        Exc::ThresholdVerificationError,
                         format!(
                             "Links '{}.{}.link' and '{}.{}.link' have different artifacts!",
                             step.name,
@@ -1060,7 +1061,7 @@ impl Verifier<'_> {
                 }
                 None => {
                     let e = Error::new(
-                        "StopIteration",
+                        Exc::StopIteration,
                         format!(
                             "step '{}' has no verified link, which its threshold of {} allows; the reference crashes here",
                             step.name,
@@ -1114,7 +1115,7 @@ impl Verifier<'_> {
                 (ArtifactKind::Products, prods, prod_result),
             ] {
                 let rf = failure.map(|f| {
-                    let causes = if f.class == "RuleVerificationError" {
+                    let causes = if f.class == Exc::RuleVerificationError {
                         explain::root_causes(
                             name,
                             kind,
@@ -1149,7 +1150,7 @@ impl Verifier<'_> {
                 *slot = Some(set_report);
                 if let Some((f, causes)) = rf {
                     let e = Error::new(f.class, f.message.clone());
-                    if f.class != "RuleVerificationError" {
+                    if f.class != Exc::RuleVerificationError {
                         // The reference crashes here (a rule that no longer parses after
                         // substitution, or a prefix join that leaves the artifacts) and
                         // names no item or rule.

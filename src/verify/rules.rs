@@ -6,6 +6,7 @@
 //! queued; REQUIRE fails if its literal path is not queued; leftovers pass.
 
 use super::report::{RuleReport, RuleSetReport, Status};
+use crate::Exc;
 use crate::model::fnmatch::Pattern;
 use crate::model::link::{Artifacts, Link};
 use crate::model::rule::{ArtifactKind, Rule, RuleKind};
@@ -21,7 +22,7 @@ pub type LinkMap = HashMap<String, Arc<Link>>;
 #[derive(Debug, Clone)]
 pub struct RuleFailure {
     /// `RuleVerificationError`, or `FormatError` / `KeyError` where the reference crashes.
-    pub class: &'static str,
+    pub class: Exc,
     pub message: String,
     pub rule_index: usize,
     /// The offending artifacts, sorted.
@@ -372,7 +373,7 @@ pub fn verify_rule_set(
                 return (
                     report,
                     Some(RuleFailure {
-                        class: "FormatError",
+                        class: Exc::FormatError,
                         message: e.message,
                         rule_index: idx,
                         artifacts: Vec::new(),
@@ -425,7 +426,7 @@ pub fn verify_rule_set(
                     return (
                         report,
                         Some(RuleFailure {
-                            class: "RuleVerificationError",
+                            class: Exc::RuleVerificationError,
                             message,
                             rule_index: idx,
                             artifacts: paths,
@@ -451,7 +452,7 @@ pub fn verify_rule_set(
                     return (
                         report,
                         Some(RuleFailure {
-                            class: "RuleVerificationError",
+                            class: Exc::RuleVerificationError,
                             message,
                             rule_index: idx,
                             artifacts: vec![name.clone()],
@@ -496,7 +497,7 @@ pub fn verify_rule_set(
                                 return (
                                     report,
                                     Some(RuleFailure {
-                                        class: "KeyError",
+                                        class: Exc::KeyError,
                                         message: format!(
                                             "'{source_path}' (the reference looks up this joined \
                                              source path, which is not an artifact, and crashes)"

@@ -22,6 +22,7 @@
 //! or reports its errors.
 
 use super::{INT_MAX_STR_DIGITS, mentions_char, surrogate_mark_candidates};
+use crate::Exc;
 use crate::{Error, Result};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
@@ -92,7 +93,7 @@ impl<'a> Reader<'a> {
             None => pos + 1,
         };
         Error::new(
-            "JSONDecodeError",
+            Exc::JSONDecodeError,
             format!("{msg}: line {line} column {col} (char {pos})"),
         )
     }
@@ -219,7 +220,7 @@ impl<'a> Reader<'a> {
         self.depth += 1;
         if self.depth >= MAX_DEPTH {
             return Err(Error::new(
-                "RecursionError",
+                Exc::RecursionError,
                 format!(
                     "maximum recursion depth exceeded while decoding a JSON {kind} from a \
                      unicode string"
@@ -397,7 +398,7 @@ impl<'a> Reader<'a> {
         }
         let Some(m) = surrogate_mark_candidates().find(|&c| !mentions_char(self.b, c)) else {
             return Err(Error::new(
-                "ValueError",
+                Exc::ValueError,
                 "a lone surrogate in a document that uses every noncharacter that could stand \
                  for it: refused (cannot be read faithfully)",
             ));
@@ -466,7 +467,7 @@ fn float(text: &str) -> Value {
 /// Python's error for an integer literal of more than 4,300 `digits`.
 pub fn huge_int_error(digits: usize) -> Error {
     Error::new(
-        "ValueError",
+        Exc::ValueError,
         format!(
             "Exceeds the limit ({INT_MAX_STR_DIGITS} digits) for integer string conversion: \
              value has {digits} digits; use sys.set_int_max_str_digits() to increase the limit"
