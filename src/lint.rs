@@ -58,8 +58,8 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    /// Stable kebab-case identifier of the check (see [`CHECKS`]).
-    pub code: &'static str,
+    /// The check.
+    pub code: Check,
     /// The step or inspection concerned; `None` for the layout itself.
     pub item: Option<String>,
     /// `"expected_materials"` or `"expected_products"` for rule findings.
@@ -71,172 +71,98 @@ pub struct Finding {
     pub suggestion: String,
 }
 
-/// Every check: its code, its severity and what it detects.
-pub const CHECKS: &[(&str, Severity, &str)] = &[
-    (
-        "invalid-layout",
-        Severity::Error,
-        "the file or value is not a layout the reference accepts",
-    ),
-    (
-        "expires-invalid",
-        Severity::Error,
-        "`expires` is not YYYY-MM-DDTHH:MM:SSZ",
-    ),
-    ("expired", Severity::Error, "the layout has expired"),
-    (
-        "expires-soon",
-        Severity::Warning,
-        "the layout expires within 30 days",
-    ),
-    (
-        "no-steps",
-        Severity::Warning,
-        "the layout has no steps: no link is checked",
-    ),
-    (
-        "key-id-mismatch",
-        Severity::Warning,
-        "an entry of `keys` is named differently from the keyid inside it",
-    ),
-    (
-        "key-unused",
-        Severity::Warning,
-        "a key in `keys` is authorized for no step",
-    ),
-    (
-        "duplicate-name",
-        Severity::Error,
-        "two steps or inspections have the same name",
-    ),
-    (
-        "name-not-string",
-        Severity::Warning,
-        "a name is not a JSON string",
-    ),
-    ("name-empty", Severity::Warning, "a name is empty"),
-    (
-        "name-path-separator",
-        Severity::Warning,
-        "a name contains `/` or `\\` (link file names are built from it)",
-    ),
-    (
-        "name-escapes-link-dir",
-        Severity::Error,
-        "a name is absolute or has a `..` component: its link file lies outside the link directory",
-    ),
-    (
-        "no-functionaries",
-        Severity::Error,
-        "a step authorizes no key",
-    ),
-    (
-        "duplicate-pubkey",
-        Severity::Warning,
-        "a step lists the same keyid twice",
-    ),
-    (
-        "pubkey-not-in-keys",
-        Severity::Error,
-        "an authorized keyid has no key in `keys`: its links are never accepted",
-    ),
-    (
-        "threshold-below-one",
-        Severity::Error,
-        "a step's threshold is 0 or negative",
-    ),
-    (
-        "threshold-too-high",
-        Severity::Error,
-        "a step's threshold exceeds its usable authorized keys",
-    ),
-    (
-        "inspection-empty-run",
-        Severity::Error,
-        "an inspection has no command",
-    ),
-    (
-        "inspection-run-not-string",
-        Severity::Error,
-        "an inspection's `run` has an element that is not a string",
-    ),
-    (
-        "parameter",
-        Severity::Info,
-        "`{NAME}` parameters need `--param NAME=VALUE`",
-    ),
-    (
-        "parameter-syntax",
-        Severity::Warning,
-        "braces that fail parameter substitution",
-    ),
-    ("rule-unparsable", Severity::Error, "a rule does not parse"),
-    (
-        "match-unknown-source",
-        Severity::Error,
-        "MATCH ... FROM a name that is no step or inspection",
-    ),
-    (
-        "match-step-from-inspection",
-        Severity::Error,
-        "a step rule MATCHes FROM an inspection (never available to step rules)",
-    ),
-    (
-        "match-prefix-not-normalised",
-        Severity::Warning,
-        "a MATCH `IN` prefix that recorded paths never have (`./x`, `a//b`)",
-    ),
-    (
-        "pattern-never-matches",
-        Severity::Warning,
-        "a pattern that no recorded artifact path can match",
-    ),
-    (
-        "create-in-materials",
-        Severity::Warning,
-        "CREATE in expected_materials never consumes anything",
-    ),
-    (
-        "delete-in-products",
-        Severity::Warning,
-        "DELETE in expected_products never consumes anything",
-    ),
-    (
-        "require-never-passes",
-        Severity::Error,
-        "REQUIRE of a path no recorded artifact can have",
-    ),
-    (
-        "require-glob",
-        Severity::Warning,
-        "REQUIRE with a wildcard (REQUIRE takes a literal path)",
-    ),
-    (
-        "require-after-consume",
-        Severity::Error,
-        "REQUIRE after a rule that already consumes its path",
-    ),
-    (
-        "require-after-disallow",
-        Severity::Error,
-        "REQUIRE after a DISALLOW that matches its path",
-    ),
-    (
-        "rule-after-disallow-all",
-        Severity::Warning,
-        "a rule after `DISALLOW *` (the queue is empty by then)",
-    ),
-    (
-        "no-trailing-disallow",
-        Severity::Warning,
-        "a rule list without `DISALLOW *`: leftover artifacts are implicitly allowed",
-    ),
-    (
-        "no-rules",
-        Severity::Info,
-        "an empty rule list: every artifact is accepted",
-    ),
-];
+/// Declares [`Check`] from its table: variant = code, severity, what it detects.
+macro_rules! checks {
+    ($($variant:ident = $code:literal, $sev:ident, $what:literal;)*) => {
+        /// Every check: its code, its severity and what it detects.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Check {
+            $($variant,)*
+        }
+
+        impl Check {
+            /// Every check, in the order the documentation lists them.
+            pub const ALL: &[Check] = &[$(Check::$variant,)*];
+
+            /// The stable kebab-case code (in text and JSON output).
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $(Check::$variant => $code,)*
+                }
+            }
+
+            pub const fn severity(self) -> Severity {
+                match self {
+                    $(Check::$variant => Severity::$sev,)*
+                }
+            }
+
+            /// What the check detects.
+            pub const fn description(self) -> &'static str {
+                match self {
+                    $(Check::$variant => $what,)*
+                }
+            }
+        }
+    };
+}
+
+checks! {
+    InvalidLayout = "invalid-layout", Error, "the file or value is not a layout the reference accepts";
+    ExpiresInvalid = "expires-invalid", Error, "`expires` is not YYYY-MM-DDTHH:MM:SSZ";
+    Expired = "expired", Error, "the layout has expired";
+    ExpiresSoon = "expires-soon", Warning, "the layout expires within 30 days";
+    NoSteps = "no-steps", Warning, "the layout has no steps: no link is checked";
+    KeyIdMismatch = "key-id-mismatch", Warning, "an entry of `keys` is named differently from the keyid inside it";
+    KeyUnused = "key-unused", Warning, "a key in `keys` is authorized for no step";
+    DuplicateName = "duplicate-name", Error, "two steps or inspections have the same name";
+    NameNotString = "name-not-string", Warning, "a name is not a JSON string";
+    NameEmpty = "name-empty", Warning, "a name is empty";
+    NamePathSeparator = "name-path-separator", Warning, "a name contains `/` or `\\` (link file names are built from it)";
+    NameEscapesLinkDir = "name-escapes-link-dir", Error, "a name is absolute or has a `..` component: its link file lies outside the link directory";
+    NoFunctionaries = "no-functionaries", Error, "a step authorizes no key";
+    DuplicatePubkey = "duplicate-pubkey", Warning, "a step lists the same keyid twice";
+    PubkeyNotInKeys = "pubkey-not-in-keys", Error, "an authorized keyid has no key in `keys`: its links are never accepted";
+    ThresholdBelowOne = "threshold-below-one", Error, "a step's threshold is 0 or negative";
+    ThresholdTooHigh = "threshold-too-high", Error, "a step's threshold exceeds its usable authorized keys";
+    InspectionEmptyRun = "inspection-empty-run", Error, "an inspection has no command";
+    InspectionRunNotString = "inspection-run-not-string", Error, "an inspection's `run` has an element that is not a string";
+    Parameter = "parameter", Info, "`{NAME}` parameters need `--param NAME=VALUE`";
+    ParameterSyntax = "parameter-syntax", Warning, "braces that fail parameter substitution";
+    RuleUnparsable = "rule-unparsable", Error, "a rule does not parse";
+    MatchUnknownSource = "match-unknown-source", Error, "MATCH ... FROM a name that is no step or inspection";
+    MatchStepFromInspection = "match-step-from-inspection", Error, "a step rule MATCHes FROM an inspection (never available to step rules)";
+    MatchPrefixNotNormalised = "match-prefix-not-normalised", Warning, "a MATCH `IN` prefix that recorded paths never have (`./x`, `a//b`)";
+    PatternNeverMatches = "pattern-never-matches", Warning, "a pattern that no recorded artifact path can match";
+    CreateInMaterials = "create-in-materials", Warning, "CREATE in expected_materials never consumes anything";
+    DeleteInProducts = "delete-in-products", Warning, "DELETE in expected_products never consumes anything";
+    RequireNeverPasses = "require-never-passes", Error, "REQUIRE of a path no recorded artifact can have";
+    RequireGlob = "require-glob", Warning, "REQUIRE with a wildcard (REQUIRE takes a literal path)";
+    RequireAfterConsume = "require-after-consume", Error, "REQUIRE after a rule that already consumes its path";
+    RequireAfterDisallow = "require-after-disallow", Error, "REQUIRE after a DISALLOW that matches its path";
+    RuleAfterDisallowAll = "rule-after-disallow-all", Warning, "a rule after `DISALLOW *` (the queue is empty by then)";
+    NoTrailingDisallow = "no-trailing-disallow", Warning, "a rule list without `DISALLOW *`: leftover artifacts are implicitly allowed";
+    NoRules = "no-rules", Info, "an empty rule list: every artifact is accepted";
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// Tests and tools compare findings with codes as written.
+impl PartialEq<&str> for Check {
+    fn eq(&self, other: &&str) -> bool {
+        self.code() == *other
+    }
+}
 
 /// A layout expiring within this many days gets an `expires-soon` warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -421,7 +347,7 @@ fn plural(n: usize) -> &'static str {
 fn invalid_layout(e: &Error) -> Finding {
     Finding {
         severity: Severity::Error,
-        code: "invalid-layout",
+        code: Check::InvalidLayout,
         item: None,
         rule_set: None,
         rule_index: None,
@@ -611,15 +537,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn layout_finding(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        message: String,
-        suggestion: String,
-    ) {
+    fn layout_finding(&mut self, code: Check, message: String, suggestion: String) {
         self.out.push(Finding {
-            severity,
+            severity: code.severity(),
             code,
             item: None,
             rule_set: None,
@@ -629,16 +549,9 @@ impl<'a> Ctx<'a> {
         });
     }
 
-    fn item_finding(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        item: &str,
-        message: String,
-        suggestion: String,
-    ) {
+    fn item_finding(&mut self, code: Check, item: &str, message: String, suggestion: String) {
         self.out.push(Finding {
-            severity,
+            severity: code.severity(),
             code,
             item: Some(item.to_string()),
             rule_set: None,
@@ -651,8 +564,7 @@ impl<'a> Ctx<'a> {
     #[allow(clippy::too_many_arguments)]
     fn rule_finding(
         &mut self,
-        severity: Severity,
-        code: &'static str,
+        code: Check,
         item: &str,
         kind: ArtifactKind,
         index: Option<usize>,
@@ -660,7 +572,7 @@ impl<'a> Ctx<'a> {
         suggestion: String,
     ) {
         self.out.push(Finding {
-            severity,
+            severity: code.severity(),
             code,
             item: Some(item.to_string()),
             rule_set: Some(kind.rule_set().to_string()),
@@ -682,8 +594,7 @@ impl<'a> Ctx<'a> {
         );
         match parse_expires(&layout.expires) {
             Err(e) => self.layout_finding(
-                Severity::Error,
-                "expires-invalid",
+                Check::ExpiresInvalid,
                 format!(
                     "`expires` is '{}', which the reference rejects: {}",
                     layout.expires, e.message
@@ -691,8 +602,7 @@ impl<'a> Ctx<'a> {
                 format!("write `expires` as YYYY-MM-DDTHH:MM:SSZ in UTC, e.g. {later}"),
             ),
             Ok(t) if t <= now => self.layout_finding(
-                Severity::Error,
-                "expired",
+                Check::Expired,
                 format!(
                     "the layout expired at {} (verification fails with LayoutExpiredError)",
                     layout.expires
@@ -709,8 +619,7 @@ impl<'a> Ctx<'a> {
                         d => format!("in {d} days"),
                     };
                     self.layout_finding(
-                        Severity::Warning,
-                        "expires-soon",
+                        Check::ExpiresSoon,
                         format!("the layout expires at {} ({when})", layout.expires),
                         format!(
                             "set `expires` to a later date, e.g. {later}, and sign the layout \
@@ -723,8 +632,7 @@ impl<'a> Ctx<'a> {
 
         if layout.steps.is_empty() {
             self.layout_finding(
-                Severity::Warning,
-                "no-steps",
+                Check::NoSteps,
                 "the layout has no steps: verification checks no link at all".into(),
                 "add the steps of the supply chain, each with its functionaries' keyids in \
                  `pubkeys`"
@@ -735,8 +643,7 @@ impl<'a> Ctx<'a> {
         for (id, k) in &layout.keys {
             if &k.key.keyid != id {
                 self.layout_finding(
-                    Severity::Warning,
-                    "key-id-mismatch",
+                    Check::KeyIdMismatch,
                     format!(
                         "the entry '{id}' of `keys` holds a key whose keyid is '{}': link files \
                          are looked up by the entry name but signatures by the inner keyid",
@@ -760,8 +667,7 @@ impl<'a> Ctx<'a> {
                 if sub.keys().any(|s| used.contains(s.as_str())));
             if !used.contains(id.as_str()) && !sub_used {
                 self.layout_finding(
-                    Severity::Warning,
-                    "key-unused",
+                    Check::KeyUnused,
                     format!("the key '{id}' in `keys` is authorized for no step"),
                     format!(
                         "add '{id}' to the `pubkeys` of the step(s) its owner performs, or \
@@ -779,8 +685,7 @@ impl<'a> Ctx<'a> {
         let nv = item.name_value();
         if let Some(prev) = earlier.iter().find(|p| p.name_value() == nv) {
             self.item_finding(
-                Severity::Error,
-                "duplicate-name",
+                Check::DuplicateName,
                 name,
                 format!(
                     "there is already a {} named '{name}'; names must be unique across steps \
@@ -814,8 +719,7 @@ impl<'a> Ctx<'a> {
         };
         if let Some(v) = item.name_json {
             self.item_finding(
-                Severity::Warning,
-                "name-not-string",
+                Check::NameNotString,
                 name,
                 format!(
                     "the {} name is the JSON value {v}, not a string: the reference uses \
@@ -826,8 +730,7 @@ impl<'a> Ctx<'a> {
             );
         } else if name.is_empty() {
             self.item_finding(
-                Severity::Warning,
-                "name-empty",
+                Check::NameEmpty,
                 name,
                 format!(
                     "the {} has an empty name; its link file would be '{file}'",
@@ -854,8 +757,7 @@ impl<'a> Ctx<'a> {
         };
         if absolute || dotdot {
             self.item_finding(
-                Severity::Error,
-                "name-escapes-link-dir",
+                Check::NameEscapesLinkDir,
                 name,
                 format!(
                     "the name '{name}' makes the link file '{file}' lie outside the link \
@@ -870,8 +772,7 @@ impl<'a> Ctx<'a> {
             );
         } else if has_sep {
             self.item_finding(
-                Severity::Warning,
-                "name-path-separator",
+                Check::NamePathSeparator,
                 name,
                 format!(
                     "the name '{name}' contains a path separator: its link file '{file}' lies \
@@ -888,8 +789,7 @@ impl<'a> Ctx<'a> {
         let layout = self.layout;
         if step.pubkeys.is_empty() {
             self.item_finding(
-                Severity::Error,
-                "no-functionaries",
+                Check::NoFunctionaries,
                 name,
                 format!(
                     "step '{name}' authorizes no functionary (`pubkeys` is empty): no link can \
@@ -906,8 +806,7 @@ impl<'a> Ctx<'a> {
         for pk in &step.pubkeys {
             if !seen.insert(pk) {
                 self.item_finding(
-                    Severity::Warning,
-                    "duplicate-pubkey",
+                    Check::DuplicatePubkey,
                     name,
                     format!("step '{name}' lists the keyid '{pk}' more than once; it counts once"),
                     format!("remove the repeated '{pk}' from `pubkeys`"),
@@ -937,8 +836,7 @@ impl<'a> Ctx<'a> {
                     ),
                 };
                 self.item_finding(
-                    Severity::Error,
-                    "pubkey-not-in-keys",
+                    Check::PubkeyNotInKeys,
                     name,
                     format!(
                         "step '{name}' authorizes the keyid '{pk}', which is not in the \
@@ -956,8 +854,7 @@ impl<'a> Ctx<'a> {
             .unwrap_or_else(|| step.threshold.to_string());
         if step.threshold < 1 {
             self.item_finding(
-                Severity::Error,
-                "threshold-below-one",
+                Check::ThresholdBelowOne,
                 name,
                 format!(
                     "step '{name}' has threshold {threshold}: without links the reference \
@@ -967,8 +864,7 @@ impl<'a> Ctx<'a> {
             );
         } else if usable > 0 && step.threshold > usable {
             self.item_finding(
-                Severity::Error,
-                "threshold-too-high",
+                Check::ThresholdTooHigh,
                 name,
                 format!(
                     "step '{name}' requires {threshold} links from different functionaries, but \
@@ -989,8 +885,7 @@ impl<'a> Ctx<'a> {
         let name = insp.name.as_str();
         if insp.run.is_empty() {
             self.item_finding(
-                Severity::Error,
-                "inspection-empty-run",
+                Check::InspectionEmptyRun,
                 name,
                 format!(
                     "inspection '{name}' has an empty `run`: the reference fails with \
@@ -1004,8 +899,7 @@ impl<'a> Ctx<'a> {
         }
         if let Some(v) = insp.run.iter().find(|v| !v.is_string()) {
             self.item_finding(
-                Severity::Error,
-                "inspection-run-not-string",
+                Check::InspectionRunNotString,
                 name,
                 format!(
                     "inspection '{name}' has the non-string `run` element {v}: the reference \
@@ -1029,8 +923,7 @@ impl<'a> Ctx<'a> {
         let names = placeholder_names(strings.iter().copied());
         if !names.is_empty() {
             self.item_finding(
-                Severity::Info,
-                "parameter",
+                Check::Parameter,
                 item,
                 format!("`{field}` uses the parameter(s) {}", braces(&names)),
                 param_suggestion(&names),
@@ -1038,8 +931,7 @@ impl<'a> Ctx<'a> {
         }
         if let Some((s, e)) = strings.iter().find_map(|s| syntax_error(s).map(|e| (s, e))) {
             self.item_finding(
-                Severity::Warning,
-                "parameter-syntax",
+                Check::ParameterSyntax,
                 item,
                 format!("`{field}` element '{s}' fails parameter substitution: {e}"),
                 "write literal braces as '{{' and '}}' (they are unescaped only when parameters \
@@ -1061,8 +953,7 @@ impl<'a> Ctx<'a> {
                 Ok(rk) => rk,
                 Err(e) => {
                     self.rule_finding(
-                        Severity::Error,
-                        "rule-unparsable",
+                        Check::RuleUnparsable,
                         name,
                         kind,
                         Some(i),
@@ -1083,8 +974,7 @@ impl<'a> Ctx<'a> {
             let ph = placeholder_names(rule.tokens().iter().map(String::as_str));
             if !ph.is_empty() {
                 self.rule_finding(
-                    Severity::Info,
-                    "parameter",
+                    Check::Parameter,
                     name,
                     kind,
                     Some(i),
@@ -1098,8 +988,7 @@ impl<'a> Ctx<'a> {
                 .find_map(|t| syntax_error(t).map(|e| (t, e)))
             {
                 self.rule_finding(
-                    Severity::Warning,
-                    "parameter-syntax",
+                    Check::ParameterSyntax,
                     name,
                     kind,
                     Some(i),
@@ -1112,8 +1001,7 @@ impl<'a> Ctx<'a> {
             if let (Some(j), false) = (disallow_all, matches!(rk, RuleKind::Require(_))) {
                 let jn = j + 1; // numbered as the rule list shows them
                 self.rule_finding(
-                    Severity::Warning,
-                    "rule-after-disallow-all",
+                    Check::RuleAfterDisallowAll,
                     name,
                     kind,
                     Some(i),
@@ -1141,8 +1029,7 @@ impl<'a> Ctx<'a> {
                         }
                         if let Some(why) = prefix_problem(prefix) {
                             self.rule_finding(
-                                Severity::Warning,
-                                "match-prefix-not-normalised",
+                                Check::MatchPrefixNotNormalised,
                                 name,
                                 kind,
                                 Some(i),
@@ -1160,8 +1047,7 @@ impl<'a> Ctx<'a> {
                 RuleKind::Create(p) => {
                     if kind == ArtifactKind::Materials {
                         self.rule_finding(
-                            Severity::Warning,
-                            "create-in-materials",
+                            Check::CreateInMaterials,
                             name,
                             kind,
                             Some(i),
@@ -1181,8 +1067,7 @@ impl<'a> Ctx<'a> {
                 RuleKind::Delete(p) => {
                     if kind == ArtifactKind::Products {
                         self.rule_finding(
-                            Severity::Warning,
-                            "delete-in-products",
+                            Check::DeleteInProducts,
                             name,
                             kind,
                             Some(i),
@@ -1212,8 +1097,7 @@ impl<'a> Ctx<'a> {
         }
         if rules.is_empty() {
             self.rule_finding(
-                Severity::Info,
-                "no-rules",
+                Check::NoRules,
                 name,
                 kind,
                 None,
@@ -1228,8 +1112,7 @@ impl<'a> Ctx<'a> {
             );
         } else if disallow_all.is_none() {
             self.rule_finding(
-                Severity::Warning,
-                "no-trailing-disallow",
+                Check::NoTrailingDisallow,
                 name,
                 kind,
                 None,
@@ -1284,8 +1167,7 @@ impl<'a> Ctx<'a> {
                 format!(" ('{dest}' itself matches from {})", quoted_list(&feeding))
             };
             self.rule_finding(
-                Severity::Error,
-                "match-step-from-inspection",
+                Check::MatchStepFromInspection,
                 name,
                 kind,
                 Some(i),
@@ -1320,8 +1202,7 @@ impl<'a> Ctx<'a> {
                 ),
             };
             self.rule_finding(
-                Severity::Error,
-                "match-unknown-source",
+                Check::MatchUnknownSource,
                 name,
                 kind,
                 Some(i),
@@ -1340,8 +1221,7 @@ impl<'a> Ctx<'a> {
         }
         if let Some(why) = path_problem(p) {
             self.rule_finding(
-                Severity::Warning,
-                "pattern-never-matches",
+                Check::PatternNeverMatches,
                 item,
                 kind,
                 Some(i),
@@ -1367,8 +1247,7 @@ impl<'a> Ctx<'a> {
         }
         if let Some(why) = path_problem(path) {
             self.rule_finding(
-                Severity::Error,
-                "require-never-passes",
+                Check::RequireNeverPasses,
                 item,
                 kind,
                 Some(i),
@@ -1382,8 +1261,7 @@ impl<'a> Ctx<'a> {
         }
         if Pattern::new(path).literal().is_none() {
             self.rule_finding(
-                Severity::Warning,
-                "require-glob",
+                Check::RequireGlob,
                 item,
                 kind,
                 Some(i),
@@ -1412,8 +1290,7 @@ impl<'a> Ctx<'a> {
             if consumes_literal(rk, kind, path) {
                 let always = matches!(rk, RuleKind::Allow(_));
                 self.rule_finding(
-                    Severity::Error,
-                    "require-after-consume",
+                    Check::RequireAfterConsume,
                     item,
                     kind,
                     Some(i),
@@ -1442,8 +1319,7 @@ impl<'a> Ctx<'a> {
                 && Pattern::new(p).matches(path)
             {
                 self.rule_finding(
-                    Severity::Error,
-                    "require-after-disallow",
+                    Check::RequireAfterDisallow,
                     item,
                     kind,
                     Some(i),
@@ -1659,7 +1535,7 @@ mod tests {
     }
 
     fn codes(f: &[Finding]) -> Vec<&'static str> {
-        f.iter().map(|f| f.code).collect()
+        f.iter().map(|f| f.code.code()).collect()
     }
 
     #[test]
@@ -1685,12 +1561,9 @@ mod tests {
         let f = lint(&l, now());
         for x in &f {
             assert!(!x.suggestion.is_empty(), "{x:?}");
-            let (_, sev, _) = CHECKS
-                .iter()
-                .find(|(c, _, _)| *c == x.code)
-                .unwrap_or_else(|| panic!("uncatalogued {}", x.code));
-            assert_eq!(*sev, x.severity, "{}", x.code);
-            if x.rule_set.is_some() && !matches!(x.code, "no-rules" | "no-trailing-disallow") {
+            assert_eq!(x.code.severity(), x.severity, "{}", x.code);
+            if x.rule_set.is_some() && !matches!(x.code, Check::NoRules | Check::NoTrailingDisallow)
+            {
                 assert!(x.rule_index.is_some(), "{x:?}");
             }
         }

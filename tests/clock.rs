@@ -119,7 +119,7 @@ fn lint_of_a_layout_made_at_a_fixed_instant() {
     assert_eq!(l.expires, "2027-02-28T10:00:00Z");
     let codes: Vec<_> = lint(&l, at("2027-01-31T10:00:00Z"))
         .iter()
-        .map(|f| f.code)
+        .map(|f| f.code.code())
         .collect();
     assert!(codes.contains(&"expires-soon"), "{codes:?}");
 }
