@@ -243,9 +243,18 @@ pub struct KeyMap {
     pub bindings: Vec<Binding>,
 }
 
-macro_rules! b {
-    ($ctx:ident, $cmd:ident, $name:literal, $desc:literal, $hint:expr, [$($k:expr),+]) => {
-        Binding { keys: vec![$($k),+], cmd: Cmd::$cmd, ctx: Ctx::$ctx, name: $name, desc: $desc, hint: $hint }
+/// The default key table, one binding per row: context, command, config name,
+/// description (the `?` overlay), hint-bar label (empty: not in the hint bar), keys.
+macro_rules! bindings {
+    ($($ctx:ident $cmd:ident $name:literal $desc:literal $hint:literal [$($k:expr),+];)*) => {
+        vec![$(Binding {
+            keys: vec![$($k),+],
+            cmd: Cmd::$cmd,
+            ctx: Ctx::$ctx,
+            name: $name,
+            desc: $desc,
+            hint: $hint,
+        },)*]
     };
 }
 
@@ -255,440 +264,96 @@ impl Default for KeyMap {
         let k = KeySpec::plain;
         let c = KeySpec::ctrl;
         let code = KeySpec::code;
+        let alt = |code| KeySpec {
+            code,
+            mods: KeyModifiers::ALT,
+        };
         KeyMap {
-            bindings: vec![
+            bindings: bindings! {
                 // Everywhere.
-                b!(Global, Help, "help", "show this help", "help", [k('?')]),
-                b!(
-                    Global,
-                    Quit,
-                    "quit",
-                    "quit (asks when there are unsaved changes)",
-                    "quit",
-                    [k('q'), c('c')]
-                ),
-                b!(Global, Save, "save", "save the layout", "save", [c('s')]),
-                b!(
-                    Global,
-                    SaveAs,
-                    "save_as",
-                    "save the layout under another name",
-                    "",
-                    [k('W')]
-                ),
-                b!(
-                    Global,
-                    Sign,
-                    "sign",
-                    "sign the layout with the owner's key",
-                    "",
-                    [k('S')]
-                ),
-                b!(
-                    Global,
-                    Undo,
-                    "undo",
-                    "undo the last edit",
-                    "",
-                    [k('u'), c('z')]
-                ),
-                b!(Global, Redo, "redo", "redo", "", [c('r'), c('y')]),
-                b!(Global, NextTab, "next_tab", "next tab", "", [code(Tab)]),
-                b!(
-                    Global,
-                    PrevTab,
-                    "prev_tab",
-                    "previous tab",
-                    "",
-                    [code(BackTab)]
-                ),
-                b!(
-                    Global,
-                    TabChain,
-                    "tab_chain",
-                    "chain: graph and details",
-                    "",
-                    [k('1')]
-                ),
-                b!(
-                    Global,
-                    TabKeys,
-                    "tab_keys",
-                    "functionaries (keys)",
-                    "",
-                    [k('2')]
-                ),
-                b!(
-                    Global,
-                    TabLayout,
-                    "tab_layout",
-                    "layout: expiry, readme, signatures",
-                    "",
-                    [k('3')]
-                ),
-                b!(Global, TabLint, "tab_lint", "lint findings", "", [k('4')]),
-                b!(
-                    Global,
-                    TabReport,
-                    "tab_report",
-                    "verification report",
-                    "",
-                    [k('5')]
-                ),
-                b!(
-                    Global,
-                    Verify,
-                    "verify",
-                    "verify the chain (replay)",
-                    "",
-                    [k('V')]
-                ),
-                b!(
-                    Global,
-                    ToggleWhatIf,
-                    "what_if",
-                    "what-if mode on/off (nothing is written)",
-                    "",
-                    [k('!')]
-                ),
-                b!(Global, ToggleMouse, "mouse", "mouse on/off", "", [k('M')]),
-                b!(
-                    Global,
-                    Back,
-                    "back",
-                    "close overlay / go back",
-                    "",
-                    [code(Esc)]
-                ),
+                Global Help "help" "show this help" "help" [k('?')];
+                Global Quit "quit" "quit (asks when there are unsaved changes)" "quit" [k('q'), c('c')];
+                Global Save "save" "save the layout" "save" [c('s')];
+                Global SaveAs "save_as" "save the layout under another name" "" [k('W')];
+                Global Sign "sign" "sign the layout with the owner's key" "" [k('S')];
+                Global Undo "undo" "undo the last edit" "" [k('u'), c('z')];
+                Global Redo "redo" "redo" "" [c('r'), c('y')];
+                Global NextTab "next_tab" "next tab" "" [code(Tab)];
+                Global PrevTab "prev_tab" "previous tab" "" [code(BackTab)];
+                Global TabChain "tab_chain" "chain: graph and details" "" [k('1')];
+                Global TabKeys "tab_keys" "functionaries (keys)" "" [k('2')];
+                Global TabLayout "tab_layout" "layout: expiry, readme, signatures" "" [k('3')];
+                Global TabLint "tab_lint" "lint findings" "" [k('4')];
+                Global TabReport "tab_report" "verification report" "" [k('5')];
+                Global Verify "verify" "verify the chain (replay)" "" [k('V')];
+                Global ToggleWhatIf "what_if" "what-if mode on/off (nothing is written)" "" [k('!')];
+                Global ToggleMouse "mouse" "mouse on/off" "" [k('M')];
+                Global Back "back" "close overlay / go back" "" [code(Esc)];
                 // Graph.
-                b!(
-                    Graph,
-                    Left,
-                    "left",
-                    "previous item (left)",
-                    "",
-                    [code(Left), k('h')]
-                ),
-                b!(
-                    Graph,
-                    Right,
-                    "right",
-                    "next item (right)",
-                    "",
-                    [code(Right), k('l')]
-                ),
-                b!(Graph, Up, "up", "item above", "", [code(Up), k('k')]),
-                b!(Graph, Down, "down", "item below", "", [code(Down), k('j')]),
-                b!(
-                    Graph,
-                    FocusNext,
-                    "focus",
-                    "switch between graph and details",
-                    "details",
-                    [code(Enter)]
-                ),
-                b!(
-                    Graph,
-                    AddStep,
-                    "add_step",
-                    "add a step",
-                    "add step",
-                    [k('a')]
-                ),
-                b!(
-                    Graph,
-                    AddInspection,
-                    "add_inspection",
-                    "add an inspection",
-                    "add inspection",
-                    [k('i')]
-                ),
-                b!(
-                    Graph,
-                    Rename,
-                    "rename",
-                    "rename (updates MATCH … FROM)",
-                    "rename",
-                    [k('r')]
-                ),
-                b!(Graph, Delete, "delete", "delete the item", "", [k('d')]),
-                b!(
-                    Graph,
-                    MoveUp,
-                    "move_up",
-                    "move the item earlier in the layout",
-                    "",
-                    [k('K')]
-                ),
-                b!(
-                    Graph,
-                    MoveDown,
-                    "move_down",
-                    "move the item later in the layout",
-                    "",
-                    [k('J')]
-                ),
-                b!(
-                    Graph,
-                    ToggleDirection,
-                    "direction",
-                    "graph direction: left-right / top-down / list",
-                    "",
-                    [k('o')]
-                ),
-                b!(
-                    Graph,
-                    OpenSublayout,
-                    "open_sublayout",
-                    "open the selected step's sublayout",
-                    "",
-                    [k('O')]
-                ),
+                Graph Left "left" "previous item (left)" "" [code(Left), k('h')];
+                Graph Right "right" "next item (right)" "" [code(Right), k('l')];
+                Graph Up "up" "item above" "" [code(Up), k('k')];
+                Graph Down "down" "item below" "" [code(Down), k('j')];
+                Graph FocusNext "focus" "switch between graph and details" "details" [code(Enter)];
+                Graph AddStep "add_step" "add a step" "add step" [k('a')];
+                Graph AddInspection "add_inspection" "add an inspection" "add inspection" [k('i')];
+                Graph Rename "rename" "rename (updates MATCH … FROM)" "rename" [k('r')];
+                Graph Delete "delete" "delete the item" "" [k('d')];
+                Graph MoveUp "move_up" "move the item earlier in the layout" "" [k('K')];
+                Graph MoveDown "move_down" "move the item later in the layout" "" [k('J')];
+                Graph ToggleDirection "direction" "graph direction: left-right / top-down / list" "" [k('o')];
+                Graph OpenSublayout "open_sublayout" "open the selected step's sublayout" "" [k('O')];
                 // Detail pane.
-                b!(Detail, Up, "up", "previous field", "", [code(Up), k('k')]),
-                b!(Detail, Down, "down", "next field", "", [code(Down), k('j')]),
-                b!(
-                    Detail,
-                    Activate,
-                    "edit",
-                    "edit the field / rule",
-                    "edit",
-                    [code(Enter), k('e')]
-                ),
-                b!(
-                    Detail,
-                    AddRule,
-                    "add_rule",
-                    "add a rule",
-                    "add rule",
-                    [k('a')]
-                ),
-                b!(
-                    Detail,
-                    RuleTemplate,
-                    "template",
-                    "add a rule from a template",
-                    "template",
-                    [k('t')]
-                ),
-                b!(
-                    Detail,
-                    FocusNext,
-                    "focus",
-                    "back to the graph",
-                    "",
-                    [code(Left), k('h')]
-                ),
-                b!(
-                    Detail,
-                    ShowTrace,
-                    "trace",
-                    "show the verification trace of this item",
-                    "",
-                    [k('T')]
-                ),
+                Detail Up "up" "previous field" "" [code(Up), k('k')];
+                Detail Down "down" "next field" "" [code(Down), k('j')];
+                Detail Activate "edit" "edit the field / rule" "edit" [code(Enter), k('e')];
+                Detail AddRule "add_rule" "add a rule" "add rule" [k('a')];
+                Detail RuleTemplate "template" "add a rule from a template" "template" [k('t')];
+                Detail FocusNext "focus" "back to the graph" "" [code(Left), k('h')];
+                Detail ShowTrace "trace" "show the verification trace of this item" "" [k('T')];
                 // Rule rows.
-                b!(
-                    Rule,
-                    Delete,
-                    "delete_rule",
-                    "delete the rule",
-                    "delete",
-                    [k('d'), code(Delete)]
-                ),
-                b!(
-                    Rule,
-                    MoveUp,
-                    "rule_up",
-                    "move the rule up (order matters)",
-                    "up",
-                    [
-                        k('K'),
-                        KeySpec {
-                            code: Up,
-                            mods: KeyModifiers::ALT
-                        }
-                    ]
-                ),
-                b!(
-                    Rule,
-                    MoveDown,
-                    "rule_down",
-                    "move the rule down",
-                    "down",
-                    [
-                        k('J'),
-                        KeySpec {
-                            code: Down,
-                            mods: KeyModifiers::ALT
-                        }
-                    ]
-                ),
+                Rule Delete "delete_rule" "delete the rule" "delete" [k('d'), code(Delete)];
+                Rule MoveUp "rule_up" "move the rule up (order matters)" "up" [k('K'), alt(Up)];
+                Rule MoveDown "rule_down" "move the rule down" "down" [k('J'), alt(Down)];
                 // Keys tab.
-                b!(Keys, Up, "up", "previous key", "", [code(Up), k('k')]),
-                b!(Keys, Down, "down", "next key", "", [code(Down), k('j')]),
-                b!(
-                    Keys,
-                    ImportKey,
-                    "import_key",
-                    "import a public key (PEM)",
-                    "import",
-                    [k('I')]
-                ),
-                b!(
-                    Keys,
-                    GenerateKey,
-                    "generate_key",
-                    "generate an ed25519 key pair",
-                    "generate",
-                    [k('g')]
-                ),
-                b!(
-                    Keys,
-                    Delete,
-                    "remove_key",
-                    "remove the key",
-                    "remove",
-                    [k('d')]
-                ),
+                Keys Up "up" "previous key" "" [code(Up), k('k')];
+                Keys Down "down" "next key" "" [code(Down), k('j')];
+                Keys ImportKey "import_key" "import a public key (PEM)" "import" [k('I')];
+                Keys GenerateKey "generate_key" "generate an ed25519 key pair" "generate" [k('g')];
+                Keys Delete "remove_key" "remove the key" "remove" [k('d')];
                 // Layout tab.
-                b!(
-                    Layout,
-                    EditExpiry,
-                    "expiry",
-                    "set the expiry (date or +6m, +1y, +30d)",
-                    "expiry",
-                    [k('x')]
-                ),
-                b!(
-                    Layout,
-                    EditReadme,
-                    "readme",
-                    "edit the readme",
-                    "readme",
-                    [k('e')]
-                ),
+                Layout EditExpiry "expiry" "set the expiry (date or +6m, +1y, +30d)" "expiry" [k('x')];
+                Layout EditReadme "readme" "edit the readme" "readme" [k('e')];
                 // Lint tab.
-                b!(Lint, Up, "up", "previous finding", "", [code(Up), k('k')]),
-                b!(Lint, Down, "down", "next finding", "", [code(Down), k('j')]),
-                b!(
-                    Lint,
-                    Activate,
-                    "jump",
-                    "jump to the finding",
-                    "jump",
-                    [code(Enter)]
-                ),
+                Lint Up "up" "previous finding" "" [code(Up), k('k')];
+                Lint Down "down" "next finding" "" [code(Down), k('j')];
+                Lint Activate "jump" "jump to the finding" "jump" [code(Enter)];
                 // Report tab.
-                b!(Report, Up, "up", "previous row", "", [code(Up), k('k')]),
-                b!(Report, Down, "down", "next row", "", [code(Down), k('j')]),
-                b!(Report, PageUp, "page_up", "page up", "", [code(PageUp)]),
-                b!(
-                    Report,
-                    PageDown,
-                    "page_down",
-                    "page down",
-                    "",
-                    [code(PageDown)]
-                ),
-                b!(
-                    Report,
-                    Activate,
-                    "show",
-                    "show the selected item on the graph",
-                    "show",
-                    [code(Enter)]
-                ),
-                b!(
-                    Report,
-                    RunInspections,
-                    "run_inspections",
-                    "run the inspections (shows the commands first)",
-                    "run inspections",
-                    [k('R')]
-                ),
-                b!(Report, Links, "links", "link browser", "links", [k('L')]),
-                b!(
-                    Report,
-                    Lineage,
-                    "lineage",
-                    "artifact lineage",
-                    "lineage",
-                    [k('A')]
-                ),
-                b!(
-                    Report,
-                    OpenSublayout,
-                    "open_sublayout",
-                    "open the selected step's sublayout (its own graph)",
-                    "",
-                    [k('O')]
-                ),
-                b!(
-                    Report,
-                    WriteLinks,
-                    "write_links",
-                    "write the inspections' (unsigned) links into the workdir",
-                    "",
-                    [k('w')]
-                ),
-                b!(
-                    Report,
-                    ExportReport,
-                    "export",
-                    "export the report (Markdown and JSON)",
-                    "export",
-                    [k('E')]
-                ),
+                Report Up "up" "previous row" "" [code(Up), k('k')];
+                Report Down "down" "next row" "" [code(Down), k('j')];
+                Report PageUp "page_up" "page up" "" [code(PageUp)];
+                Report PageDown "page_down" "page down" "" [code(PageDown)];
+                Report Activate "show" "show the selected item on the graph" "show" [code(Enter)];
+                Report RunInspections "run_inspections" "run the inspections (shows the commands first)" "run inspections" [k('R')];
+                Report Links "links" "link browser" "links" [k('L')];
+                Report Lineage "lineage" "artifact lineage" "lineage" [k('A')];
+                Report OpenSublayout "open_sublayout" "open the selected step's sublayout (its own graph)" "" [k('O')];
+                Report WriteLinks "write_links" "write the inspections' (unsigned) links into the workdir" "" [k('w')];
+                Report ExportReport "export" "export the report (Markdown and JSON)" "export" [k('E')];
                 // Link browser and lineage lists.
-                b!(Links, Up, "up", "previous row", "", [code(Up), k('k')]),
-                b!(Links, Down, "down", "next row", "", [code(Down), k('j')]),
-                b!(Links, PageUp, "page_up", "page up", "", [code(PageUp)]),
-                b!(
-                    Links,
-                    PageDown,
-                    "page_down",
-                    "page down",
-                    "",
-                    [code(PageDown)]
-                ),
-                b!(Links, Top, "top", "first row", "", [code(Home), k('g')]),
-                b!(Links, Bottom, "bottom", "last row", "", [code(End), k('G')]),
-                b!(
-                    Links,
-                    Left,
-                    "prev_link",
-                    "previous link",
-                    "",
-                    [code(Left), k('h')]
-                ),
-                b!(
-                    Links,
-                    Right,
-                    "next_link",
-                    "next link",
-                    "",
-                    [code(Right), k('l')]
-                ),
-                b!(
-                    Links,
-                    Lineage,
-                    "lineage",
-                    "lineage of the selected artifact",
-                    "lineage",
-                    [k('A')]
-                ),
-                b!(
-                    Links,
-                    Activate,
-                    "what_if_edit",
-                    "what-if: change this artifact's hash / drop the link",
-                    "what-if",
-                    [code(Enter)]
-                ),
-                b!(Lineage, Up, "up", "previous row", "", [code(Up), k('k')]),
-                b!(Lineage, Down, "down", "next row", "", [code(Down), k('j')]),
-            ],
+                Links Up "up" "previous row" "" [code(Up), k('k')];
+                Links Down "down" "next row" "" [code(Down), k('j')];
+                Links PageUp "page_up" "page up" "" [code(PageUp)];
+                Links PageDown "page_down" "page down" "" [code(PageDown)];
+                Links Top "top" "first row" "" [code(Home), k('g')];
+                Links Bottom "bottom" "last row" "" [code(End), k('G')];
+                Links Left "prev_link" "previous link" "" [code(Left), k('h')];
+                Links Right "next_link" "next link" "" [code(Right), k('l')];
+                Links Lineage "lineage" "lineage of the selected artifact" "lineage" [k('A')];
+                Links Activate "what_if_edit" "what-if: change this artifact's hash / drop the link" "what-if" [code(Enter)];
+                Lineage Up "up" "previous row" "" [code(Up), k('k')];
+                Lineage Down "down" "next row" "" [code(Down), k('j')];
+            },
         }
     }
 }
