@@ -63,7 +63,8 @@ pub struct Finding {
     /// The step or inspection concerned; `None` for the layout itself.
     pub item: Option<String>,
     /// `"expected_materials"` or `"expected_products"` for rule findings.
-    pub rule_set: Option<String>,
+    #[serde(serialize_with = "crate::model::rule::serialize_rule_set")]
+    pub rule_set: Option<ArtifactKind>,
     /// The index (0-based) of the rule in its rule set.
     pub rule_index: Option<usize>,
     pub message: String,
@@ -307,8 +308,8 @@ pub fn render_text(findings: &[Finding]) -> String {
             None => {}
         }
         match (&f.rule_set, f.rule_index) {
-            (Some(set), Some(i)) => loc.push(format!("{set} #{}", i + 1)),
-            (Some(set), None) => loc.push(set.clone()),
+            (Some(set), Some(i)) => loc.push(format!("{} #{}", set.rule_set(), i + 1)),
+            (Some(set), None) => loc.push(set.rule_set().to_string()),
             _ => {}
         }
         if loc.is_empty() {
@@ -575,7 +576,7 @@ impl<'a> Ctx<'a> {
             severity: code.severity(),
             code,
             item: Some(item.to_string()),
-            rule_set: Some(kind.rule_set().to_string()),
+            rule_set: Some(kind),
             rule_index: index,
             message,
             suggestion,

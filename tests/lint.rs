@@ -59,7 +59,7 @@ fn check(
 ) {
     assert_eq!(f.severity, severity, "{f:?}");
     assert_eq!(f.item.as_deref(), item, "{f:?}");
-    assert_eq!(f.rule_set.as_deref(), rule_set, "{f:?}");
+    assert_eq!(f.rule_set.map(|k| k.rule_set()), rule_set, "{f:?}");
     assert_eq!(f.rule_index, rule_index, "{f:?}");
     assert!(!f.suggestion.is_empty(), "{f:?}");
     assert!(!f.message.is_empty(), "{f:?}");
@@ -350,7 +350,7 @@ fn missing_trailing_disallow_and_empty_lists() {
     );
     let empty = with_code(&f, "no-rules");
     assert!(empty.iter().any(|x| x.item.as_deref() == Some("untar")
-        && x.rule_set.as_deref() == PRODS
+        && x.rule_set.map(|k| k.rule_set()) == PRODS
         && x.severity == Severity::Info));
     // `DISALLOW **` counts as `DISALLOW *`.
     step_mut(&mut l, "package").expected_products =
@@ -675,7 +675,7 @@ fn kitchen_sink_order_and_output() {
     assert!(positions.windows(2).all(|w| w[0] <= w[1]), "{positions:?}");
     let build_mats: Vec<usize> = f
         .iter()
-        .filter(|x| x.item.as_deref() == Some("build") && x.rule_set.as_deref() == MATS)
+        .filter(|x| x.item.as_deref() == Some("build") && x.rule_set.map(|k| k.rule_set()) == MATS)
         .filter_map(|x| x.rule_index)
         .collect();
     assert!(

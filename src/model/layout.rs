@@ -14,6 +14,31 @@ use crate::model::rule::{ArtifactKind, Rule};
 use crate::py::json::{self, number_is_int, py_repr, py_str, py_type};
 use serde_json::{Map, Number, Value};
 use std::collections::BTreeMap;
+use std::fmt;
+
+/// What a layout item is: a step (performed by functionaries, evidenced by links) or an
+/// inspection (run at verification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    Step,
+    Inspection,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Step => "step",
+            ItemKind::Inspection => "inspection",
+        }
+    }
+}
+
+impl fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A functionary or owner key listed in a layout's `keys`.
 #[derive(Debug, Clone, PartialEq)]

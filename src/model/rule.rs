@@ -40,6 +40,17 @@ impl ArtifactKind {
     }
 }
 
+/// Serialise an optional kind as the name of its rule set (`expected_materials`).
+pub fn serialize_rule_set<S: serde::Serializer>(
+    kind: &Option<ArtifactKind>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match kind {
+        Some(k) => s.serialize_some(k.rule_set()),
+        None => s.serialize_none(),
+    }
+}
+
 /// A parsed artifact rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleKind {

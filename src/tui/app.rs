@@ -1047,7 +1047,7 @@ impl App {
                 let Some(f) = self.lint.get(self.lint_row).cloned() else {
                     return;
                 };
-                self.jump_to(f.item.as_deref(), f.rule_set.as_deref(), f.rule_index);
+                self.jump_to(f.item.as_deref(), f.rule_set, f.rule_index);
             }
             _ => {}
         }
@@ -1057,7 +1057,7 @@ impl App {
     pub fn jump_to(
         &mut self,
         item: Option<&str>,
-        rule_set: Option<&str>,
+        rule_set: Option<ArtifactKind>,
         rule_index: Option<usize>,
     ) {
         match item {
@@ -1070,22 +1070,8 @@ impl App {
                 self.focus = Focus::Detail;
                 let rows = self.detail_rows();
                 let want = match (rule_set, rule_index) {
-                    (Some(set), Some(i)) => {
-                        let kind = if set == "expected_materials" {
-                            ArtifactKind::Materials
-                        } else {
-                            ArtifactKind::Products
-                        };
-                        rows.iter().position(|r| *r == Row::Rule(kind, i))
-                    }
-                    (Some(set), None) => {
-                        let kind = if set == "expected_materials" {
-                            ArtifactKind::Materials
-                        } else {
-                            ArtifactKind::Products
-                        };
-                        rows.iter().position(|r| *r == Row::RuleSet(kind))
-                    }
+                    (Some(kind), Some(i)) => rows.iter().position(|r| *r == Row::Rule(kind, i)),
+                    (Some(kind), None) => rows.iter().position(|r| *r == Row::RuleSet(kind)),
                     _ => None,
                 };
                 self.detail_row = want.unwrap_or(0);
@@ -1687,7 +1673,7 @@ impl App {
                     .report_view
                     .selected_target(self.verify.report.as_deref())
                 {
-                    self.jump_to(Some(&item), set.as_deref(), idx);
+                    self.jump_to(Some(&item), set, idx);
                 }
             }
             other => {

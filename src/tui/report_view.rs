@@ -184,7 +184,7 @@ impl ReportView {
     pub fn selected_target(
         &self,
         r: Option<&Report>,
-    ) -> Option<(String, Option<String>, Option<usize>)> {
+    ) -> Option<(String, Option<ArtifactKind>, Option<usize>)> {
         let r = r?;
         if !self.stack.is_empty() {
             return Some((self.stack[0].clone(), None, None));
@@ -196,7 +196,7 @@ impl ReportView {
             .filter(|f| f.item.as_deref() == Some(&it.name));
         Some((
             it.name,
-            f.and_then(|f| f.rule_set.clone()),
+            f.and_then(|f| f.rule_set),
             f.and_then(|f| f.rule_index),
         ))
     }
@@ -847,7 +847,7 @@ pub fn failure_lines(
     if let Some(set) = &fl.rule_set {
         d.push(Line::from(vec![
             label("rule set"),
-            Span::styled(set.clone(), theme.text),
+            Span::styled(set.rule_set(), theme.text),
         ]));
     }
     if let Some(rule) = &fl.rule {

@@ -442,11 +442,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
         .and_then(|r| r.failure.as_ref())
         .filter(|fl| fl.item.as_deref() == Some(&name) && fl.sublayout_path.is_empty())
         .and_then(|fl| {
-            let kind = if fl.rule_set.as_deref() == Some("expected_materials") {
-                ArtifactKind::Materials
-            } else {
-                ArtifactKind::Products
-            };
+            let kind = fl.rule_set.unwrap_or(ArtifactKind::Products);
             fl.rule_index.map(|i| (kind, i))
         });
     let cause_rules: Vec<(ArtifactKind, usize)> = app
@@ -456,11 +452,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
         .and_then(|r| r.failure.as_ref())
         .filter(|fl| fl.item.as_deref() == Some(&name) && fl.sublayout_path.is_empty())
         .map(|fl| {
-            let kind = if fl.rule_set.as_deref() == Some("expected_materials") {
-                ArtifactKind::Materials
-            } else {
-                ArtifactKind::Products
-            };
+            let kind = fl.rule_set.unwrap_or(ArtifactKind::Products);
             fl.root_causes
                 .iter()
                 .filter_map(|c| c.rule_index.map(|i| (kind, i)))
@@ -552,7 +544,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
                 let text = rule.map(|r| r.to_line()).unwrap_or_default();
                 let lint_err = app.lint.iter().any(|fd| {
                     fd.item.as_deref() == Some(&name)
-                        && fd.rule_set.as_deref() == Some(kind.rule_set())
+                        && fd.rule_set == Some(*kind)
                         && fd.rule_index == Some(*i)
                         && fd.severity == Severity::Error
                 });
@@ -767,8 +759,8 @@ fn draw_lint(f: &mut Frame, app: &mut App, area: Rect) {
             Severity::Info => ("i", t.info),
         };
         let loc = match (&fd.item, &fd.rule_set, fd.rule_index) {
-            (Some(it), Some(set), Some(ix)) => format!("{it} · {set} #{}", ix + 1),
-            (Some(it), Some(set), None) => format!("{it} · {set}"),
+            (Some(it), Some(set), Some(ix)) => format!("{it} · {} #{}", set.rule_set(), ix + 1),
+            (Some(it), Some(set), None) => format!("{it} · {}", set.rule_set()),
             (Some(it), _, _) => it.clone(),
             _ => "layout".into(),
         };

@@ -18,7 +18,7 @@ use crate::crypto::PublicKey;
 use crate::crypto::kid8;
 use crate::error::Error;
 use crate::model::envelope::{Metadata, Payload};
-use crate::model::layout::Layout;
+use crate::model::layout::{ItemKind, Layout};
 use crate::model::link::Link;
 use crate::model::params;
 use crate::model::rule::ArtifactKind;
@@ -351,13 +351,13 @@ impl Verifier<'_> {
         }
     }
 
-    fn fail(&mut self, stage: Stage, e: Error, item: Option<(&str, &str)>) -> Stop {
+    fn fail(&mut self, stage: Stage, e: Error, item: Option<(&str, ItemKind)>) -> Stop {
         self.report.set_stage(stage, Status::Failed, e.to_string());
         self.report.failure = Some(Failure {
             stage,
             reference_error: e.class.to_string(),
             item: item.map(|(n, _)| n.to_string()),
-            item_kind: item.map(|(_, k)| k.to_string()),
+            item_kind: item.map(|(_, k)| k),
             rule_set: None,
             rule: None,
             rule_index: None,
@@ -372,8 +372,8 @@ impl Verifier<'_> {
         Stop
     }
 
-    fn set_item_status(&mut self, name: &str, kind: &str, status: Status) {
-        if kind == "step" {
+    fn set_item_status(&mut self, name: &str, kind: ItemKind, status: Status) {
+        if kind == ItemKind::Step {
             if let Some(s) = self.report.steps.iter_mut().find(|s| s.name == name) {
                 s.status = status;
             }
@@ -651,7 +651,7 @@ impl Verifier<'_> {
             if !results.is_empty() && step.name.contains('\0') {
                 // Python's `open()` refuses such a path before touching the file system.
                 let e = Error::new(Exc::ValueError, "embedded null byte");
-                return Err(self.fail(Stage::LoadLinks, e, Some((&step.name, "step"))));
+                return Err(self.fail(Stage::LoadLinks, e, Some((&step.name, ItemKind::Step))));
             }
             let mut found = 0usize;
             for (ci, res) in results.into_iter().enumerate() {
@@ -722,7 +722,7 @@ impl Verifier<'_> {
                         found
                     ),
                 );
-                return Err(self.fail(Stage::LoadLinks, e, Some((&step.name, "step"))));
+                return Err(self.fail(Stage::LoadLinks, e, Some((&step.name, ItemKind::Step))));
             }
         }
         let total: usize = per_step
@@ -832,7 +832,11 @@ impl Verifier<'_> {
                         used.len()
                     ),
                 );
-                return Err(self.fail(Stage::LinkSignatures, e, Some((&step.name, "step"))));
+                return Err(self.fail(
+                    Stage::LinkSignatures,
+                    e,
+                    Some((&step.name, ItemKind::Step)),
+                ));
             }
         }
         self.report.set_stage(
@@ -891,7 +895,7 @@ impl Verifier<'_> {
                             return Err(self.fail(
                                 Stage::Sublayouts,
                                 e,
-                                Some((&step.name, "step")),
+                                Some((&step.name, ItemKind::Step)),
                             ));
                         }
                         let keyid = per_step[si][ci].keyid.clone();
@@ -902,7 +906,7 @@ impl Verifier<'_> {
                             return Err(self.fail(
                                 Stage::Sublayouts,
                                 e,
-                                Some((&step.name, "step")),
+                                Some((&step.name, ItemKind::Step)),
                             ));
                         };
                         let sub_dir = inside(
@@ -1035,7 +1039,7 @@ impl Verifier<'_> {
                     return Err(self.fail(
                         Stage::ThresholdAgreement,
                         e,
-                        Some((&step.name, "step")),
+                        Some((&step.name, ItemKind::Step)),
                     ));
                 }
             }
@@ -1091,7 +1095,11 @@ impl Verifier<'_> {
         } else {
             Stage::InspectionRules
         };
-        let kind_name = if steps { "step" } else { "inspection" };
+        let kind_name = if steps {
+            ItemKind::Step
+        } else {
+            ItemKind::Inspection
+        };
         let items = if steps {
             step_rule_items(layout)
         } else {
@@ -1169,7 +1177,7 @@ impl Verifier<'_> {
                     }
                     self.fail(stage, e, Some((name, kind_name)));
                     let fl = self.report.failure.as_mut().expect("just set");
-                    fl.rule_set = Some(kind.rule_set().to_string());
+                    fl.rule_set = Some(kind);
                     fl.rule = Some(rules[f.rule_index].tokens().to_vec());
                     fl.rule_index = Some(f.rule_index);
                     let mut arts = f.artifacts;
@@ -1241,7 +1249,7 @@ impl Verifier<'_> {
                                 return Err(self.fail(
                                     Stage::Inspections,
                                     e,
-                                    Some((&insp.name, "inspection")),
+                                    Some((&insp.name, ItemKind::Inspection)),
                                 ));
                             }
                         }
@@ -1254,7 +1262,11 @@ impl Verifier<'_> {
                         self.report.inspections[idx].return_value =
                             rv.split('\'').next().and_then(|n| n.parse().ok());
                     }
-                    return Err(self.fail(Stage::Inspections, e, Some((&insp.name, "inspection"))));
+                    return Err(self.fail(
+                        Stage::Inspections,
+                        e,
+                        Some((&insp.name, ItemKind::Inspection)),
+                    ));
                 }
             }
         }

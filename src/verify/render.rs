@@ -94,7 +94,7 @@ pub fn text(r: &Report, detail: Detail) -> String {
             }
         }
         if let Some(set) = &f.rule_set {
-            let _ = writeln!(o, "  rule set:   {set}");
+            let _ = writeln!(o, "  rule set:   {}", set.rule_set());
         }
         if let Some(rule) = &f.rule {
             let idx = f
@@ -284,7 +284,7 @@ pub fn markdown(r: &Report) -> String {
             .unwrap_or_else(|| "the layout".into());
         let _ = writeln!(o, "| item | {item} |");
         if let Some(set) = &f.rule_set {
-            let _ = writeln!(o, "| rule set | {set} |");
+            let _ = writeln!(o, "| rule set | {} |", set.rule_set());
         }
         if let Some(rule) = &f.rule {
             let _ = writeln!(o, "| rule | `{}` |", md_escape(&rule.join(" ")));

@@ -6,6 +6,7 @@
 //! one structure.
 
 use crate::model::envelope::Format;
+use crate::model::layout::ItemKind;
 use crate::model::link::{Artifacts, Link};
 use crate::model::rule::ArtifactKind;
 use serde::Serialize;
@@ -335,9 +336,10 @@ pub struct Failure {
     /// The step or inspection concerned (`null` for the layout itself).
     pub item: Option<String>,
     /// `step` or `inspection`, when `item` is set.
-    pub item_kind: Option<String>,
+    pub item_kind: Option<ItemKind>,
     /// `expected_materials` or `expected_products` for rule failures.
-    pub rule_set: Option<String>,
+    #[serde(serialize_with = "crate::model::rule::serialize_rule_set")]
+    pub rule_set: Option<ArtifactKind>,
     /// The failing rule as written in the layout.
     pub rule: Option<Vec<String>>,
     pub rule_index: Option<usize>,
@@ -446,7 +448,7 @@ impl Report {
     pub fn failing_rule_set(&self) -> Option<&RuleSetReport> {
         let f = self.failure.as_ref()?;
         let item = f.item.as_deref()?;
-        let set = f.rule_set.as_deref()?;
+        let set = f.rule_set?;
         let r = self.failing_report();
         let (m, p) = if let Some(s) = r.step(item) {
             (s.materials.as_ref(), s.products.as_ref())
@@ -454,6 +456,6 @@ impl Report {
             let i = r.inspection(item)?;
             (i.materials.as_ref(), i.products.as_ref())
         };
-        if set == "expected_materials" { m } else { p }
+        if set == ArtifactKind::Materials { m } else { p }
     }
 }
