@@ -139,14 +139,6 @@ impl Document {
         Some(label)
     }
 
-    pub fn can_undo(&self) -> bool {
-        !self.undo.is_empty()
-    }
-
-    pub fn can_redo(&self) -> bool {
-        !self.redo.is_empty()
-    }
-
     /// The metadata to write: signed if the layout is unchanged since signing, else
     /// unsigned in the document's format.
     pub fn to_metadata(&self) -> Metadata {

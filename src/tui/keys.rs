@@ -410,15 +410,6 @@ impl KeyMap {
         out
     }
 
-    /// The label of the first key bound to `cmd` in `ctx` (for messages like "press S to sign").
-    pub fn key_for(&self, cmd: Cmd, ctx: Ctx) -> Option<String> {
-        self.bindings
-            .iter()
-            .find(|b| b.cmd == cmd && b.ctx == ctx)
-            .and_then(|b| b.keys.first())
-            .map(|k| k.to_string())
-    }
-
     /// Apply `[keys]` overrides from the config: `name = "key"` or `name = ["k1", "k2"]`,
     /// optionally scoped as `"ctx.name"`.
     pub fn apply_overrides(

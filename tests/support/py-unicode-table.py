@@ -42,14 +42,14 @@ out.append("")
 out.append("/// Inclusive ranges of code points `str.isprintable()` rejects, sorted.")
 out.append("#[rustfmt::skip]")
 out.append("pub static NOT_PRINTABLE: [(u32, u32); %d] = [" % len(ranges))
-for a, b in ranges:
-    out.append("    (0x%04x, 0x%04x)," % (a, b))
+for i in range(0, len(ranges), 6):
+    out.append("    " + " ".join("(0x%04x, 0x%04x)," % r for r in ranges[i:i + 6]))
 out.append("];")
 out.append("")
 out.append("/// Code points whose decimal value is 0; the nine after each are 1..9. Sorted.")
 out.append("#[rustfmt::skip]")
 out.append("pub static DECIMAL_ZEROS: [u32; %d] = [" % len(zeros))
-for z in zeros:
-    out.append("    0x%04x," % z)
+for i in range(0, len(zeros), 10):
+    out.append("    " + " ".join("0x%04x," % z for z in zeros[i:i + 10]))
 out.append("];")
 print("\n".join(out))
