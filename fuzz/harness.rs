@@ -13,8 +13,8 @@
 use intoto_studio::Exc;
 use intoto_studio::crypto::PublicKey;
 use intoto_studio::model::envelope::{Metadata, Payload};
-use intoto_studio::model::fnmatch::Pattern;
 use intoto_studio::model::rule::{Rule, join_line, split_line};
+use intoto_studio::py::fnmatch::Pattern;
 use intoto_studio::py::json::{self, DumpStyle};
 use intoto_studio::verify::{self, LinkSource, VerifyOptions};
 use serde_json::Value;
@@ -223,7 +223,7 @@ pub fn fnmatch(data: &[u8]) {
         let m = p.matches(name);
         assert_eq!(
             m,
-            intoto_studio::model::fnmatch::fnmatch(name, pattern),
+            intoto_studio::py::fnmatch::fnmatch(name, pattern),
             "Pattern and fnmatch disagree on {pattern:?} / {name:?}"
         );
         if let Some(lit) = p.literal() {

@@ -22,10 +22,10 @@
 use crate::Exc;
 use crate::error::{Error, Result};
 use crate::model::envelope::{self, Metadata, Payload};
-use crate::model::fnmatch::Pattern;
 use crate::model::layout::{Inspection, Layout, Step, format_expires, parse_expires, utc_civil};
 use crate::model::params;
 use crate::model::rule::{ArtifactKind, Rule, RuleKind};
+use crate::py::fnmatch::Pattern;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,7 +1,7 @@
 //! The pattern matcher against answers recorded from the reference's Python `fnmatch`
 //! (regenerate with `tests/fixtures/gen_fnmatch_table.py`).
 
-use intoto_studio::model::fnmatch::Pattern;
+use intoto_studio::py::fnmatch::Pattern;
 
 #[test]
 fn matcher_agrees_with_python_fnmatch() {

@@ -3,7 +3,6 @@
 
 pub mod edit;
 pub mod envelope;
-pub mod fnmatch;
 pub mod fsname;
 pub mod layout;
 pub mod link;

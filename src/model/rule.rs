@@ -10,7 +10,6 @@
 //! MATCH <pattern> [IN <source-prefix>] WITH (MATERIALS|PRODUCTS) [IN <dest-prefix>] FROM <step>
 //! ```
 
-use crate::Exc;
 use crate::error::{Error, Result};
 use crate::py::json::py_repr_list;
 use std::fmt;
@@ -198,70 +197,7 @@ impl fmt::Display for Rule {
     }
 }
 
-/// Split one line into tokens exactly like Python's `shlex.split` (POSIX mode, no
-/// comments): `'…'` is literal, `"…"` allows `\\` and `\"` escapes, a backslash outside
-/// quotes escapes the next character, and quoted empty strings are tokens.
-pub fn split_line(line: &str) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut in_token = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_token {
-                    out.push(std::mem::take(&mut cur));
-                    in_token = false;
-                }
-            }
-            '\'' => {
-                in_token = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(ch) => cur.push(ch),
-                        None => return Err(Error::new(Exc::ValueError, "No closing quotation")),
-                    }
-                }
-            }
-            '"' => {
-                in_token = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.peek() {
-                            Some(&n) if n == '"' || n == '\\' => {
-                                cur.push(n);
-                                chars.next();
-                            }
-                            Some(_) => cur.push('\\'),
-                            None => {
-                                return Err(Error::new(Exc::ValueError, "No closing quotation"));
-                            }
-                        },
-                        Some(ch) => cur.push(ch),
-                        None => return Err(Error::new(Exc::ValueError, "No closing quotation")),
-                    }
-                }
-            }
-            '\\' => {
-                in_token = true;
-                match chars.next() {
-                    Some(ch) => cur.push(ch),
-                    None => return Err(Error::new(Exc::ValueError, "No escaped character")),
-                }
-            }
-            c => {
-                in_token = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_token {
-        out.push(cur);
-    }
-    Ok(out)
-}
+pub use crate::py::shlex::split as split_line;
 
 /// Quote tokens only where [`split_line`] needs it, so rules read as written:
 /// `MATCH src/* WITH PRODUCTS FROM clone`, `CREATE 'my file.txt'`.

@@ -7,12 +7,14 @@
 //! `str.format`, and Rust's Unicode tables are newer than Python 3.11's).
 
 pub mod base64;
+pub mod fnmatch;
 pub mod format;
 pub mod hex;
 pub mod json;
 pub mod oserror;
 pub mod path;
 pub mod repr;
+pub mod shlex;
 mod unicode;
 
 pub use unicode::UNIDATA_VERSION;

@@ -5,9 +5,9 @@
 use super::app::OwnerTrust;
 use super::keys::{Cmd, Ctx};
 use super::theme::Theme;
-use crate::model::fnmatch::Pattern;
 use crate::model::link::{Artifacts, Link};
 use crate::model::rule::{ArtifactKind, RuleKind};
+use crate::py::fnmatch::Pattern;
 use crate::verify::report::{LinkState, Report, RuleSetReport, Stage, Status};
 use crate::verify::rules::{MatchOutcome, match_one};
 use ratatui::Frame;

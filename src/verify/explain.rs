@@ -3,9 +3,9 @@
 
 use super::report::{RootCause, RuleSetReport};
 use super::rules::{LinkMap, MatchOutcome, match_one};
-use crate::model::fnmatch::Pattern;
 use crate::model::link::{HashDict, Link};
 use crate::model::rule::{ArtifactKind, Rule, RuleKind};
+use crate::py::fnmatch::Pattern;
 
 /// What the rules of an item can see, for explanations.
 pub struct Scope<'a> {

@@ -7,9 +7,9 @@
 
 use super::report::{RuleReport, RuleSetReport, Status};
 use crate::Exc;
-use crate::model::fnmatch::Pattern;
 use crate::model::link::{Artifacts, Link};
 use crate::model::rule::{ArtifactKind, Rule, RuleKind};
+use crate::py::fnmatch::Pattern;
 use crate::py::json::{py_repr_list, py_repr_set};
 use std::borrow::Cow;
 use std::collections::HashMap;
