@@ -11,8 +11,8 @@
 //!    `failure.sublayout_path`, and the exit status;
 //! 2. the reference `in-toto-verify` (in-toto 3.1.0), run the same way on another fresh copy,
 //!    agrees too: exit 0 when passed, else non-zero with `(in-toto-verify) <Class>: …`. The
-//!    reference is installed by `tests/support/ensure-reference.sh`; if that fails this test
-//!    fails, unless `INTOTO_STUDIO_SKIP_INTEROP=1` is set (then it prints a skip note);
+//!    reference is installed by `tests/support/ensure-reference.sh`; if that fails it says it
+//!    skipped that part (under `.ci/run`, `INTOTO_STUDIO_REQUIRE_REFERENCE=1`, it fails);
 //! 3. the layouts of the passing examples lint without errors; the index `examples/README.md`
 //!    lists every example with its verdict; the `links/…` paths a README quotes exist; and
 //!    `examples/keys/` holds nothing but TEST-ONLY keys.

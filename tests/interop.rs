@@ -10,8 +10,9 @@
 //! 3. `run` and `record` write byte-identical files to the reference's for the same tree,
 //!    options and (deterministic ed25519) key.
 //!
-//! The reference is installed by `tests/support/ensure-reference.sh`. If that fails, the
-//! tests fail, unless `INTOTO_STUDIO_SKIP_INTEROP=1` is set (then they are skipped).
+//! The reference is installed by `tests/support/ensure-reference.sh`. If that fails (no
+//! Python or network), each test says it skipped and why; under `.ci/run`
+//! (`INTOTO_STUDIO_REQUIRE_REFERENCE=1`) it fails instead.
 
 mod common;
 use common::*;

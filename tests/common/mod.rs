@@ -54,46 +54,50 @@ pub fn copy_fixture_key(dir: &Path, person: &str, private_name: &str) {
 }
 
 /// The reference implementation's bin directory (installed on first use by
-/// `tests/support/ensure-reference.sh`), or `None` when it is unavailable and
-/// `INTOTO_STUDIO_SKIP_INTEROP=1` allows skipping; without that variable a missing reference
-/// fails the test.
+/// `tests/support/ensure-reference.sh`), or `None` when it cannot be installed (no Python, no
+/// network): the calling test then says that it skipped and why, and returns. `.ci/run` sets
+/// `INTOTO_STUDIO_REQUIRE_REFERENCE=1`, which turns a missing reference into a failure.
 pub fn reference() -> Option<&'static Path> {
-    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BIN.get_or_init(|| {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let bin = BIN.get_or_init(|| {
         let out = Command::new("bash")
             .arg(Path::new(MANIFEST).join("tests/support/ensure-reference.sh"))
             .stdin(Stdio::null())
             .output();
-        let failure = match out {
+        match out {
             Ok(out) if out.status.success() => {
                 let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
                 if bin.join("in-toto-verify").exists() {
-                    return Some(bin);
+                    Ok(bin)
+                } else {
+                    Err(format!("no in-toto-verify in {}", bin.display()))
                 }
-                format!("no in-toto-verify in {}", bin.display())
             }
-            Ok(out) => format!(
+            Ok(out) => Err(format!(
                 "exit {:?}: {}",
                 out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-            Err(e) => e.to_string(),
-        };
-        if std::env::var("INTOTO_STUDIO_SKIP_INTEROP").as_deref() == Ok("1") {
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    match bin {
+        Ok(bin) => Some(bin),
+        Err(failure) => {
+            let test = std::thread::current().name().unwrap_or("a test").to_string();
+            if std::env::var("INTOTO_STUDIO_REQUIRE_REFERENCE").as_deref() == Ok("1") {
+                panic!(
+                    "{test}: the reference implementation could not be installed by \
+                     tests/support/ensure-reference.sh ({failure})"
+                );
+            }
             eprintln!(
-                "SKIPPED: the reference implementation is unavailable ({failure}); \
-                 INTOTO_STUDIO_SKIP_INTEROP=1 is set"
+                "SKIPPED {test}: it compares with the reference implementation, which could \
+                 not be installed ({failure}); .ci/run installs it and never skips"
             );
             None
-        } else {
-            panic!(
-                "the reference implementation could not be installed by \
-                 tests/support/ensure-reference.sh ({failure}); set \
-                 INTOTO_STUDIO_SKIP_INTEROP=1 to skip the tests that need it"
-            );
         }
-    })
-    .as_deref()
+    }
 }
 
 /// Run one case; returns the list of disagreements.
