@@ -84,7 +84,10 @@ pub fn reference() -> Option<&'static Path> {
     match bin {
         Ok(bin) => Some(bin),
         Err(failure) => {
-            let test = std::thread::current().name().unwrap_or("a test").to_string();
+            let test = std::thread::current()
+                .name()
+                .unwrap_or("a test")
+                .to_string();
             if std::env::var("INTOTO_STUDIO_REQUIRE_REFERENCE").as_deref() == Ok("1") {
                 panic!(
                     "{test}: the reference implementation could not be installed by \
