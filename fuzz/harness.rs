@@ -75,6 +75,23 @@ pub fn metadata(data: &[u8]) {
         "signatures changed on rewrite"
     );
     match (md.payload(), again.payload()) {
+        // A layout without `expires` gets "now + 1 month" each time it is read (as in the
+        // reference): a DSSE payload, written back as it was, may be read again a second
+        // later, so layouts are compared without `expires`.
+        (Ok(a @ Payload::Layout(_)), Ok(b @ Payload::Layout(_))) => {
+            let without_expires = |p: &Payload| {
+                let mut v = p.to_value();
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("expires");
+                }
+                json::canonical(&v).ok()
+            };
+            assert_eq!(
+                without_expires(a),
+                without_expires(b),
+                "signed layout changed on rewrite"
+            );
+        }
         (Ok(a), Ok(b)) => assert_eq!(
             a.canonical().ok(),
             b.canonical().ok(),
