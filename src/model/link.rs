@@ -778,10 +778,12 @@ impl ArtifactsField {
         if r.peek() != Some(b'{') {
             return Ok(ArtifactsField(Err(py_type(&r.value()?).into())));
         }
-        // A rough guess of the size, to avoid most regrowth: the text left to read is
-        // mostly this dict in a big link.
-        let guess = (r.rest().len() / 256).min(1 << 20);
-        let mut out = ArtifactsBuilder::with_capacity(guess, guess * 48);
+        // Room for as many entries as the text left could hold (an artifact with a SHA-256
+        // digest takes at least 80 bytes of it) and for all of it as paths: growing these
+        // vectors copies them into fresh memory, which costs more than reserving address
+        // space that is never touched. `finish` gives back what is left over.
+        let rest = r.rest().len();
+        let mut out = ArtifactsBuilder::with_capacity(rest / 80 + 16, rest);
         let mut error: Option<String> = None;
         r.object(|r, path| {
             // `{"sha256": "<64 hex digits>"}`, nearly every artifact, in one go.
