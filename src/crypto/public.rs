@@ -12,7 +12,7 @@ use p256::pkcs8::{EncodePublicKey as _, ObjectIdentifier};
 use rsa::BoxedUint;
 use rsa::traits::PublicKeyParts as _;
 use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256, Sha384, Sha512};
+use sha2::{Sha256, Sha384, Sha512};
 
 use super::{compute_keyid, pem};
 use crate::Error;
@@ -540,10 +540,10 @@ fn bad_curve(material: &Material, scheme: &str) -> VerifyFailure {
 
 fn verify_ed25519(raw: &[u8; 32], sig: &[u8], msg: &[u8]) -> Result<(), VerifyFailure> {
     let check = Ed25519Check::new(raw, sig)?;
-    let mut h = Sha512::new();
+    let mut h = crate::crypto::sha512x::Stream::new();
     h.update(check.prefix());
     h.update(msg);
-    check.finish(&h.finalize().into())
+    check.finish(&h.finish())
 }
 
 /// An ed25519 signature check split in two, so that the expensive part, SHA-512 of
