@@ -352,11 +352,16 @@ fn bench_tui(c: &mut Criterion) {
         autosave_dir: None,
     };
     let mut app = tui::build_app(&opened, options).expect("app");
-    while let Some(job) = app.take_job() {
+    let mut jobs = Vec::new();
+    let first = app.take_effects();
+    tui::drive(&mut app, first, &mut |job| jobs.push(job));
+    for job in jobs {
         let done = tui::run_job(job, None);
-        app.update(done);
+        tui::dispatch(&mut app, done, &mut |_| {});
     }
-    let press = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    let press = |app: &mut App, code: KeyCode| {
+        tui::dispatch_key(app, KeyEvent::new(code, KeyModifiers::NONE), &mut |_| {})
+    };
     press(&mut app, KeyCode::Char('5'));
     press(&mut app, KeyCode::Char('L'));
     let report = app.verify.report.clone().expect("verified");

@@ -7,7 +7,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use intoto_studio::clock::Clock;
 use intoto_studio::model::edit::{ItemKind, ItemRef};
 use intoto_studio::tui::ChainFlags;
-use intoto_studio::tui::app::{App, Options, Tab};
+use intoto_studio::tui::action::Action;
+use intoto_studio::tui::app::{App, Job, Options, Tab};
 use intoto_studio::tui::keys::KeyMap;
 use intoto_studio::tui::theme::Theme;
 use intoto_studio::tui::{self, resolve_chain};
@@ -55,10 +56,32 @@ fn open_case(name: &str) -> App {
     app
 }
 
+thread_local! {
+    /// Verifications the app asked for, not run yet.
+    static JOBS: std::cell::RefCell<std::collections::VecDeque<Job>> = Default::default();
+}
+
+fn queue(job: Job) {
+    JOBS.with(|j| j.borrow_mut().push_back(job));
+}
+
+/// An action through the reducer, its file effects carried out as the event loop does;
+/// verifications are queued for [`take_job`].
+fn update(app: &mut App, action: Action) {
+    tui::dispatch(app, action, &mut queue);
+}
+
+/// The next verification the app asked for.
+fn take_job(app: &mut App) -> Option<Job> {
+    let effects = app.take_effects();
+    tui::drive(app, effects, &mut queue);
+    JOBS.with(|j| j.borrow_mut().pop_front())
+}
+
 fn finish_jobs(app: &mut App) {
-    while let Some(job) = app.take_job() {
+    while let Some(job) = take_job(app) {
         let done = tui::run_job(job, None);
-        app.update(done);
+        update(app, done);
     }
 }
 
@@ -68,7 +91,7 @@ fn new_app() -> App {
 }
 
 fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    tui::dispatch_key(app, KeyEvent::new(code, KeyModifiers::NONE), &mut queue);
 }
 
 fn ch(app: &mut App, c: char) {
@@ -76,7 +99,11 @@ fn ch(app: &mut App, c: char) {
 }
 
 fn ctrl(app: &mut App, c: char) {
-    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    tui::dispatch_key(
+        app,
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL),
+        &mut queue,
+    );
 }
 
 fn typ(app: &mut App, text: &str) {
@@ -87,7 +114,11 @@ fn typ(app: &mut App, text: &str) {
 
 /// Clear an input line (Ctrl-u deletes to the start in the editor widget).
 fn clear_input(app: &mut App) {
-    app.on_key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE));
+    tui::dispatch_key(
+        app,
+        KeyEvent::new(KeyCode::End, KeyModifiers::NONE),
+        &mut queue,
+    );
     for _ in 0..80 {
         key(app, KeyCode::Backspace);
     }
@@ -261,6 +292,56 @@ fn save_sign_and_reopen() {
     assert!(!screen.contains("PRIVATE KEY"));
 }
 
+/// The reducer changes state only: saving, reading a key and verifying come back as
+/// effects, and nothing reaches the disk until the event loop carries them out.
+#[test]
+fn the_reducer_asks_for_file_work_and_does_none() {
+    use intoto_studio::tui::effect::Effect;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("root.layout");
+    let mut app = new_app();
+    app.doc.path = Some(target.clone());
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    assert!(app.doc.is_dirty());
+
+    let effects = app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(
+        matches!(&effects[..], [Effect::Save { path, .. }] if *path == target),
+        "{effects:?}"
+    );
+    assert!(!target.exists(), "the reducer wrote nothing");
+    assert!(app.doc.is_dirty(), "not saved until the write is done");
+    tui::drive(&mut app, effects, &mut queue);
+    assert!(target.exists());
+    assert!(!app.doc.is_dirty());
+
+    // A failed write is reported, and the document stays unsaved.
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    app.doc.path = Some(dir.path().join("no-such-dir").join("root.layout"));
+    ctrl(&mut app, 's');
+    assert!(app.doc.is_dirty());
+    let status = app.status.as_ref().expect("a message");
+    assert!(
+        status.error && status.text.starts_with("save failed"),
+        "{}",
+        status.text
+    );
+
+    // The signing key is read by an effect too.
+    ch(&mut app, 'S');
+    typ(
+        &mut app,
+        "tests/fixtures/keys/TEST-ONLY-alice-ed25519.private.pem",
+    );
+    let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(
+        matches!(&effects[..], [Effect::ReadSignKey { password: None, .. }]),
+        "{effects:?}"
+    );
+}
+
 #[test]
 fn lint_enter_jumps_to_the_rule() {
     let mut app = new_app();
@@ -369,7 +450,10 @@ fn snapshot_sign_dialog_and_unsaved_prompt() {
     key(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("sign_summary", render(&mut app, 120, 30));
     key(&mut app, KeyCode::Esc);
-    app.update(tui::action::Action::Cmd(tui::keys::Cmd::AddInspection));
+    update(
+        &mut app,
+        tui::action::Action::Cmd(tui::keys::Cmd::AddInspection),
+    );
     key(&mut app, KeyCode::Enter);
     ch(&mut app, 'q');
     insta::assert_snapshot!("unsaved_changes", render(&mut app, 120, 30));
@@ -820,7 +904,7 @@ fn an_edit_marks_the_verdict_stale_and_the_next_idle_tick_replays_it() {
     assert!(app.verify.stale);
     let screen = render(&mut app, 200, 30);
     assert!(screen.contains("stale: edited since"), "{screen}");
-    app.update(tui::action::Action::Tick);
+    update(&mut app, tui::action::Action::Tick);
     assert!(app.verify.generation > before, "a replay started");
     finish_jobs(&mut app);
     assert!(!app.verify.stale);
@@ -938,7 +1022,7 @@ fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
     let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
 
     // The job runs elsewhere; its progress messages come back as actions.
-    let job = app.take_job().expect("a verification job");
+    let job = take_job(&mut app).expect("a verification job");
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let worker = std::thread::spawn(move || {
         let progress = intoto_studio::verify::Progress::new(move |p: &str| {
@@ -948,7 +1032,7 @@ fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
     });
     ch(&mut app, '5');
     let first = rx.recv().expect("a progress message");
-    app.update(tui::action::Action::VerifyProgress(first.clone()));
+    update(&mut app, tui::action::Action::VerifyProgress(first.clone()));
     assert!(app.verify.running);
     let screen = render(&mut app, 140, 30);
     assert!(screen.contains(first.trim()), "progress shown:\n{screen}");
@@ -959,9 +1043,9 @@ fn big_chain_replays_with_progress_and_its_link_browses_to_the_end() {
     assert!(app.overlays.is_empty());
     let done = worker.join().unwrap();
     for p in rx.try_iter() {
-        app.update(tui::action::Action::VerifyProgress(p));
+        update(&mut app, tui::action::Action::VerifyProgress(p));
     }
-    app.update(done);
+    update(&mut app, done);
     finish_jobs(&mut app);
     let report = app.verify.report.clone().expect("a report");
     assert!(report.passed, "the generated chain verifies");
@@ -1007,14 +1091,14 @@ fn a_deep_sublayout_chain_replays_and_draws() {
     };
     let opened = resolve_chain(None, &flags).unwrap();
     let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
-    let job = app.take_job().expect("a verification job");
+    let job = take_job(&mut app).expect("a verification job");
     let done = std::thread::Builder::new()
         .stack_size(256 << 10)
         .spawn(move || tui::run_job(job, None))
         .unwrap()
         .join()
         .unwrap();
-    app.update(done);
+    update(&mut app, done);
     finish_jobs(&mut app);
     let report = app.verify.report.clone().expect("a report");
     assert!(report.passed, "{:?}", report.failure);
@@ -1254,7 +1338,7 @@ fn a_fifo_in_the_working_dir_neither_hangs_inspections_nor_is_hidden() {
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
     let mut app = open_folder_unverified(&dir);
-    while let Some(job) = app.take_job() {
+    while let Some(job) = take_job(&mut app) {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let _ = tx.send(tui::run_job(job, None));
@@ -1262,7 +1346,7 @@ fn a_fifo_in_the_working_dir_neither_hangs_inspections_nor_is_hidden() {
         let done = rx
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("verification with a FIFO in the working dir finished");
-        app.update(done);
+        update(&mut app, done);
     }
     let report = app.verify.report.as_ref().expect("a report");
     assert!(report.passed, "{:?}", report.failure);

@@ -1,11 +1,15 @@
 //! Actions: everything that changes the app's state. Terminal events become actions (via
-//! the key table or an overlay), background work reports through actions, and
+//! the key table or an overlay), effects and background work report through actions, and
 //! [`super::app::App::update`] is the only place state changes.
 
+use super::effect::SignKeyError;
 use super::keys::Cmd;
+use crate::crypto::{PrivateKey, PublicKey};
 use crate::model::edit::ItemRef;
+use crate::model::layout::Layout;
 use crate::model::rule::ArtifactKind;
 use crate::verify::Report;
+use std::path::PathBuf;
 
 /// What a single-line input is for.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,9 +98,32 @@ pub enum Action {
     Scroll(i16),
     /// A background verification finished: its report, its generation and the `.link`
     /// files found in the link directory (read by the job, not by the reducer).
-    VerifyDone(Box<Report>, u64, Vec<std::path::PathBuf>),
+    VerifyDone(Box<Report>, u64, Vec<PathBuf>),
     /// Progress of a background verification.
     VerifyProgress(String),
+    /// A background verification could not start (its generation, why: e.g. a key file
+    /// that does not read).
+    VerifyFailed(u64, String),
+    /// The layout file was written (or not); `layout` is what it holds.
+    Saved {
+        path: PathBuf,
+        layout: Box<Layout>,
+        result: Result<(), String>,
+        then_quit: bool,
+    },
+    /// A key pair was generated and written: the private key's path and the public key.
+    KeyGenerated(Result<(PathBuf, Box<PublicKey>), String>),
+    /// The private key to sign with was read.
+    SignKeyRead {
+        path: String,
+        result: Result<Box<PrivateKey>, SignKeyError>,
+    },
+    /// A public key file was read for the layout.
+    KeyImported(PathBuf, Result<Box<PublicKey>, String>),
+    /// Files were written (report export, inspection links).
+    Wrote(Vec<PathBuf>),
+    /// An effect failed: the message for the status line.
+    Failed(String),
     /// Time passed (autosave, message expiry).
     Tick,
 }

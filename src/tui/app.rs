@@ -1,15 +1,16 @@
-//! The app state and its one reducer, [`App::update`]. No terminal I/O here: the event
-//! loop feeds actions in and draws the state; background jobs are requested through
-//! [`App::take_job`].
+//! The app state and its one reducer, [`App::update`]. No terminal or file I/O here: the
+//! event loop feeds actions in and draws the state; what the reducer wants done outside
+//! (writing files, reading keys, verifying) it returns as [`Effect`]s.
 
 use super::action::*;
 use super::dialogs::{Confirm, Editor, Input, InputKind, Overlay, Picker, parse_expiry_input};
 use super::doc::{Document, SignState, autosave};
+use super::effect::{Effect, SignKeyError};
 use super::keys::{Cmd, Ctx, KeyMap};
 use super::theme::Theme;
 use crate::Exc;
 use crate::clock::Clock;
-use crate::crypto::{KeyKind, PrivateKey, PublicKey};
+use crate::crypto::PrivateKey;
 use crate::graph::Graph;
 use crate::lint::{Finding, Severity};
 use crate::model::edit::{self, ItemKind, ItemRef};
@@ -125,7 +126,8 @@ impl OwnerTrust {
 pub enum Job {
     Verify {
         layout: Box<crate::model::envelope::Metadata>,
-        keys: Vec<PublicKey>,
+        /// The owner's public key files (read by the job).
+        key_paths: Vec<PathBuf>,
         opts: VerifyOptions,
         generation: u64,
         what_if: Option<super::whatif::WhatIf>,
@@ -212,9 +214,13 @@ pub struct App {
     pub clock: Clock,
     /// Where unsaved work is kept (`None`: nowhere).
     pub autosave_dir: Option<PathBuf>,
+    /// An autosave of this document that differs from the file (found at start), until
+    /// it is recovered or declined.
+    pub recoverable: Option<crate::model::layout::Layout>,
     last_change: Option<Instant>,
     autosaved: bool,
-    pending_job: Option<Job>,
+    /// What the reducer has asked for so far in this update.
+    effects: Vec<Effect>,
     /// The real document while what-if mode edits a copy of it; put back on leaving.
     what_if_real: Option<Document>,
     /// The private key chosen in the sign dialog, until the signature is made.
@@ -223,10 +229,11 @@ pub struct App {
 }
 
 impl App {
-    /// Remove the autosave of the document at `path`.
-    fn autosave_clear(&self, path: Option<&std::path::Path>) {
+    /// Forget the autosave of the document at `path`.
+    fn autosave_clear(&mut self, path: Option<PathBuf>) {
         if let Some(dir) = &self.autosave_dir {
-            autosave::clear(dir, path);
+            let dir = dir.clone();
+            self.effects.push(Effect::ClearAutosave { dir, path });
         }
     }
 
@@ -235,10 +242,10 @@ impl App {
         autosave::pending(self.autosave_dir.as_deref()?, &self.doc)
     }
 
-    /// Keep unsaved work now (after a signal).
+    /// Keep unsaved work now (after a signal, outside the reducer).
     pub fn autosave_now(&self) -> crate::Result<()> {
         match &self.autosave_dir {
-            Some(dir) => autosave::write(dir, &self.doc, self.clock.now()),
+            Some(dir) => autosave::write(dir, &autosave::Snapshot::of(&self.doc, self.clock.now())),
             None => Ok(()),
         }
     }
@@ -275,7 +282,8 @@ impl App {
             autosave_dir: opts.autosave_dir,
             last_change: None,
             autosaved: false,
-            pending_job: None,
+            recoverable: None,
+            effects: Vec::new(),
             what_if_real: None,
             sign_key: None,
         };
@@ -333,8 +341,10 @@ impl App {
     }
 
     /// Take the pending background job, if any (the event loop runs it).
-    pub fn take_job(&mut self) -> Option<Job> {
-        self.pending_job.take()
+    /// The effects asked for outside [`App::update`] (by [`App::new`]'s caller starting
+    /// the first verification).
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -417,15 +427,17 @@ impl App {
     }
 
     /// A key press: the top overlay gets it, else the key table routes it.
-    pub fn on_key(&mut self, key: KeyEvent) {
+    /// A key press: through the top overlay, or the key table. Returns the effects.
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if let Some(top) = self.overlays.last_mut() {
             if let Some(action) = top.handle_key(key) {
-                self.update(action);
+                return self.update(action);
             }
-            return;
+            return self.take_effects();
         }
-        if let Some(cmd) = self.keymap.lookup(&key, &self.contexts()) {
-            self.update(Action::Cmd(cmd));
+        match self.keymap.lookup(&key, &self.contexts()) {
+            Some(cmd) => self.update(Action::Cmd(cmd)),
+            None => self.take_effects(),
         }
     }
 
@@ -469,8 +481,13 @@ impl App {
         }
     }
 
-    /// The one reducer.
-    pub fn update(&mut self, action: Action) {
+    /// The one reducer: the new state, and the effects it asks for.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.reduce(action);
+        self.take_effects()
+    }
+
+    fn reduce(&mut self, action: Action) {
         match action {
             Action::Cmd(cmd) => self.command(cmd),
             Action::CloseOverlay => self.close(),
@@ -498,6 +515,48 @@ impl App {
                 }
             }
             Action::VerifyProgress(p) => self.verify.progress = p,
+            Action::VerifyFailed(generation, e) => {
+                if generation == self.verify.generation {
+                    self.verify.running = false;
+                    self.verify.progress.clear();
+                    self.error(e);
+                }
+            }
+            Action::Saved {
+                path,
+                layout,
+                result,
+                then_quit,
+            } => self.saved(path, *layout, result, then_quit),
+            Action::KeyGenerated(Ok((path, pk))) => {
+                let id = pk.keyid.clone();
+                self.edit("generate key", |l| Ok(l.add_key(*pk)));
+                self.info(format!(
+                    "wrote {} (private, 0600) and its .pub; keyid {}",
+                    path.display(),
+                    crate::py::prefix(&id, 16)
+                ));
+            }
+            Action::KeyGenerated(Err(e)) => self.error(format!("key generation failed: {e}")),
+            Action::SignKeyRead { path, result } => self.sign_key_read(path, result),
+            Action::KeyImported(path, result) => match result {
+                Ok(key) => {
+                    let label = format!("{} {}", key.short_keyid(), key.kind_label());
+                    self.edit("import key", |l| Ok(l.add_key(*key)));
+                    self.info(format!("imported key {label}"));
+                }
+                Err(e) => self.error(format!("{}: {e}", path.display())),
+            },
+            Action::Wrote(paths) => {
+                let mut names: Vec<String> =
+                    paths.iter().map(|p| p.display().to_string()).collect();
+                let last = names.pop().unwrap_or_default();
+                self.info(match names.is_empty() {
+                    true => format!("wrote {last}"),
+                    false => format!("wrote {} and {last}", names.join(", ")),
+                });
+            }
+            Action::Failed(e) => self.error(e),
             Action::Tick => self.tick(),
         }
     }
@@ -519,10 +578,11 @@ impl App {
                 .is_some_and(|t| t.elapsed() > Duration::from_secs(2))
         {
             self.autosaved = true;
-            if let Some(dir) = &self.autosave_dir
-                && let Err(e) = autosave::write(dir, &self.doc, self.clock.now())
-            {
-                self.error(format!("autosave failed: {}", e.message));
+            if let Some(dir) = &self.autosave_dir {
+                self.effects.push(Effect::Autosave {
+                    dir: dir.clone(),
+                    snapshot: Box::new(autosave::Snapshot::of(&self.doc, self.clock.now())),
+                });
             }
         }
     }
@@ -848,7 +908,8 @@ impl App {
             Cmd::ShowTrace => {
                 self.tab = Tab::Report;
                 if let Some(name) = self.selected_name() {
-                    self.report_view.focus_item(&name);
+                    self.report_view
+                        .focus_item(&name, self.verify.report.as_deref());
                 }
             }
             _ => {}
@@ -1153,21 +1214,12 @@ impl App {
                 }
                 Err(e) => self.error(e.message),
             },
-            InputPurpose::ImportKey => {
-                let path = PathBuf::from(text.trim());
-                match crate::fsutil::read_regular_to_string(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| PublicKey::from_pem(&t).map_err(|e| e.to_string()))
-                {
-                    Ok(key) => {
-                        let label = format!("{} {}", key.short_keyid(), key.kind_label());
-                        self.edit("import key", |l| Ok(l.add_key(key)));
-                        self.info(format!("imported key {label}"));
-                    }
-                    Err(e) => self.error(format!("{}: {e}", path.display())),
-                }
-            }
-            InputPurpose::GenerateKey => self.generate_key(PathBuf::from(text.trim())),
+            InputPurpose::ImportKey => self.effects.push(Effect::ImportKey {
+                path: PathBuf::from(text.trim()),
+            }),
+            InputPurpose::GenerateKey => self.effects.push(Effect::GenerateKey {
+                path: PathBuf::from(text.trim()),
+            }),
             InputPurpose::Expiry => match parse_expiry_input(&text, self.clock.now()) {
                 Ok(e) => {
                     self.edit("expiry", |l| {
@@ -1181,8 +1233,14 @@ impl App {
                 let p = PathBuf::from(text.trim());
                 self.save(Some(p), then_quit);
             }
-            InputPurpose::SignKey => self.load_sign_key(text.trim().to_string(), None),
-            InputPurpose::SignPassword { path } => self.load_sign_key(path, Some(text)),
+            InputPurpose::SignKey => self.effects.push(Effect::ReadSignKey {
+                path: text.trim().to_string(),
+                password: None,
+            }),
+            InputPurpose::SignPassword { path } => self.effects.push(Effect::ReadSignKey {
+                path,
+                password: Some(text),
+            }),
             InputPurpose::ExportReport => self.export_report(PathBuf::from(text.trim())),
             InputPurpose::WhatIfHash { file, kind, path } => {
                 let hex = text.trim().to_string();
@@ -1220,7 +1278,7 @@ impl App {
         match (purpose, choice) {
             (ConfirmPurpose::QuitUnsaved, 's') => self.save(None, true),
             (ConfirmPurpose::QuitUnsaved, 'd') => {
-                self.autosave_clear(self.doc.path.as_deref());
+                self.autosave_clear(self.doc.path.clone());
                 self.quit = true;
             }
             (ConfirmPurpose::DeleteItem(item), 'y') => {
@@ -1248,7 +1306,7 @@ impl App {
                 self.show_sign_summary();
             }
             (ConfirmPurpose::Recover, 'r') => {
-                if let Some((layout, _)) = self.autosave_pending() {
+                if let Some(layout) = self.recoverable.take() {
                     self.edit("recover autosave", |l| {
                         *l = layout;
                         Ok(())
@@ -1256,7 +1314,10 @@ impl App {
                     self.info("recovered the unsaved changes — save with Ctrl-s");
                 }
             }
-            (ConfirmPurpose::Recover, 'd') => self.autosave_clear(self.doc.path.as_deref()),
+            (ConfirmPurpose::Recover, 'd') => {
+                self.recoverable = None;
+                self.autosave_clear(self.doc.path.clone());
+            }
             (ConfirmPurpose::RunInspections, 'r') => {
                 self.verify.inspections_confirmed = true;
                 self.start_verify();
@@ -1341,30 +1402,44 @@ impl App {
             self.ask_save_as(then_quit);
             return;
         }
-        let old = self.doc.path.clone();
-        match self.doc.save(path.as_deref()) {
-            Ok(p) => {
-                self.autosave_clear(old.as_deref());
-                self.autosave_clear(Some(&p));
-                let state = match self.doc.sign_state() {
-                    SignState::Signed(ids) => format!(
-                        "signed by {}",
-                        ids.iter()
-                            .map(|i| crate::py::prefix(i, 8))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    SignState::Stale(_) => {
-                        "unsigned (edited since signing: sign again with S)".into()
-                    }
-                    SignState::Unsigned => "unsigned".into(),
-                };
-                self.info(format!("saved {} ({state})", p.display()));
-                if then_quit {
-                    self.quit = true;
-                }
-            }
+        match self.doc.save_bytes(path.as_deref()) {
+            Ok((target, bytes)) => self.effects.push(Effect::Save {
+                forget: vec![self.doc.path.clone(), Some(target.clone())],
+                path: target,
+                bytes,
+                layout: Box::new(self.doc.layout.clone()),
+                autosave_dir: self.autosave_dir.clone(),
+                then_quit,
+            }),
             Err(e) => self.error(format!("save failed: {e}")),
+        }
+    }
+
+    fn saved(
+        &mut self,
+        path: PathBuf,
+        layout: crate::model::layout::Layout,
+        result: Result<(), String>,
+        then_quit: bool,
+    ) {
+        if let Err(e) = result {
+            return self.error(format!("save failed: {e}"));
+        }
+        self.doc.mark_saved(path.clone(), layout);
+        let state = match self.doc.sign_state() {
+            SignState::Signed(ids) => format!(
+                "signed by {}",
+                ids.iter()
+                    .map(|i| crate::py::prefix(i, 8))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            SignState::Stale(_) => "unsigned (edited since signing: sign again with S)".into(),
+            SignState::Unsigned => "unsigned".into(),
+        };
+        self.info(format!("saved {} ({state})", path.display()));
+        if then_quit {
+            self.quit = true;
         }
     }
 
@@ -1385,48 +1460,8 @@ impl App {
                 ],
             }));
         } else {
-            self.autosave_clear(self.doc.path.as_deref());
+            self.autosave_clear(self.doc.path.clone());
             self.quit = true;
-        }
-    }
-
-    fn generate_key(&mut self, path: PathBuf) {
-        let result = (|| -> crate::Result<PublicKey> {
-            let key = PrivateKey::generate(KeyKind::Ed25519)?;
-            let pem = key.to_pkcs8_pem(None)?;
-            let pub_path = PathBuf::from(format!("{}.pub", path.display()));
-            if pub_path.exists() {
-                return Err(crate::Error::new(
-                    Exc::FileExistsError,
-                    format!("{} exists", pub_path.display()),
-                ));
-            }
-            crate::fsutil::atomic_write(
-                &path,
-                pem.as_bytes(),
-                crate::fsutil::WriteOptions::private_key(),
-            )?;
-            crate::fsutil::atomic_write(
-                &pub_path,
-                key.public_pem().as_bytes(),
-                crate::fsutil::WriteOptions {
-                    create_new: true,
-                    ..Default::default()
-                },
-            )?;
-            Ok(key.public_key().clone())
-        })();
-        match result {
-            Ok(pk) => {
-                let id = pk.keyid.clone();
-                self.edit("generate key", |l| Ok(l.add_key(pk)));
-                self.info(format!(
-                    "wrote {} (private, 0600) and its .pub; keyid {}",
-                    path.display(),
-                    crate::py::prefix(&id, 16)
-                ));
-            }
-            Err(e) => self.error(format!("key generation failed: {e}")),
         }
     }
 
@@ -1442,17 +1477,13 @@ impl App {
         )));
     }
 
-    fn load_sign_key(&mut self, path: String, password: Option<String>) {
-        let text = match crate::fsutil::read_regular_to_string(std::path::Path::new(&path)) {
-            Ok(t) => t,
-            Err(e) => return self.error(format!("{path}: {e}")),
-        };
-        match PrivateKey::from_pem(&text, password.as_deref().map(str::as_bytes)) {
+    fn sign_key_read(&mut self, path: String, result: Result<Box<PrivateKey>, SignKeyError>) {
+        match result {
             Ok(k) => {
-                self.sign_key = Some(k);
+                self.sign_key = Some(*k);
                 self.show_sign_summary();
             }
-            Err(e) if e.class == Exc::TypeError && password.is_none() => {
+            Err(SignKeyError::NeedsPassword) => {
                 self.push(Overlay::Input(Input::new(
                     "Password",
                     format!("{path} is encrypted"),
@@ -1461,7 +1492,7 @@ impl App {
                     "",
                 )));
             }
-            Err(e) => self.error(format!("{path}: {}", e.message)),
+            Err(SignKeyError::Unreadable(e)) => self.error(format!("{path}: {e}")),
         }
     }
 
@@ -1576,10 +1607,6 @@ impl App {
             self.error("no verification keys: open the chain with --verification-keys or a folder with owner*.pub");
             return;
         }
-        let keys = match crate::crypto::load_public_keys(&self.chain.keys) {
-            Ok(k) => k,
-            Err(e) => return self.error(e.to_string()),
-        };
         let md = match &self.verify.what_if {
             Some(w) => w.layout_metadata(&self.doc),
             None => self.doc.to_metadata(),
@@ -1613,14 +1640,14 @@ impl App {
         self.verify.generation += 1;
         self.verify.running = true;
         self.verify.progress = "verifying…".into();
-        self.pending_job = Some(Job::Verify {
+        self.effects.push(Effect::Verify(Job::Verify {
             layout: Box::new(md),
-            keys,
+            key_paths: self.chain.keys.clone(),
             opts,
             generation: self.verify.generation,
             what_if: self.verify.what_if.clone(),
             scratch_inspections: self.chain.workdir.is_some(),
-        });
+        }));
     }
 
     fn after_verify(&mut self, r: &Report) {
@@ -1725,26 +1752,22 @@ impl App {
             .workdir
             .clone()
             .unwrap_or_else(|| PathBuf::from("."));
-        let mut written = Vec::new();
+        let mut files = Vec::new();
         for i in &r.inspections {
             let Some(link) = &i.link else { continue };
             if i.name.contains('/') || i.name.contains("..") {
                 continue;
             }
-            let path = dir.join(format!("{}.link", i.name));
             let md = crate::model::envelope::Metadata::new(
                 crate::model::envelope::Payload::Link(link.clone()),
                 Format::Legacy,
             );
-            match crate::fsutil::atomic_write(&path, &md.to_bytes(), Default::default()) {
-                Ok(()) => written.push(path.display().to_string()),
-                Err(e) => return self.error(e.to_string()),
-            }
+            files.push((dir.join(format!("{}.link", i.name)), md.to_bytes()));
         }
-        if written.is_empty() {
+        if files.is_empty() {
             self.info("no inspection links to write (run the inspections first: R)");
         } else {
-            self.info(format!("wrote {}", written.join(", ")));
+            self.effects.push(Effect::WriteFiles { files });
         }
     }
 
@@ -1754,20 +1777,18 @@ impl App {
         };
         let md = crate::verify::render::markdown(&r);
         let json = serde_json::to_string_pretty(&*r).unwrap_or_default();
-        let md_path = PathBuf::from(format!("{}.md", base.display()));
-        let json_path = PathBuf::from(format!("{}.json", base.display()));
-        let res = crate::fsutil::atomic_write(&md_path, md.as_bytes(), Default::default())
-            .and_then(|_| {
-                crate::fsutil::atomic_write(&json_path, json.as_bytes(), Default::default())
-            });
-        match res {
-            Ok(()) => self.info(format!(
-                "wrote {} and {}",
-                md_path.display(),
-                json_path.display()
-            )),
-            Err(e) => self.error(e.to_string()),
-        }
+        self.effects.push(Effect::WriteFiles {
+            files: vec![
+                (
+                    PathBuf::from(format!("{}.md", base.display())),
+                    md.into_bytes(),
+                ),
+                (
+                    PathBuf::from(format!("{}.json", base.display())),
+                    json.into_bytes(),
+                ),
+            ],
+        });
     }
 
     fn report_view_open_sublayout(&mut self) {

@@ -152,23 +152,26 @@ impl Document {
         }
     }
 
-    /// Save atomically (keeping a `.bak` of the previous file) to `path` or the current path.
-    pub fn save(&mut self, path: Option<&Path>) -> Result<PathBuf> {
+    /// What saving to `path` (or the current path) writes: the target and the file's bytes.
+    pub fn save_bytes(&self, path: Option<&Path>) -> Result<(PathBuf, Vec<u8>)> {
         let target = match path.or(self.path.as_deref()) {
             Some(p) => p.to_path_buf(),
             None => return Err(Error::new(Exc::ValueError, "no file name yet: use save-as")),
         };
-        let md = self.to_metadata();
-        atomic_write(
-            &target,
-            &md.to_bytes(),
-            WriteOptions {
-                backup: true,
-                ..Default::default()
-            },
-        )?;
-        self.saved = self.layout.clone();
-        self.path = Some(target.clone());
+        Ok((target, self.to_metadata().to_bytes()))
+    }
+
+    /// Record that `layout` was saved as `path`.
+    pub fn mark_saved(&mut self, path: PathBuf, layout: Layout) {
+        self.saved = layout;
+        self.path = Some(path);
+    }
+
+    /// Save atomically (keeping a `.bak` of the previous file) to `path` or the current path.
+    pub fn save(&mut self, path: Option<&Path>) -> Result<PathBuf> {
+        let (target, bytes) = self.save_bytes(path)?;
+        write_layout_file(&target, &bytes)?;
+        self.mark_saved(target.clone(), self.layout.clone());
         Ok(target)
     }
 
@@ -198,6 +201,18 @@ impl Document {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "(new layout)".into())
     }
+}
+
+/// Write a layout file atomically, keeping a `.bak` of the previous one.
+pub fn write_layout_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    atomic_write(
+        path,
+        bytes,
+        WriteOptions {
+            backup: true,
+            ..Default::default()
+        },
+    )
 }
 
 /// Autosave: a copy of unsaved work in the user's data directory, offered back at the next
@@ -245,18 +260,38 @@ pub mod autosave {
         dir.join(format!("{key}.json"))
     }
 
-    /// Write the unsaved layout into `dir`, stamped `now`.
-    pub fn write(dir: &Path, doc: &Document, now: jiff::Timestamp) -> Result<()> {
-        let file = file_for(dir, doc.path.as_deref());
+    /// What an autosave keeps of a document.
+    #[derive(Debug, Clone)]
+    pub struct Snapshot {
+        pub path: Option<PathBuf>,
+        pub format: Format,
+        pub layout: Layout,
+        pub at: jiff::Timestamp,
+    }
+
+    impl Snapshot {
+        pub fn of(doc: &Document, at: jiff::Timestamp) -> Snapshot {
+            Snapshot {
+                path: doc.path.clone(),
+                format: doc.format,
+                layout: doc.layout.clone(),
+                at,
+            }
+        }
+    }
+
+    /// Write the unsaved layout into `dir`.
+    pub fn write(dir: &Path, s: &Snapshot) -> Result<()> {
+        let file = file_for(dir, s.path.as_deref());
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| crate::py::oserror::path_error(&e, parent))?;
         }
         let v = json!({
-            "path": doc.path.as_deref().map(|p| canonical(p).display().to_string()),
-            "format": doc.format.as_str(),
-            "saved_at": now.to_string(),
-            "layout": doc.layout.to_value(),
+            "path": s.path.as_deref().map(|p| canonical(p).display().to_string()),
+            "format": s.format.as_str(),
+            "saved_at": s.at.to_string(),
+            "layout": s.layout.to_value(),
         });
         atomic_write(
             &file,

@@ -1,12 +1,15 @@
-//! The terminal UI. Data flows one way: terminal event → action → [`app::App::update`] →
-//! render. Background verification reports back through the same channel. Rendering is
-//! coalesced: all pending events are applied before the next frame is drawn.
+//! The terminal UI. Data flows one way: terminal event → action → [`app::App::update`]
+//! (state, and the [`effect::Effect`]s it asks for) → render from `&App`. Effects run in
+//! the event loop ([`drive`]); their outcomes, and background verification's, come back
+//! as actions. Rendering is coalesced: all pending events are applied before the next
+//! frame is drawn.
 
 pub mod action;
 pub mod app;
 pub mod config;
 pub mod dialogs;
 pub mod doc;
+pub mod effect;
 mod fatal;
 pub mod graph_view;
 pub mod keys;
@@ -21,6 +24,7 @@ use crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
 };
 use crossterm::execute;
+use effect::Effect;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -163,7 +167,8 @@ pub fn build_app(opened: &Opened, opts: Options) -> Result<App, String> {
         None => doc::Document::new(opts.clock.now()),
     };
     let mut app = App::new(doc, opts);
-    if let Some((_, when)) = app.autosave_pending() {
+    if let Some((layout, when)) = app.autosave_pending() {
+        app.recoverable = Some(layout);
         app.overlays
             .push(dialogs::Overlay::Confirm(dialogs::Confirm {
                 title: "Recover unsaved work?".into(),
@@ -194,12 +199,16 @@ pub fn run_job(job: Job, progress: Option<crate::verify::Progress>) -> Action {
     match job {
         Job::Verify {
             layout,
-            keys,
+            key_paths,
             mut opts,
             generation,
             what_if,
             scratch_inspections,
         } => {
+            let keys = match crate::crypto::load_public_keys(&key_paths) {
+                Ok(k) => k,
+                Err(e) => return Action::VerifyFailed(generation, e.to_string()),
+            };
             opts.progress = progress;
             // Inspections run in a scratch copy of the working directory, so the chain's
             // folder is never changed (inspections often extract files) and replays repeat.
@@ -270,6 +279,34 @@ fn link_files_in(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Carry out `effects` and whatever their outcomes lead to: file work here and now (its
+/// outcome goes through the reducer at once), verifications handed to `spawn`.
+pub fn drive(app: &mut App, effects: Vec<Effect>, spawn: &mut dyn FnMut(Job)) {
+    let mut queue = std::collections::VecDeque::from(effects);
+    while let Some(e) = queue.pop_front() {
+        match e {
+            Effect::Verify(job) => spawn(job),
+            other => {
+                if let Some(outcome) = effect::run(other) {
+                    queue.extend(app.update(outcome));
+                }
+            }
+        }
+    }
+}
+
+/// [`App::update`] followed by [`drive`].
+pub fn dispatch(app: &mut App, action: Action, spawn: &mut dyn FnMut(Job)) {
+    let effects = app.update(action);
+    drive(app, effects, spawn);
+}
+
+/// [`App::on_key`] followed by [`drive`].
+pub fn dispatch_key(app: &mut App, key: event::KeyEvent, spawn: &mut dyn FnMut(Job)) {
+    let effects = app.on_key(key);
+    drive(app, effects, spawn);
+}
+
 fn spawn_job(job: Job, tx: mpsc::Sender<Msg>) {
     std::thread::spawn(move || {
         let ptx = tx.clone();
@@ -334,10 +371,11 @@ pub fn run(opened: Opened, opts: Options) -> i32 {
     }
     let mut mouse_on = app.mouse;
     let mut dirty = true;
+    let spawn_tx = tx.clone();
+    let mut spawn = move |job: Job| spawn_job(job, spawn_tx.clone());
+    let first = app.take_effects();
+    drive(&mut app, first, &mut spawn);
     loop {
-        if let Some(job) = app.take_job() {
-            spawn_job(job, tx.clone());
-        }
         if app.mouse != mouse_on {
             mouse_on = app.mouse;
             let _ = if mouse_on {
@@ -367,24 +405,32 @@ pub fn run(opened: Opened, opts: Options) -> i32 {
             batch.push(m);
         }
         if batch.is_empty() {
-            app.update(Action::Tick);
+            dispatch(&mut app, Action::Tick, &mut spawn);
             dirty = true;
             continue;
         }
         for m in batch {
             dirty = true;
             match m {
-                Msg::Action(a) => app.update(a),
-                Msg::Term(Event::Key(k)) if k.kind != KeyEventKind::Release => app.on_key(k),
-                Msg::Term(Event::Mouse(me)) => match me.kind {
-                    MouseEventKind::Down(MouseButton::Left) => app.update(Action::Click {
-                        col: me.column,
-                        row: me.row,
-                    }),
-                    MouseEventKind::ScrollDown => app.update(Action::Scroll(1)),
-                    MouseEventKind::ScrollUp => app.update(Action::Scroll(-1)),
-                    _ => dirty = false,
-                },
+                Msg::Action(a) => dispatch(&mut app, a, &mut spawn),
+                Msg::Term(Event::Key(k)) if k.kind != KeyEventKind::Release => {
+                    dispatch_key(&mut app, k, &mut spawn)
+                }
+                Msg::Term(Event::Mouse(me)) => {
+                    let action = match me.kind {
+                        MouseEventKind::Down(MouseButton::Left) => Action::Click {
+                            col: me.column,
+                            row: me.row,
+                        },
+                        MouseEventKind::ScrollDown => Action::Scroll(1),
+                        MouseEventKind::ScrollUp => Action::Scroll(-1),
+                        _ => {
+                            dirty = false;
+                            continue;
+                        }
+                    };
+                    dispatch(&mut app, action, &mut spawn);
+                }
                 Msg::Term(_) => {}
             }
             if app.quit {

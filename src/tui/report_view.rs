@@ -136,6 +136,9 @@ impl ReportView {
                 self.row = i;
             }
         }
+        if self.stack.is_empty() {
+            self.take_focus(r);
+        }
     }
 
     /// The report being viewed (following the sublayout stack).
@@ -150,10 +153,23 @@ impl ReportView {
         cur
     }
 
-    pub fn focus_item(&mut self, name: &str) {
+    /// Select the item `name` in the summary: now if there is a report, else when one
+    /// arrives.
+    pub fn focus_item(&mut self, name: &str, r: Option<&Report>) {
         self.view = View::Summary;
         self.stack.clear();
         self.pending_focus = Some(name.to_string());
+        if let Some(r) = r {
+            self.take_focus(r);
+        }
+    }
+
+    fn take_focus(&mut self, r: &Report) {
+        if let Some(name) = self.pending_focus.take()
+            && let Some(i) = items(r).iter().position(|x| x.name == name)
+        {
+            self.row = i;
+        }
     }
 
     pub fn open_links(&mut self) {
@@ -208,6 +224,7 @@ impl ReportView {
         match &self.view {
             View::Summary => {
                 let n = items(cur).len();
+                self.row = self.row.min(n.saturating_sub(1));
                 match cmd {
                     Cmd::Up => self.row = self.row.saturating_sub(1),
                     Cmd::Down => self.row = (self.row + 1).min(n.saturating_sub(1)),
@@ -229,7 +246,8 @@ impl ReportView {
             }
             View::Links => {
                 let links = link_list(cur);
-                let &(si, li) = links.get(self.link.min(links.len().saturating_sub(1)))?;
+                self.link = self.link.min(links.len().saturating_sub(1));
+                let &(si, li) = links.get(self.link)?;
                 let lr = &cur.steps[si].links[li];
                 let (m, p) = lr
                     .link
@@ -237,6 +255,7 @@ impl ReportView {
                     .map(|l| (l.materials.len(), l.products.len()))
                     .unwrap_or((0, 0));
                 let rows = 1 + m + p;
+                self.art_row = self.art_row.min(rows - 1);
                 match cmd {
                     Cmd::Left => {
                         self.link = self.link.saturating_sub(1);
@@ -299,7 +318,7 @@ impl ReportView {
 
     /// Draw the tab.
     pub fn render(
-        &mut self,
+        &self,
         f: &mut Frame,
         area: Rect,
         report: Option<&Report>,
@@ -321,11 +340,6 @@ impl ReportView {
             );
             return;
         };
-        if let Some(name) = self.pending_focus.take()
-            && let Some(i) = items(r).iter().position(|x| x.name == name)
-        {
-            self.row = i;
-        }
         match self.view.clone() {
             View::Summary => self.render_summary(f, area, r, trust, theme, progress),
             View::Links => self.render_links(f, area, r, theme),
@@ -334,7 +348,7 @@ impl ReportView {
     }
 
     fn render_summary(
-        &mut self,
+        &self,
         f: &mut Frame,
         area: Rect,
         top: &Report,
@@ -381,7 +395,7 @@ impl ReportView {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled("Items", theme.title)));
         let rows = items(r);
-        self.row = self.row.min(rows.len().saturating_sub(1));
+        let row = self.row.min(rows.len().saturating_sub(1));
         for (i, it) in rows.iter().enumerate() {
             let mut name = it.name.clone();
             if it.inspection {
@@ -390,7 +404,7 @@ impl ReportView {
             if r.step(&it.name).is_some_and(|s| s.sublayout.is_some()) {
                 name.push_str(" ▸");
             }
-            let st = if i == self.row {
+            let st = if i == row {
                 theme.selection
             } else {
                 theme.text
@@ -440,7 +454,7 @@ impl ReportView {
                     };
                     info.insert(i.name.clone(), ni);
                 }
-                let sel = rows.get(self.row).map(|i| i.name.clone());
+                let sel = rows.get(row).map(|i| i.name.clone());
                 let block = panel(
                     &format!(" Sublayout {} ", self.stack.join(" › ")),
                     theme,
@@ -473,11 +487,11 @@ impl ReportView {
         for w in &top.warnings {
             d.push(Line::from(Span::styled(format!("! {w}"), theme.warning)));
         }
-        if let Some(it) = rows.get(self.row) {
+        if let Some(it) = rows.get(row) {
             item_lines(&mut d, r, &it.name, theme);
         }
         let title = rows
-            .get(self.row)
+            .get(row)
             .map(|it| format!(" {} ", it.name))
             .unwrap_or_default();
         f.render_widget(
@@ -521,7 +535,7 @@ impl ReportView {
             .collect()
     }
 
-    fn render_links(&mut self, f: &mut Frame, area: Rect, top: &Report, theme: &Theme) {
+    fn render_links(&self, f: &mut Frame, area: Rect, top: &Report, theme: &Theme) {
         let r = self.current(top);
         let links = link_list(r);
         let unread = self.unread_links(r);
@@ -549,7 +563,7 @@ impl ReportView {
             );
             return;
         }
-        self.link = self.link.min(links.len() - 1);
+        let link = self.link.min(links.len() - 1);
         let [left, right] =
             Split::horizontal([Constraint::Length(40), Constraint::Min(20)]).areas(area);
         let mut l: Vec<Line> = Vec::new();
@@ -561,7 +575,7 @@ impl ReportView {
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_else(|| lr.file.clone());
-            let sel = if k == self.link {
+            let sel = if k == link {
                 theme.selection
             } else {
                 theme.text
@@ -585,7 +599,7 @@ impl ReportView {
             left,
         );
 
-        let (si, li) = links[self.link];
+        let (si, li) = links[link];
         let step = &r.steps[si];
         let lr = &step.links[li];
         let layout = r.layout_model.as_deref();
@@ -668,10 +682,10 @@ impl ReportView {
             return;
         };
         let total = 1 + link.materials.len() + link.products.len();
-        self.art_row = self.art_row.min(total.saturating_sub(1));
+        let art_row = self.art_row.min(total.saturating_sub(1));
         let inner_h = list_area.height.saturating_sub(2) as usize;
-        let start = if self.art_row >= inner_h {
-            self.art_row + 1 - inner_h
+        let start = if art_row >= inner_h {
+            art_row + 1 - inner_h
         } else {
             0
         };
@@ -682,12 +696,12 @@ impl ReportView {
         };
         let mut rows: Vec<Line> = Vec::with_capacity(inner_h);
         for i in start..(start + inner_h).min(total) {
-            let sel = i == self.art_row;
+            let sel = i == art_row;
             rows.push(artifact_row(link, i, sel, &ctx, theme));
         }
         let title = format!(
             " Artifacts {}/{} — Enter: what-if · A: lineage ",
-            self.art_row + 1,
+            art_row + 1,
             total
         );
         f.render_widget(
@@ -696,14 +710,7 @@ impl ReportView {
         );
     }
 
-    fn render_lineage(
-        &mut self,
-        f: &mut Frame,
-        area: Rect,
-        top: &Report,
-        path: &str,
-        theme: &Theme,
-    ) {
+    fn render_lineage(&self, f: &mut Frame, area: Rect, top: &Report, path: &str, theme: &Theme) {
         let r = self.current(top);
         let mut lines: Vec<Line> = vec![
             Line::from(Span::styled(
