@@ -340,6 +340,26 @@ fn the_reducer_asks_for_file_work_and_does_none() {
         matches!(&effects[..], [Effect::ReadSignKey { password: None, .. }]),
         "{effects:?}"
     );
+
+    // Tab in a path input: the folder is read by an effect, and the completion lands in
+    // the input.
+    tui::drive(&mut app, effects, &mut queue);
+    key(&mut app, KeyCode::Esc);
+    ch(&mut app, 'S');
+    typ(&mut app, "tests/fixtures/keys/TEST-ONLY-alice-ed25519.pri");
+    let effects = app.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    assert!(
+        matches!(&effects[..], [Effect::CompletePath { .. }]),
+        "{effects:?}"
+    );
+    tui::drive(&mut app, effects, &mut queue);
+    let Some(tui::dialogs::Overlay::Input(inp)) = app.overlays.last() else {
+        panic!("the key input is open");
+    };
+    assert_eq!(
+        inp.text(),
+        "tests/fixtures/keys/TEST-ONLY-alice-ed25519.private.pem"
+    );
 }
 
 #[test]

@@ -122,6 +122,13 @@ pub enum Action {
     KeyImported(PathBuf, Result<Box<PublicKey>, String>),
     /// Files were written (report export, inspection links).
     Wrote(Vec<PathBuf>),
+    /// Tab in a path input: complete this text.
+    CompletePath(String),
+    /// The completion of a path input's `text` (`None`: nothing to add).
+    PathCompleted {
+        text: String,
+        completion: Option<String>,
+    },
     /// An effect failed: the message for the status line.
     Failed(String),
     /// Time passed (autosave, message expiry).

@@ -556,6 +556,15 @@ impl App {
                     false => format!("wrote {} and {last}", names.join(", ")),
                 });
             }
+            Action::CompletePath(text) => self.effects.push(Effect::CompletePath { text }),
+            Action::PathCompleted { text, completion } => {
+                // Only into the input it was asked for, if it still holds that text.
+                if let Some(Overlay::Input(inp)) = self.overlays.last_mut()
+                    && inp.text() == text
+                {
+                    inp.set_completion(completion);
+                }
+            }
             Action::Failed(e) => self.error(e),
             Action::Tick => self.tick(),
         }

@@ -182,16 +182,21 @@ impl Input {
         }
     }
 
-    /// Tab completion: step names after FROM, file paths.
+    /// Tab completion of step names after FROM (a path is completed by an effect, which
+    /// reads the folder, then [`Input::set_completion`]).
     pub fn complete(&mut self) {
-        self.pristine = false;
-        self.area.cancel_selection();
         let t = self.text();
         let new = match &self.kind {
             InputKind::Rule { names } => complete_rule(&t, names),
-            InputKind::Path => complete_path(&t),
             _ => None,
         };
+        self.set_completion(new);
+    }
+
+    /// Replace the text with a completion of it.
+    pub fn set_completion(&mut self, new: Option<String>) {
+        self.pristine = false;
+        self.area.cancel_selection();
         if let Some(n) = new {
             self.area = TextArea::new(vec![n]);
             self.area.move_cursor(ratatui_textarea::CursorMove::End);
@@ -251,7 +256,9 @@ fn common_prefix(items: &[&String]) -> Option<String> {
     first.get(..end).map(str::to_string)
 }
 
-fn complete_path(text: &str) -> Option<String> {
+/// The completion of a typed path from the entries of its folder (reads the folder: run
+/// as an effect).
+pub fn complete_path(text: &str) -> Option<String> {
     let (dir, prefix) = match text.rfind('/') {
         Some(i) => text.split_at(i + 1),
         None => ("", text),
@@ -442,6 +449,9 @@ impl Overlay {
                     Ok(_) => Some(Action::Submit(inp.purpose.clone(), inp.text())),
                     Err(_) => None,
                 },
+                KeyCode::Tab if matches!(inp.kind, InputKind::Path) => {
+                    Some(Action::CompletePath(inp.text()))
+                }
                 KeyCode::Tab => {
                     inp.complete();
                     None

@@ -45,6 +45,8 @@ pub enum Effect {
     ClearAutosave { dir: PathBuf, path: Option<PathBuf> },
     /// Write files (exported reports, inspection links), all or until one fails.
     WriteFiles { files: Vec<(PathBuf, Vec<u8>)> },
+    /// Complete a typed path from its folder's entries.
+    CompletePath { text: String },
     /// Verify in the background.
     Verify(Job),
 }
@@ -124,6 +126,10 @@ pub fn run(effect: Effect) -> Option<Action> {
             }
             Action::Wrote(written)
         }
+        Effect::CompletePath { text } => Action::PathCompleted {
+            completion: super::dialogs::complete_path(&text),
+            text,
+        },
         Effect::Verify(_) => return None,
     })
 }
