@@ -379,7 +379,10 @@ fn bench_tui(c: &mut Criterion) {
                 press(&mut app, KeyCode::Home);
             }
             press(&mut app, KeyCode::PageDown);
-            term.draw(|f| tui::ui::draw(f, &mut app)).expect("draw");
+            term.draw(|f| {
+                tui::ui::draw(f, &app);
+            })
+            .expect("draw");
             black_box(term.backend().buffer().area)
         })
     });

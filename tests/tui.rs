@@ -126,7 +126,9 @@ fn clear_input(app: &mut App) {
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tui::ui::draw(f, app)).unwrap();
+    let mut hits = Default::default();
+    t.draw(|f| hits = tui::ui::draw(f, app)).unwrap();
+    update(app, Action::Drawn(Box::new(hits)));
     let buf = t.backend().buffer().clone();
     (0..h)
         .map(|y| {
@@ -499,7 +501,9 @@ fn snapshot_empty_layout() {
 /// legend. Pins what every theme looks like, not just the characters.
 fn render_styled(app: &mut App, w: u16, h: u16) -> (String, Vec<(ratatui::style::Style, String)>) {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tui::ui::draw(f, app)).unwrap();
+    let mut hits = Default::default();
+    t.draw(|f| hits = tui::ui::draw(f, app)).unwrap();
+    update(app, Action::Drawn(Box::new(hits)));
     let buf = t.backend().buffer().clone();
     let mut styles: Vec<ratatui::style::Style> = Vec::new();
     let mut grid = String::new();

@@ -131,6 +131,8 @@ pub enum Action {
     },
     /// An effect failed: the message for the status line.
     Failed(String),
+    /// A frame was drawn: where things are on screen now.
+    Drawn(Box<super::app::HitMap>),
     /// Time passed (autosave, message expiry).
     Tick,
 }

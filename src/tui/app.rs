@@ -160,7 +160,8 @@ pub struct Status {
     pub at: Instant,
 }
 
-/// Things the renderer remembers for mouse hit-testing.
+/// What the last frame drew where, for mouse hit-testing and scrolling: returned by
+/// [`super::ui::draw`] and handed back through [`Action::Drawn`].
 #[derive(Debug, Clone, Default)]
 pub struct HitMap {
     pub nodes: Vec<(Rect, String)>,
@@ -170,6 +171,10 @@ pub struct HitMap {
     pub graph: Option<Rect>,
     /// The graph mode the last frame used (Auto resolved).
     pub graph_mode: Option<GraphMode>,
+    /// How far the help overlay can scroll in the last frame.
+    pub help_scroll_max: Option<u16>,
+    /// The first row a picker overlay showed in the last frame.
+    pub picker_offset: Option<usize>,
 }
 
 /// Startup options of the TUI.
@@ -433,6 +438,7 @@ impl App {
             if let Some(action) = top.handle_key(key) {
                 return self.update(action);
             }
+            top.apply_theme(&self.theme);
             return self.take_effects();
         }
         match self.keymap.lookup(&key, &self.contexts()) {
@@ -484,6 +490,9 @@ impl App {
     /// The one reducer: the new state, and the effects it asks for.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.reduce(action);
+        if let Some(top) = self.overlays.last_mut() {
+            top.apply_theme(&self.theme);
+        }
         self.take_effects()
     }
 
@@ -566,6 +575,20 @@ impl App {
                 }
             }
             Action::Failed(e) => self.error(e),
+            Action::Drawn(hits) => {
+                match self.overlays.last_mut() {
+                    Some(Overlay::Help { scroll, .. }) => {
+                        *scroll = (*scroll).min(hits.help_scroll_max.unwrap_or(*scroll));
+                    }
+                    Some(Overlay::Picker(p)) => {
+                        if let Some(o) = hits.picker_offset {
+                            *p.state.offset_mut() = o;
+                        }
+                    }
+                    _ => {}
+                }
+                self.hits = *hits;
+            }
             Action::Tick => self.tick(),
         }
     }

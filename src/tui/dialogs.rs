@@ -556,7 +556,27 @@ impl Overlay {
     }
 
     /// Draw the overlay centred on `area`.
-    pub fn render(&mut self, f: &mut Frame, area: Rect, theme: &Theme, keymap: &KeyMap) {
+    /// Give text fields the theme's input style (they are drawn as they are).
+    pub fn apply_theme(&mut self, theme: &Theme) {
+        match self {
+            Overlay::Input(inp) => {
+                inp.area.set_style(theme.input);
+                inp.area.set_cursor_line_style(Style::default());
+            }
+            Overlay::Editor(ed) => ed.area.set_style(theme.input),
+            _ => {}
+        }
+    }
+
+    /// Draw the overlay centred on `area`; what it learnt of the screen goes into `hits`.
+    pub fn render(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        keymap: &KeyMap,
+        hits: &mut super::app::HitMap,
+    ) {
         let block = |title: &str, style: Style| {
             Block::default()
                 .borders(Borders::ALL)
@@ -586,11 +606,11 @@ impl Overlay {
                     lines.push(Line::from(""));
                 }
                 let max = (lines.len() as u16).saturating_sub(r.height.saturating_sub(2));
-                *scroll = (*scroll).min(max);
+                hits.help_scroll_max = Some(max);
                 f.render_widget(
                     Paragraph::new(lines)
                         .block(block("Help — keys", theme.border_focus))
-                        .scroll((*scroll, 0)),
+                        .scroll(((*scroll).min(max), 0)),
                     r,
                 );
             }
@@ -627,8 +647,6 @@ impl Overlay {
                     Paragraph::new(Span::styled(inp.help.clone(), theme.dim)),
                     help,
                 );
-                inp.area.set_style(theme.input);
-                inp.area.set_cursor_line_style(Style::default());
                 f.render_widget(&inp.area, field);
                 let (msg, st) = match inp.check() {
                     Ok(m) => (m, theme.ok),
@@ -653,7 +671,6 @@ impl Overlay {
                 let outer = block(&ed.title, theme.border_focus).title_bottom(Line::from(status));
                 let inner = outer.inner(r);
                 f.render_widget(outer, r);
-                ed.area.set_style(theme.input);
                 f.render_widget(&ed.area, inner);
             }
             Overlay::Confirm(c) => {
@@ -705,7 +722,9 @@ impl Overlay {
                     .highlight_style(theme.selection)
                     .highlight_symbol("▶ ")
                     .block(block(&p.title, theme.border_focus));
-                f.render_stateful_widget(list, r, &mut p.state);
+                let mut state = p.state;
+                f.render_stateful_widget(list, r, &mut state);
+                hits.picker_offset = Some(state.offset());
             }
         }
     }

@@ -385,11 +385,14 @@ pub fn run(opened: Opened, opts: Options) -> i32 {
             };
         }
         if dirty {
-            if let Err(e) = terminal.draw(|f| ui::draw(f, &mut app)) {
+            let mut hits = app::HitMap::default();
+            if let Err(e) = terminal.draw(|f| hits = ui::draw(f, &app)) {
                 restore_terminal();
                 eprintln!("intoto-studio: drawing failed: {e}");
                 return 1;
             }
+            // Where things went on screen: no effects come of it, and no new frame.
+            dispatch(&mut app, Action::Drawn(Box::new(hits)), &mut spawn);
             dirty = false;
         }
         if app.quit || stop.load(Ordering::Relaxed) {

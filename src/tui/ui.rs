@@ -1,7 +1,7 @@
 //! Drawing the app state (one frame). Reads the state; the only thing it writes back is
 //! what the mouse needs (where things were drawn).
 
-use super::app::{App, Focus, GraphMode, Row, Selection, Tab};
+use super::app::{App, Focus, GraphMode, HitMap, Row, Selection, Tab};
 use super::doc::SignState;
 use super::graph_view::{GraphView, NodeInfo};
 use super::report_view::{failure_lines, status_style, verdict_line};
@@ -15,8 +15,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use std::collections::HashMap;
 
-/// Draw the whole screen.
-pub fn draw(f: &mut Frame, app: &mut App) {
+/// Draw the whole screen from the state; returns what went where (for the reducer, as
+/// [`crate::tui::action::Action::Drawn`]).
+pub fn draw(f: &mut Frame, app: &App) -> HitMap {
+    let mut hits = HitMap::default();
     let area = f.area();
     let banner = app.what_if_banner();
     let [header, tabs, banner_area, body, status, hints] = Split::vertical([
@@ -29,7 +31,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     ])
     .areas(area);
     draw_header(f, app, header);
-    draw_tabs(f, app, tabs);
+    draw_tabs(f, app, tabs, &mut hits);
     if let Some(b) = banner {
         f.render_widget(
             Paragraph::new(Span::styled(format!(" {b} "), app.theme.banner))
@@ -38,30 +40,32 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         );
     }
     match app.tab {
-        Tab::Chain => draw_chain(f, app, body),
+        Tab::Chain => draw_chain(f, app, body, &mut hits),
         Tab::Keys => draw_keys(f, app, body),
         Tab::Layout => draw_layout(f, app, body),
         Tab::Lint => draw_lint(f, app, body),
         Tab::Report => {
-            let report = app.verify.report.clone();
             let progress = if app.verify.running {
-                app.verify.progress.clone()
+                app.verify.progress.as_str()
             } else {
-                String::new()
+                ""
             };
-            let theme = app.theme.clone();
-            let trust = app.chain.owner_trust;
-            app.report_view
-                .render(f, body, report.as_deref(), trust, &theme, &progress);
+            app.report_view.render(
+                f,
+                body,
+                app.verify.report.as_deref(),
+                app.chain.owner_trust,
+                &app.theme,
+                progress,
+            );
         }
     }
     draw_status(f, app, status);
     draw_hints(f, app, hints);
-    let theme = app.theme.clone();
-    let keymap = app.keymap.clone();
-    if let Some(o) = app.overlays.last_mut() {
-        o.render(f, body, &theme, &keymap);
+    if let Some(o) = app.overlays.last() {
+        o.render(f, body, &app.theme, &app.keymap, &mut hits);
     }
+    hits
 }
 
 fn draw_header(f: &mut Frame, app: &App, area: Rect) {
@@ -112,10 +116,9 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_tabs(f: &mut Frame, app: &mut App, area: Rect) {
-    let t = app.theme.clone();
+fn draw_tabs(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
+    let t = &app.theme;
     let mut x = area.x;
-    app.hits.tabs.clear();
     let errors = app
         .lint
         .iter()
@@ -157,7 +160,7 @@ fn draw_tabs(f: &mut Frame, app: &mut App, area: Rect) {
             Paragraph::new(Span::styled(label, st)),
             Rect::new(x, area.y, w, 1),
         );
-        app.hits.tabs.push((Rect::new(x, area.y, w, 1), tab));
+        hits.tabs.push((Rect::new(x, area.y, w, 1), tab));
         x += w + 1;
     }
 }
@@ -271,7 +274,7 @@ fn highlighted_edges(app: &App) -> Vec<(String, String)> {
     out
 }
 
-fn draw_chain(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_chain(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
     let narrow = area.width < 100;
     let [graph_area, detail_area] = if narrow {
         Split::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area)
@@ -327,13 +330,13 @@ fn draw_chain(f: &mut Frame, app: &mut App, area: Rect) {
     let inner = block.inner(graph_area);
     f.render_widget(block, graph_area);
     let rendered = view.render(inner, f.buffer_mut());
-    app.hits.nodes = rendered.nodes;
-    app.hits.graph_mode = rendered.mode;
-    app.hits.graph = Some(inner);
-    draw_detail(f, app, detail_area);
+    hits.nodes = rendered.nodes;
+    hits.graph_mode = rendered.mode;
+    hits.graph = Some(inner);
+    draw_detail(f, app, detail_area, hits);
 }
 
-fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_detail(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
     let t = app.theme.clone();
     let focus = app.focus == Focus::Detail;
     let Some(sel) = app.selection.clone() else {
@@ -346,7 +349,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
             .block(panel(" Details ".into(), app, focus)),
             area,
         );
-        app.hits.detail = None;
+        hits.detail = None;
         return;
     };
     let item = match sel {
@@ -372,7 +375,7 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
                     .block(panel(format!(" ?{name} "), app, focus)),
                 area,
             );
-            app.hits.detail = None;
+            hits.detail = None;
             return;
         }
         Selection::Item(i) => i,
@@ -584,8 +587,8 @@ fn draw_detail(f: &mut Frame, app: &mut App, area: Rect) {
     } else {
         0
     };
-    app.hits.detail = Some(inner);
-    app.hits.detail_first_row = first;
+    hits.detail = Some(inner);
+    hits.detail_first_row = first;
     let visible: Vec<Line> = lines.into_iter().skip(first).take(h).collect();
     f.render_widget(Paragraph::new(visible), inner);
 }
@@ -597,7 +600,7 @@ fn c_is_empty(layout: &crate::model::layout::Layout, item: crate::model::edit::I
         .is_some_and(|i| i.run.is_empty())
 }
 
-fn draw_keys(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_keys(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme.clone();
     let l = &app.doc.layout;
     let mut lines: Vec<Line> = vec![Line::from(vec![Span::styled(
@@ -655,7 +658,7 @@ fn draw_keys(f: &mut Frame, app: &mut App, area: Rect) {
     );
 }
 
-fn draw_layout(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_layout(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme.clone();
     let l = &app.doc.layout;
     let mut lines: Vec<Line> = Vec::new();
@@ -739,7 +742,7 @@ fn draw_layout(f: &mut Frame, app: &mut App, area: Rect) {
     );
 }
 
-fn draw_lint(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_lint(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme.clone();
     let [list, detail] = Split::vertical([Constraint::Min(3), Constraint::Length(6)]).areas(area);
     let mut lines: Vec<Line> = Vec::new();
