@@ -380,7 +380,7 @@ fn lint_enter_jumps_to_the_rule() {
         .iter()
         .position(|f| f.rule_index == Some(0))
         .expect("a finding on the rule");
-    app.lint_row = row;
+    app.lint_tab.row = row;
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.tab, Tab::Chain);
     assert!(matches!(app.current_row(), Some(tui::app::Row::Rule(_, 0))));

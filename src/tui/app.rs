@@ -3,7 +3,7 @@
 //! (writing files, reading keys, verifying) it returns as [`Effect`]s.
 
 use super::action::*;
-use super::dialogs::{Confirm, Editor, Input, InputKind, Overlay, Picker, parse_expiry_input};
+use super::dialogs::{Confirm, Input, InputKind, Overlay, Picker, parse_expiry_input};
 use super::doc::{Document, SignState, autosave};
 use super::effect::{Effect, SignKeyError};
 use super::keys::{Cmd, Ctx, KeyMap};
@@ -201,9 +201,8 @@ pub struct App {
     pub focus: Focus,
     pub selection: Option<Selection>,
     pub detail_row: usize,
-    pub keys_row: usize,
-    pub lint_row: usize,
-    pub report_row: usize,
+    pub keys_tab: super::tabs::keys::KeysTab,
+    pub lint_tab: super::tabs::lint::LintTab,
     pub graph_mode: GraphMode,
     pub overlays: Vec<Overlay>,
     pub status: Option<Status>,
@@ -214,7 +213,7 @@ pub struct App {
     pub mouse: bool,
     pub quit: bool,
     pub hits: HitMap,
-    pub report_view: super::report_view::ReportView,
+    pub report_view: super::tabs::verify::ReportView,
     /// The clock used for lint, expiry dates and verification (tests pin it).
     pub clock: Clock,
     /// Where unsaved work is kept (`None`: nowhere).
@@ -266,9 +265,8 @@ impl App {
             focus: Focus::Graph,
             selection: None,
             detail_row: 0,
-            keys_row: 0,
-            lint_row: 0,
-            report_row: 0,
+            keys_tab: Default::default(),
+            lint_tab: Default::default(),
             graph_mode: GraphMode::Auto,
             overlays: Vec::new(),
             status: None,
@@ -311,7 +309,7 @@ impl App {
     fn refresh(&mut self) {
         self.graph = Graph::from_layout(&self.doc.layout);
         self.lint = crate::lint::lint(&self.doc.layout, self.clock.now());
-        self.lint_row = self.lint_row.min(self.lint.len().saturating_sub(1));
+        self.lint_tab.row = self.lint_tab.row.min(self.lint.len().saturating_sub(1));
         // Keep the selection valid.
         match &self.selection {
             Some(Selection::Item(r)) if edit::name_of(&self.doc.layout, *r).is_none() => {
@@ -326,10 +324,10 @@ impl App {
         let rows = self.detail_rows().len();
         self.detail_row = self.detail_row.min(rows.saturating_sub(1));
         let nkeys = self.doc.layout.keys.len();
-        self.keys_row = self.keys_row.min(nkeys.saturating_sub(1));
+        self.keys_tab.row = self.keys_tab.row.min(nkeys.saturating_sub(1));
     }
 
-    fn first_item(&self) -> Option<Selection> {
+    pub(in crate::tui) fn first_item(&self) -> Option<Selection> {
         if !self.doc.layout.steps.is_empty() {
             Some(Selection::Item(ItemRef {
                 kind: ItemKind::Step,
@@ -350,6 +348,11 @@ impl App {
     /// the first verification).
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
+    }
+
+    /// Ask for an effect (returned by this update).
+    pub(in crate::tui) fn effect(&mut self, e: Effect) {
+        self.effects.push(e);
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -381,32 +384,6 @@ impl App {
             Selection::Item(r) => Some(*r),
             Selection::Ghost(_) => None,
         }
-    }
-
-    /// The rows of the detail pane for the selection.
-    pub fn detail_rows(&self) -> Vec<Row> {
-        let Some(item) = self.selected_item() else {
-            return Vec::new();
-        };
-        let mut rows = vec![Row::Name];
-        match item.kind {
-            ItemKind::Step => {
-                rows.extend([Row::Threshold, Row::Functionaries, Row::ExpectedCommand])
-            }
-            ItemKind::Inspection => rows.push(Row::Run),
-        }
-        for kind in [ArtifactKind::Materials, ArtifactKind::Products] {
-            rows.push(Row::RuleSet(kind));
-            let n = edit::rules(&self.doc.layout, item, kind)
-                .map(|r| r.len())
-                .unwrap_or(0);
-            rows.extend((0..n).map(|i| Row::Rule(kind, i)));
-        }
-        rows
-    }
-
-    pub fn current_row(&self) -> Option<Row> {
-        self.detail_rows().get(self.detail_row).cloned()
     }
 
     /// The active key contexts, innermost first.
@@ -447,7 +424,7 @@ impl App {
         }
     }
 
-    fn push(&mut self, o: Overlay) {
+    pub(in crate::tui) fn push(&mut self, o: Overlay) {
         self.overlays.push(o);
     }
 
@@ -470,7 +447,7 @@ impl App {
     }
 
     /// Apply an edit to the document as one undo step; report errors in the status line.
-    fn edit<T>(
+    pub(in crate::tui) fn edit<T>(
         &mut self,
         label: &str,
         f: impl FnOnce(&mut crate::model::layout::Layout) -> crate::Result<T>,
@@ -687,488 +664,6 @@ impl App {
                 Tab::Lint => self.lint_command(cmd),
                 Tab::Report => self.report_command(cmd),
             },
-        }
-    }
-
-    // ---- graph ----------------------------------------------------------------------
-
-    /// Select another item: its detail pane starts at its first row, so the cursor is
-    /// always on a row that is drawn.
-    fn select(&mut self, sel: Selection) {
-        if self.selection.as_ref() != Some(&sel) {
-            self.detail_row = 0;
-        }
-        self.selection = Some(sel);
-        let rows = self.detail_rows().len();
-        self.detail_row = self.detail_row.min(rows.saturating_sub(1));
-    }
-
-    fn select_name(&mut self, name: &str) {
-        self.selection = match edit::find(&self.doc.layout, name) {
-            Some(r) => Some(Selection::Item(r)),
-            None if self.graph.node(name).is_some() => Some(Selection::Ghost(name.to_string())),
-            None => self.selection.clone(),
-        };
-        self.detail_row = 0;
-    }
-
-    fn graph_command(&mut self, cmd: Cmd) {
-        match cmd {
-            Cmd::Left | Cmd::Right | Cmd::Up | Cmd::Down => {
-                let Some(name) = self.selected_name() else {
-                    self.selection = self.first_item();
-                    return;
-                };
-                let list_mode = self.effective_graph_mode_hint() == GraphMode::List;
-                let target = if list_mode {
-                    // In the list, up/down walk the node order.
-                    let idx = self
-                        .graph
-                        .nodes
-                        .iter()
-                        .position(|n| n.name == name)
-                        .unwrap_or(0);
-                    let j = match cmd {
-                        Cmd::Up | Cmd::Left => idx.checked_sub(1),
-                        _ => Some(idx + 1).filter(|j| *j < self.graph.nodes.len()),
-                    };
-                    j.map(|j| self.graph.nodes[j].name.clone())
-                } else {
-                    let nb = self.graph.neighbours(&name);
-                    let top_down = self.effective_graph_mode_hint() == GraphMode::TopDown;
-                    nb.and_then(|nb| {
-                        let n = match (cmd, top_down) {
-                            (Cmd::Left, false) | (Cmd::Up, true) => nb.left,
-                            (Cmd::Right, false) | (Cmd::Down, true) => nb.right,
-                            (Cmd::Up, false) | (Cmd::Left, true) => nb.up,
-                            _ => nb.down,
-                        };
-                        n.map(|n| n.name.clone())
-                    })
-                };
-                if let Some(t) = target {
-                    self.select_name(&t);
-                }
-            }
-            Cmd::FocusNext if self.selected_item().is_some() => self.focus = Focus::Detail,
-            Cmd::AddStep => {
-                let after = match self.selected_item() {
-                    Some(ItemRef {
-                        kind: ItemKind::Step,
-                        index,
-                    }) => Some(index),
-                    _ => None,
-                };
-                let fresh = edit::fresh_name(&self.doc.layout, "step");
-                self.push(Overlay::Input(Input::new(
-                    "Add a step",
-                    "name of the new step (after the selected step)",
-                    InputPurpose::AddStep { after },
-                    InputKind::Name {
-                        taken: edit::names(&self.doc.layout),
-                    },
-                    &fresh,
-                )));
-            }
-            Cmd::AddInspection => {
-                let fresh = edit::fresh_name(&self.doc.layout, "inspection");
-                self.push(Overlay::Input(Input::new(
-                    "Add an inspection",
-                    "name of the new inspection",
-                    InputPurpose::AddInspection,
-                    InputKind::Name {
-                        taken: edit::names(&self.doc.layout),
-                    },
-                    &fresh,
-                )));
-            }
-            Cmd::Rename => {
-                let Some(item) = self.selected_item() else {
-                    return;
-                };
-                let name = edit::name_of(&self.doc.layout, item)
-                    .unwrap_or("")
-                    .to_string();
-                let taken = edit::names(&self.doc.layout)
-                    .into_iter()
-                    .filter(|n| *n != name)
-                    .collect();
-                self.push(Overlay::Input(Input::new(
-                    format!("Rename '{name}'"),
-                    "every MATCH … FROM naming it is updated too",
-                    InputPurpose::Rename(item),
-                    InputKind::Name { taken },
-                    &name,
-                )));
-            }
-            Cmd::Delete => {
-                let Some(item) = self.selected_item() else {
-                    return;
-                };
-                let name = edit::name_of(&self.doc.layout, item)
-                    .unwrap_or("")
-                    .to_string();
-                let refs = edit::references_to(&self.doc.layout, &name);
-                let mut body = vec![format!("Delete '{name}'?")];
-                if !refs.is_empty() {
-                    body.push(format!(
-                        "{} rule(s) MATCH FROM it and will match nothing:",
-                        refs.len()
-                    ));
-                    body.extend(refs.into_iter().take(8).map(|r| format!("  {r}")));
-                }
-                self.push(Overlay::Confirm(Confirm {
-                    title: "Delete".into(),
-                    body,
-                    purpose: ConfirmPurpose::DeleteItem(item),
-                    choices: vec![('y', "delete (undo with u)".into())],
-                }));
-            }
-            Cmd::MoveUp | Cmd::MoveDown => {
-                let Some(item) = self.selected_item() else {
-                    return;
-                };
-                let d = if cmd == Cmd::MoveUp { -1 } else { 1 };
-                if let Some(new) = self.edit("move item", |l| Ok(edit::move_item(l, item, d))) {
-                    // The same item, elsewhere: its detail row stays.
-                    self.selection = Some(Selection::Item(new));
-                }
-            }
-            Cmd::ToggleDirection => {
-                self.graph_mode = match self.graph_mode {
-                    GraphMode::Auto => GraphMode::LeftRight,
-                    GraphMode::LeftRight => GraphMode::TopDown,
-                    GraphMode::TopDown => GraphMode::List,
-                    GraphMode::List => GraphMode::Auto,
-                };
-                self.info(format!("graph: {:?}", self.graph_mode).to_lowercase());
-            }
-            Cmd::OpenSublayout => self.report_view_open_sublayout(),
-            _ => {}
-        }
-    }
-
-    /// The mode the last render used (Auto resolved), for navigation.
-    fn effective_graph_mode_hint(&self) -> GraphMode {
-        self.hits.graph_mode.unwrap_or(match self.graph_mode {
-            GraphMode::Auto => GraphMode::LeftRight,
-            m => m,
-        })
-    }
-
-    // ---- detail pane --------------------------------------------------------------------
-
-    fn detail_command(&mut self, cmd: Cmd) {
-        let rows = self.detail_rows();
-        let Some(item) = self.selected_item() else {
-            self.focus = Focus::Graph;
-            return;
-        };
-        match cmd {
-            Cmd::Up => self.detail_row = self.detail_row.saturating_sub(1),
-            Cmd::Down => self.detail_row = (self.detail_row + 1).min(rows.len().saturating_sub(1)),
-            Cmd::FocusNext => self.focus = Focus::Graph,
-            Cmd::Activate => self.activate_row(item),
-            Cmd::AddRule | Cmd::RuleTemplate => {
-                let (kind, insert_at) = match self.current_row() {
-                    Some(Row::Rule(k, i)) => (k, i + 1),
-                    Some(Row::RuleSet(k)) => (
-                        k,
-                        edit::rules(&self.doc.layout, item, k)
-                            .map(|r| r.len())
-                            .unwrap_or(0),
-                    ),
-                    _ => (
-                        ArtifactKind::Materials,
-                        edit::rules(&self.doc.layout, item, ArtifactKind::Materials)
-                            .map(|r| r.len())
-                            .unwrap_or(0),
-                    ),
-                };
-                if cmd == Cmd::AddRule {
-                    self.open_rule_editor(item, kind, None, insert_at);
-                } else {
-                    let templates = edit::rule_templates(&self.doc.layout, item, kind);
-                    self.push(Overlay::Picker(Picker::new(
-                        format!("Add a rule to {}", kind.rule_set()),
-                        PickerPurpose::RuleTemplate {
-                            item,
-                            kind,
-                            insert_at,
-                        },
-                        templates,
-                        None,
-                    )));
-                }
-            }
-            Cmd::Delete => {
-                if let Some(Row::Rule(kind, i)) = self.current_row() {
-                    self.edit("delete rule", |l| {
-                        if let Some(r) = edit::rules_mut(l, item, kind) {
-                            r.remove(i);
-                        }
-                        Ok(())
-                    });
-                }
-            }
-            Cmd::MoveUp | Cmd::MoveDown => {
-                if let Some(Row::Rule(kind, i)) = self.current_row() {
-                    let up = cmd == Cmd::MoveUp;
-                    let n = edit::rules(&self.doc.layout, item, kind)
-                        .map(|r| r.len())
-                        .unwrap_or(0);
-                    let j = if up {
-                        i.checked_sub(1)
-                    } else {
-                        Some(i + 1).filter(|j| *j < n)
-                    };
-                    if let Some(j) = j {
-                        self.edit("move rule", |l| {
-                            if let Some(r) = edit::rules_mut(l, item, kind) {
-                                r.swap(i, j);
-                            }
-                            Ok(())
-                        });
-                        if up {
-                            self.detail_row -= 1;
-                        } else {
-                            self.detail_row += 1;
-                        }
-                    }
-                }
-            }
-            Cmd::ShowTrace => {
-                self.tab = Tab::Report;
-                if let Some(name) = self.selected_name() {
-                    self.report_view
-                        .focus_item(&name, self.verify.report.as_deref());
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn open_rule_editor(
-        &mut self,
-        item: ItemRef,
-        kind: ArtifactKind,
-        index: Option<usize>,
-        insert_at: usize,
-    ) {
-        let current = index
-            .and_then(|i| edit::rules(&self.doc.layout, item, kind).and_then(|r| r.get(i)))
-            .map(|r| r.to_line())
-            .unwrap_or_default();
-        let name = edit::name_of(&self.doc.layout, item)
-            .unwrap_or("")
-            .to_string();
-        self.push(Overlay::Input(Input::new(
-            format!(
-                "{} rule of '{name}' ({})",
-                if index.is_some() { "Edit" } else { "New" },
-                kind.rule_set()
-            ),
-            "e.g. MATCH src/* WITH PRODUCTS FROM clone · CREATE *.tar.gz · DISALLOW *",
-            InputPurpose::Rule {
-                item,
-                kind,
-                index,
-                insert_at,
-            },
-            InputKind::Rule {
-                names: edit::names(&self.doc.layout),
-            },
-            &current,
-        )));
-    }
-
-    fn activate_row(&mut self, item: ItemRef) {
-        let Some(row) = self.current_row() else {
-            return;
-        };
-        let layout = &self.doc.layout;
-        match row {
-            Row::Name => self.command_rename(),
-            Row::Threshold => {
-                let t = layout.steps[item.index].threshold;
-                self.push(Overlay::Input(Input::new(
-                    "Threshold",
-                    "how many distinct functionaries must provide a link for this step",
-                    InputPurpose::Threshold(item.index),
-                    InputKind::Number,
-                    &t.to_string(),
-                )));
-            }
-            Row::Functionaries => {
-                let step = &layout.steps[item.index];
-                let ids: Vec<String> = layout.keys.keys().cloned().collect();
-                if ids.is_empty() {
-                    self.error("the layout has no keys yet: add one in the Keys tab (2)");
-                    return;
-                }
-                let rows = ids
-                    .iter()
-                    .map(|id| {
-                        format!(
-                            "{}  {}",
-                            crate::py::prefix(id, 16),
-                            layout.keys[id].key.kind_label()
-                        )
-                    })
-                    .collect();
-                let checked = ids.iter().map(|id| step.pubkeys.contains(id)).collect();
-                self.push(Overlay::Picker(Picker::new(
-                    format!("Functionaries of '{}'", step.name),
-                    PickerPurpose::Functionaries(item.index),
-                    rows,
-                    Some(checked),
-                )));
-            }
-            Row::ExpectedCommand => {
-                let cmd = crate::model::rule::join_line(
-                    &layout.steps[item.index].expected_command_strings(),
-                );
-                self.push(Overlay::Input(Input::new(
-                    "Expected command",
-                    "shell words; a different recorded command is only a warning",
-                    InputPurpose::ExpectedCommand(item.index),
-                    InputKind::Words,
-                    &cmd,
-                )));
-            }
-            Row::Run => {
-                let run = &layout.inspect[item.index];
-                let text = crate::model::rule::join_line(&run.run_strings());
-                self.push(Overlay::Editor(Editor::new(
-                    format!("Command of inspection '{}' (shell words)", run.name),
-                    EditorPurpose::Run(item.index),
-                    vec![text],
-                    true,
-                )));
-            }
-            Row::RuleSet(kind) => {
-                let n = edit::rules(layout, item, kind)
-                    .map(|r| r.len())
-                    .unwrap_or(0);
-                self.open_rule_editor(item, kind, None, n);
-            }
-            Row::Rule(kind, i) => self.open_rule_editor(item, kind, Some(i), i),
-        }
-    }
-
-    fn command_rename(&mut self) {
-        self.graph_command(Cmd::Rename);
-    }
-
-    // ---- keys tab -----------------------------------------------------------------------
-
-    fn keys_command(&mut self, cmd: Cmd) {
-        let n = self.doc.layout.keys.len();
-        match cmd {
-            Cmd::Up => self.keys_row = self.keys_row.saturating_sub(1),
-            Cmd::Down => self.keys_row = (self.keys_row + 1).min(n.saturating_sub(1)),
-            Cmd::ImportKey => self.push(Overlay::Input(Input::new(
-                "Import a functionary's public key",
-                "path of a PEM public key (SubjectPublicKeyInfo)",
-                InputPurpose::ImportKey,
-                InputKind::Path,
-                "",
-            ))),
-            Cmd::GenerateKey => self.push(Overlay::Input(Input::new(
-                "Generate an ed25519 key pair",
-                "path of the new private key (mode 0600); the public key goes to <path>.pub",
-                InputPurpose::GenerateKey,
-                InputKind::Path,
-                "",
-            ))),
-            Cmd::Delete => {
-                let Some(id) = self.doc.layout.keys.keys().nth(self.keys_row).cloned() else {
-                    return;
-                };
-                let users = edit::steps_using_key(&self.doc.layout, &id);
-                let mut body = vec![format!("Remove key {}?", crate::py::prefix(&id, 16))];
-                if !users.is_empty() {
-                    body.push(format!("It is still authorized for: {}.", users.join(", ")));
-                    body.push("It will be removed from those steps too.".into());
-                }
-                self.push(Overlay::Confirm(Confirm {
-                    title: "Remove key".into(),
-                    body,
-                    purpose: ConfirmPurpose::RemoveKey(id),
-                    choices: vec![('y', "remove (undo with u)".into())],
-                }));
-            }
-            _ => {}
-        }
-    }
-
-    // ---- layout tab ---------------------------------------------------------------------
-
-    fn layout_command(&mut self, cmd: Cmd) {
-        match cmd {
-            Cmd::EditExpiry => {
-                let cur = self.doc.layout.expires.clone();
-                self.push(Overlay::Input(Input::new(
-                    "Expiry",
-                    "YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or relative: +6m, +1y, +30d",
-                    InputPurpose::Expiry,
-                    InputKind::Expiry { clock: self.clock },
-                    &cur,
-                )));
-            }
-            Cmd::EditReadme => {
-                let lines = self.doc.layout.readme.lines().map(str::to_string).collect();
-                self.push(Overlay::Editor(Editor::new(
-                    "Readme",
-                    EditorPurpose::Readme,
-                    lines,
-                    false,
-                )));
-            }
-            _ => {}
-        }
-    }
-
-    // ---- lint tab -----------------------------------------------------------------------
-
-    fn lint_command(&mut self, cmd: Cmd) {
-        let n = self.lint.len();
-        match cmd {
-            Cmd::Up => self.lint_row = self.lint_row.saturating_sub(1),
-            Cmd::Down => self.lint_row = (self.lint_row + 1).min(n.saturating_sub(1)),
-            Cmd::Activate => {
-                let Some(f) = self.lint.get(self.lint_row).cloned() else {
-                    return;
-                };
-                self.jump_to(f.item.as_deref(), f.rule_set, f.rule_index);
-            }
-            _ => {}
-        }
-    }
-
-    /// Select an item (and a rule of it) in the chain tab.
-    pub fn jump_to(
-        &mut self,
-        item: Option<&str>,
-        rule_set: Option<ArtifactKind>,
-        rule_index: Option<usize>,
-    ) {
-        match item {
-            None => {
-                self.tab = Tab::Layout;
-            }
-            Some(name) => {
-                self.tab = Tab::Chain;
-                self.select_name(name);
-                self.focus = Focus::Detail;
-                let rows = self.detail_rows();
-                let want = match (rule_set, rule_index) {
-                    (Some(kind), Some(i)) => rows.iter().position(|r| *r == Row::Rule(kind, i)),
-                    (Some(kind), None) => rows.iter().position(|r| *r == Row::RuleSet(kind)),
-                    _ => None,
-                };
-                self.detail_row = want.unwrap_or(0);
-            }
         }
     }
 
@@ -1702,139 +1197,6 @@ impl App {
         }
     }
 
-    fn report_command(&mut self, cmd: Cmd) {
-        match cmd {
-            Cmd::RunInspections => self.confirm_inspections(),
-            Cmd::ExportReport => {
-                if self.verify.report.is_none() {
-                    return self.error("no report yet: verify first (V)");
-                }
-                self.push(Overlay::Input(Input::new(
-                    "Export the report",
-                    "base path: writes <path>.md and <path>.json",
-                    InputPurpose::ExportReport,
-                    InputKind::Path,
-                    "verification-report",
-                )));
-            }
-            Cmd::WriteLinks => self.write_inspection_links(),
-            Cmd::OpenSublayout => {
-                let report = self.verify.report.clone();
-                let name = self.report_view.selected_name(report.as_deref());
-                match name {
-                    Some(n) if self.report_view.open_sublayout(&n, report.as_deref()) => {}
-                    Some(n) => self.info(format!("'{n}' has no verified sublayout")),
-                    None => {}
-                }
-            }
-            Cmd::Activate if self.report_view.view == super::report_view::View::Summary => {
-                if let Some((item, set, idx)) = self
-                    .report_view
-                    .selected_target(self.verify.report.as_deref())
-                {
-                    self.jump_to(Some(&item), set, idx);
-                }
-            }
-            other => {
-                let report = self.verify.report.clone();
-                if let Some(req) = self.report_view.command(other, report.as_deref()) {
-                    self.what_if_request(req);
-                }
-            }
-        }
-    }
-
-    fn confirm_inspections(&mut self) {
-        let l = &self.doc.layout;
-        if l.inspect.is_empty() {
-            return self.info("the layout has no inspections");
-        }
-        let mut body = vec![format!(
-            "These commands run in {} (timeout {} s):",
-            self.chain
-                .workdir
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| ".".into()),
-            self.chain.inspection_timeout
-        )];
-        for i in &l.inspect {
-            body.push(format!(
-                "  {}: {}",
-                i.name,
-                crate::model::rule::join_line(&i.run_strings())
-            ));
-        }
-        body.push("They run in a scratch copy of that folder; their links stay in memory.".into());
-        self.push(Overlay::Confirm(Confirm {
-            title: "Run inspections?".into(),
-            body,
-            purpose: ConfirmPurpose::RunInspections,
-            choices: vec![('r', "run them".into())],
-        }));
-    }
-
-    /// Write the inspections' links (kept in memory) as `<name>.link` into the workdir.
-    fn write_inspection_links(&mut self) {
-        let Some(r) = self.verify.report.clone() else {
-            return self.error("no report yet");
-        };
-        let dir = self
-            .chain
-            .workdir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("."));
-        let mut files = Vec::new();
-        for i in &r.inspections {
-            let Some(link) = &i.link else { continue };
-            if i.name.contains('/') || i.name.contains("..") {
-                continue;
-            }
-            let md = crate::model::envelope::Metadata::new(
-                crate::model::envelope::Payload::Link(link.clone()),
-                Format::Legacy,
-            );
-            files.push((dir.join(format!("{}.link", i.name)), md.to_bytes()));
-        }
-        if files.is_empty() {
-            self.info("no inspection links to write (run the inspections first: R)");
-        } else {
-            self.effects.push(Effect::WriteFiles { files });
-        }
-    }
-
-    fn export_report(&mut self, base: PathBuf) {
-        let Some(r) = self.verify.report.clone() else {
-            return;
-        };
-        let md = crate::verify::render::markdown(&r);
-        let json = serde_json::to_string_pretty(&*r).unwrap_or_default();
-        self.effects.push(Effect::WriteFiles {
-            files: vec![
-                (
-                    PathBuf::from(format!("{}.md", base.display())),
-                    md.into_bytes(),
-                ),
-                (
-                    PathBuf::from(format!("{}.json", base.display())),
-                    json.into_bytes(),
-                ),
-            ],
-        });
-    }
-
-    fn report_view_open_sublayout(&mut self) {
-        let Some(name) = self.selected_name() else {
-            return;
-        };
-        let report = self.verify.report.clone();
-        if self.report_view.open_sublayout(&name, report.as_deref()) {
-            self.tab = Tab::Report;
-        } else {
-            self.info(format!("'{name}' has no verified sublayout"));
-        }
-    }
-
     // ---- what-if ----------------------------------------------------------------------------
 
     /// Turn what-if on: from now on edits go to a copy of the document.
@@ -1925,8 +1287,8 @@ impl App {
         }
     }
 
-    fn what_if_request(&mut self, req: super::report_view::WhatIfRequest) {
-        use super::report_view::WhatIfRequest;
+    pub(in crate::tui) fn what_if_request(&mut self, req: super::tabs::verify::WhatIfRequest) {
+        use super::tabs::verify::WhatIfRequest;
         self.enter_what_if();
         match req {
             WhatIfRequest::Hash {

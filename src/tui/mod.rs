@@ -13,7 +13,7 @@ pub mod effect;
 mod fatal;
 pub mod graph_view;
 pub mod keys;
-pub mod report_view;
+pub mod tabs;
 pub mod theme;
 pub mod ui;
 pub mod whatif;
