@@ -1,0 +1,133 @@
+//! What-if mode: edits and link changes on a copy, never written; leaving restores the real
+//! document exactly.
+
+use super::*;
+
+impl App {
+    /// Turn what-if on: from now on edits go to a copy of the document.
+    pub(in crate::tui) fn enter_what_if(&mut self) {
+        if self.verify.what_if.is_none() {
+            self.what_if_real = Some(self.doc.clone());
+            self.verify.what_if = Some(crate::tui::whatif::WhatIf::default());
+        }
+    }
+
+    /// Turn what-if off: the real document comes back exactly as it was.
+    pub(in crate::tui) fn leave_what_if(&mut self) {
+        self.verify.what_if = None;
+        if let Some(real) = self.what_if_real.take() {
+            self.doc = real;
+            self.refresh();
+        }
+    }
+
+    /// In what-if mode nothing is written: say so and refuse `what`.
+    pub(in crate::tui) fn refused_in_what_if(&mut self, what: &str) -> bool {
+        if self.verify.what_if.is_some() {
+            self.error(format!(
+                "{what} is refused in what-if mode (nothing is written); press ! to leave it"
+            ));
+            return true;
+        }
+        false
+    }
+
+    pub(in crate::tui) fn toggle_what_if(&mut self) {
+        if self.verify.what_if.is_some() {
+            self.leave_what_if();
+            self.info("what-if off: back to the real chain");
+            self.start_verify_if_possible();
+        } else {
+            if !self.can_verify() {
+                return self.error("what-if needs a chain to verify (verification keys and links)");
+            }
+            self.enter_what_if();
+            let rows = crate::tui::whatif::WhatIf::menu();
+            self.push(Overlay::Picker(Picker::new(
+                "What-if (in memory only)",
+                PickerPurpose::WhatIf,
+                rows,
+                None,
+            )));
+        }
+    }
+
+    pub(in crate::tui) fn start_verify_if_possible(&mut self) {
+        if self.can_verify() {
+            self.start_verify();
+        }
+    }
+
+    pub(in crate::tui) fn what_if_picked(&mut self, rows: Vec<usize>) {
+        let Some(choice) = rows.first().copied() else {
+            return;
+        };
+        match choice {
+            0 => {
+                // Change an artifact's hash: go to the link browser.
+                self.tab = Tab::Report;
+                self.report_view.open_links();
+                self.info("what-if: pick an artifact in the link browser and press Enter");
+            }
+            1 => {
+                self.tab = Tab::Report;
+                self.report_view.open_links();
+                self.info("what-if: pick a link in the link browser and press Enter to drop it or strip its signature");
+            }
+            2 => {
+                self.tab = Tab::Chain;
+                self.info("what-if: edit any rule in the Chain tab; the replay uses your edits (nothing is saved unless you save)");
+                self.start_verify();
+            }
+            3 => {
+                if let Some(w) = &mut self.verify.what_if {
+                    let exp = crate::model::layout::parse_expires(&self.doc.layout.expires).ok();
+                    w.clock = exp
+                        .and_then(|e| e.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+                        .map(|z| z.timestamp() + jiff::SignedDuration::from_secs(1));
+                }
+                self.start_verify();
+            }
+            _ => {}
+        }
+    }
+
+    pub(in crate::tui) fn what_if_request(&mut self, req: crate::tui::tabs::verify::WhatIfRequest) {
+        use crate::tui::tabs::verify::WhatIfRequest;
+        self.enter_what_if();
+        match req {
+            WhatIfRequest::Hash {
+                file,
+                kind,
+                path,
+                current,
+            } => self.push(Overlay::Input(Input::new(
+                format!("What-if: new hash for {path}"),
+                format!("now {}… — the new sha256 (hex) of {path} among the {} of this link; it counts as validly signed", crate::py::prefix(&current, 12), kind.as_str()),
+                InputPurpose::WhatIfHash { file, kind, path },
+                InputKind::Hex,
+                "",
+            ))),
+            WhatIfRequest::Link { file } => self.push(Overlay::Confirm(Confirm {
+                title: "What-if: link".into(),
+                body: vec![format!("Link file {file}")],
+                purpose: ConfirmPurpose::WhatIfLink { file },
+                choices: vec![
+                    ('d', "drop the link (as if the file were missing)".into()),
+                    ('s', "strip its signature".into()),
+                ],
+            })),
+        }
+    }
+
+    /// The banner text while what-if is on: every hypothetical change, rule edits included.
+    pub fn what_if_banner(&self) -> Option<String> {
+        let w = self.verify.what_if.as_ref()?;
+        let edits = self
+            .what_if_real
+            .as_ref()
+            .map(|real| crate::tui::whatif::layout_edits(&real.layout, &self.doc.layout))
+            .unwrap_or_default();
+        Some(w.describe(&edits))
+    }
+}
