@@ -27,6 +27,7 @@ use crate::py::oserror::path_error;
 use read::{Doc, PayloadText};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -864,56 +865,93 @@ fn b64dec_canonical(s: &[u8]) -> Option<Arc<[u8]>> {
     if !s.len().is_multiple_of(4) {
         return None;
     }
-    let mut out = b64_buffer(s.len(), &s[s.len().saturating_sub(4)..]);
-    let buf = Arc::get_mut(&mut out).expect("not shared yet");
+    let mut out = PayloadBuf::new(s.len(), &s[s.len().saturating_sub(4)..]);
     // Whole quanta without padding decode exactly into the front of the buffer; the last
     // quantum (which may be padded) separately, as the decoder wants room for 3 bytes.
     let split = s.len().saturating_sub(4);
-    let full = split / 4 * 3;
-    b64_quanta(&s[..split], &mut buf[..full])?;
-    b64_last(&s[split..], &mut buf[full..])?;
-    Some(out)
+    out.quanta(&s[..split])?;
+    out.last(&s[split..])?;
+    out.finish()
 }
 
-/// A zeroed buffer for the bytes of `letters` letters of canonical base64 that end with
-/// `last` (its last quantum, whose padding tells the length).
-fn b64_buffer(letters: usize, last: &[u8]) -> Arc<[u8]> {
-    let pads = last
-        .iter()
-        .rev()
-        .take(2)
-        .take_while(|&&c| c == b'=')
-        .count();
-    let len = (letters / 4 * 3).saturating_sub(pads);
-    // Zeroed by the allocator (a fresh mapping for a big payload), not written twice.
-    // SAFETY: zero bytes are valid `u8`s.
-    unsafe { Arc::<[u8]>::new_zeroed_slice(len).assume_init() }
+/// The bytes of a payload of canonical base64 as they are decoded, front to back, into
+/// their final buffer, which is not zeroed first (it is written whole before it is read).
+/// Bytes `..filled` are written.
+pub(crate) struct PayloadBuf {
+    buf: Arc<[MaybeUninit<u8>]>,
+    filled: usize,
 }
 
-/// Whole quanta of base64 with no padding (`s.len()` a multiple of 4, `out` exactly
-/// `s.len() / 4 * 3` bytes); `None` if `s` is not such base64.
-fn b64_quanta(s: &[u8], out: &mut [u8]) -> Option<()> {
-    // `base64-simd` (about 2.5x the `base64` crate here) refuses anything but the 64
-    // letters in whole quanta, as the length check needs.
-    let decoded = base64_simd::STANDARD
-        .decode(s, base64_simd::Out::from_slice(out))
-        .ok()?;
-    (decoded.len() == s.len() / 4 * 3).then_some(())
-}
-
-/// The last quantum of canonical base64 (`s` is its 4 letters, or empty for no
-/// letters) into `out`, which must be exactly its length.
-fn b64_last(s: &[u8], out: &mut [u8]) -> Option<()> {
-    use base64::Engine as _;
-    let mut last = [0u8; 3];
-    let n = base64::engine::general_purpose::STANDARD
-        .decode_slice(s, &mut last)
-        .ok()?;
-    if n != out.len() {
-        return None;
+impl PayloadBuf {
+    /// Room for what `letters` letters of canonical base64 ending with `last` (its last
+    /// quantum, whose padding tells the length) decode to.
+    pub(crate) fn new(letters: usize, last: &[u8]) -> PayloadBuf {
+        let pads = last
+            .iter()
+            .rev()
+            .take(2)
+            .take_while(|&&c| c == b'=')
+            .count();
+        let len = (letters / 4 * 3).saturating_sub(pads);
+        PayloadBuf {
+            buf: Arc::new_uninit_slice(len),
+            filled: 0,
+        }
     }
-    out.copy_from_slice(&last[..n]);
-    Some(())
+
+    /// The next `n` bytes to write.
+    fn next(&mut self, n: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        let at = self.filled;
+        Arc::get_mut(&mut self.buf)?.get_mut(at..at.checked_add(n)?)
+    }
+
+    /// Whole quanta of base64 with no padding (`s.len()` a multiple of 4), after what is
+    /// decoded; `None` if `s` is not such base64 or does not fit.
+    pub(crate) fn quanta(&mut self, s: &[u8]) -> Option<()> {
+        if !s.len().is_multiple_of(4) {
+            return None;
+        }
+        let n = s.len() / 4 * 3;
+        // `base64-simd` (about 2.5x the `base64` crate here) refuses anything but the 64
+        // letters in whole quanta, as the length check needs; it writes the bytes it
+        // returns at the front of `out`.
+        let out = base64_simd::Out::from_uninit_slice(self.next(n)?);
+        let decoded = base64_simd::STANDARD.decode(s, out).ok()?;
+        if decoded.len() != n {
+            return None;
+        }
+        self.filled += n;
+        Some(())
+    }
+
+    /// The last quantum of canonical base64 (`s` is its 4 letters, or empty for no
+    /// letters), which must fill exactly what is left.
+    pub(crate) fn last(&mut self, s: &[u8]) -> Option<()> {
+        use base64::Engine as _;
+        let mut last = [0u8; 3];
+        let n = base64::engine::general_purpose::STANDARD
+            .decode_slice(s, &mut last)
+            .ok()?;
+        if self.filled + n != self.buf.len() {
+            return None;
+        }
+        for (o, b) in self.next(n)?.iter_mut().zip(&last[..n]) {
+            o.write(*b);
+        }
+        self.filled += n;
+        Some(())
+    }
+
+    /// The decoded bytes, once every one is written.
+    pub(crate) fn finish(self) -> Option<Arc<[u8]>> {
+        if self.filled != self.buf.len() {
+            return None;
+        }
+        // SAFETY: `filled` counts the bytes written at the front of `buf` (`quanta` and
+        // `last` add only what they wrote there, and nothing else writes it), and it is
+        // the whole length: every byte is initialized.
+        Some(unsafe { self.buf.assume_init() })
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1014,6 +1052,34 @@ impl RawBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A payload buffer gives its bytes only once every one is written, and takes no
+    /// more than it has room for.
+    #[test]
+    fn payload_buffer_is_read_only_when_full() {
+        let text = b"aGVsbG8gd29ybGQh"; // "hello world!", 12 bytes, no padding
+        let mut b = PayloadBuf::new(text.len(), &text[12..]);
+        assert!(b.quanta(&text[..8]).is_some());
+        assert!(b.last(&text[12..]).is_none(), "6 bytes would be missing");
+        assert!(b.quanta(&text[8..12]).is_some());
+        assert!(b.quanta(b"AAAAAAAA").is_none(), "no room for more");
+        assert!(b.last(&text[12..]).is_some());
+        assert_eq!(&*b.finish().expect("full"), b"hello world!");
+
+        let padded = b"aGk="; // "hi"
+        let mut b = PayloadBuf::new(4, padded);
+        assert!(b.quanta(b"").is_some());
+        assert!(b.quanta(b"aGk").is_none(), "not whole quanta");
+        let half = PayloadBuf::new(4, padded);
+        assert!(half.finish().is_none(), "nothing written");
+        assert!(b.last(padded).is_some());
+        assert_eq!(&*b.finish().expect("full"), b"hi");
+        assert_eq!(
+            b64dec_canonical(b"aGVsbG8gd29ybGQh").as_deref(),
+            Some(&b"hello world!"[..])
+        );
+        assert!(b64dec_canonical(b"aGVsbG8gd29ybGQ").is_none());
+    }
 
     #[test]
     fn canonical_base64_fast_path_agrees() {

@@ -13,11 +13,10 @@
 //! read error, a file that changes while it is read) declines, and the caller reads the
 //! whole file the usual way, which then decides and reports.
 
-use super::{Metadata, b64_buffer, b64_last, b64_quanta, read};
+use super::{Metadata, PayloadBuf, read};
 use std::fs::File;
 use std::io::Read as _;
 use std::os::unix::fs::FileExt as _;
-use std::sync::Arc;
 
 /// Envelopes smaller than this are read whole.
 const MIN_SIZE: u64 = 1 << 20;
@@ -57,9 +56,8 @@ pub(super) fn load(
     if quote < 4 || !letters.is_multiple_of(4) {
         return None;
     }
-    let mut payload = b64_buffer(letters, &tail[quote - 4..quote]);
+    let mut out = PayloadBuf::new(letters, &tail[quote - 4..quote]);
     drop(tail);
-    let out = Arc::get_mut(&mut payload).expect("not shared yet");
 
     // All quanta but the last, piece by piece.
     let body = letters - 4;
@@ -67,8 +65,7 @@ pub(super) fn load(
     let mut at = start;
     loop {
         let take = (end - at).min(body - done) / 4 * 4;
-        let o = done / 4 * 3;
-        b64_quanta(&buf[at..at + take], &mut out[o..o + take / 4 * 3])?;
+        out.quanta(&buf[at..at + take])?;
         done += take;
         at += take;
         if done == body {
@@ -81,7 +78,7 @@ pub(super) fn load(
     while end < at + 5 {
         (at, end) = refill(file, buf, at, end)?;
     }
-    b64_last(&buf[at..at + 4], &mut out[body / 4 * 3..])?;
+    out.last(&buf[at..at + 4])?;
     if buf[at + 4] != b'"' {
         return None;
     }
@@ -92,7 +89,7 @@ pub(super) fn load(
     file.read_to_end(&mut doc).ok()?;
     // An error in the JSON text would be reported at offsets of this shorter text: the
     // whole file is then read again the usual way, for the reference's message.
-    let (doc, marked) = read::top(&doc, Some((start - 1, payload))).ok()?;
+    let (doc, marked) = read::top(&doc, Some((start - 1, out.finish()?))).ok()?;
     Some(Metadata::from_doc(doc, marked))
 }
 
@@ -141,6 +138,7 @@ mod tests {
     use crate::model::envelope::{Format, Payload};
     use crate::model::link::{Artifacts, HashDict, Link};
     use serde_json::Value;
+    use std::sync::Arc;
 
     #[test]
     fn finds_the_payload_after_the_opening_only() {
