@@ -592,6 +592,35 @@ fn open_folder_unverified(dir: &Path) -> App {
     tui::build_app(&opened, opts).unwrap()
 }
 
+/// A layout file opened beside `owner.pub` and `links/` is verified like its folder; a
+/// folder without `root.layout` says so and names the layouts it has.
+#[test]
+fn a_layout_beside_its_chain_opens_verified() {
+    let dir = Path::new("examples/demo-tampered-artifact");
+    let opened = resolve_chain(Some(&dir.join("root.layout")), &ChainFlags::default()).unwrap();
+    assert_eq!(opened.chain.keys, vec![dir.join("owner.pub")]);
+    assert_eq!(opened.chain.link_dir.as_deref(), Some(&*dir.join("links")));
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    finish_jobs(&mut app);
+    let report = app.verify.report.clone().expect("verified at once");
+    let failure = report.failure.as_ref().expect("the tampered artifact fails");
+    assert_eq!(failure.item.as_deref(), Some("package"));
+
+    // A layout alone (no keys or links beside it) opens for editing, unverified.
+    let lone = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.join("root.layout"), lone.path().join("a.layout")).unwrap();
+    let opened =
+        resolve_chain(Some(&lone.path().join("a.layout")), &ChainFlags::default()).unwrap();
+    assert!(opened.chain.keys.is_empty());
+
+    let err = resolve_chain(Some(lone.path()), &ChainFlags::default()).unwrap_err();
+    assert!(err.contains("has no root.layout"), "{err}");
+    assert!(err.contains("a.layout"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let err = resolve_chain(Some(empty.path()), &ChainFlags::default()).unwrap_err();
+    assert!(err.contains("has no root.layout"), "{err}");
+}
+
 /// Each failure class of the shared corpus: with no key press the failing item is
 /// selected and the screen shows the failing rule and artifact (as the reference judged).
 #[test]

@@ -55,7 +55,8 @@ pub struct ChainFlags {
 }
 
 /// Resolve `PATH` and the verify flags: PATH is a layout file, or a folder with
-/// `root.layout`, owner keys `owner*.pub`, `links/` and (for inspections) `workdir/`.
+/// `root.layout`, owner keys `owner*.pub`, `links/` and (for inspections) `workdir/`. A
+/// layout file whose folder holds `owner*.pub` or `links/` opens with them, as that folder.
 pub fn resolve_chain(path: Option<&Path>, flags: &ChainFlags) -> Result<Opened, String> {
     let mut o = Opened {
         layout: flags.layout.clone(),
@@ -72,41 +73,101 @@ pub fn resolve_chain(path: Option<&Path>, flags: &ChainFlags) -> Result<Opened, 
         if p.is_dir() {
             let root = p.join("root.layout");
             if o.layout.is_none() {
+                if !root.exists() {
+                    return Err(no_root_layout(p));
+                }
                 o.layout = Some(root);
             }
-            if o.chain.keys.is_empty() {
-                o.chain.owner_trust = app::OwnerTrust::FromBundle;
-                let mut keys: Vec<PathBuf> = std::fs::read_dir(p)
-                    .map_err(|e| format!("{}: {e}", p.display()))?
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|f| {
-                        let n = f
-                            .file_name()
-                            .map(|n| n.to_string_lossy().to_string())
-                            .unwrap_or_default();
-                        n.starts_with("owner") && n.ends_with(".pub")
-                    })
-                    .collect();
-                keys.sort();
-                o.chain.keys = keys;
-            }
-            if o.chain.link_dir.is_none() && p.join("links").is_dir() {
-                o.chain.link_dir = Some(p.join("links"));
-            }
-            if p.join("workdir").is_dir() {
-                o.chain.workdir = Some(p.join("workdir"));
-            }
+            discover(p, &mut o)?;
         } else if o.layout.is_none() {
             o.layout = Some(p.to_path_buf());
         } else {
             return Err("give the layout either as PATH or with --layout, not both".into());
         }
     }
+    // A layout file opened beside its chain: the folder's keys and links.
+    if let Some(layout) = o.layout.clone()
+        && path.is_none_or(|p| !p.is_dir())
+        && layout.is_file()
+    {
+        let dir = match layout.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if dir.join("links").is_dir() || !owner_keys_in(&dir)?.is_empty() {
+            discover(&dir, &mut o)?;
+        }
+    }
     if o.chain.link_dir.is_none() && !o.chain.keys.is_empty() {
         o.chain.link_dir = Some(PathBuf::from("."));
     }
     Ok(o)
+}
+
+/// What a chain's folder brings that the flags did not give: owner keys `owner*.pub`
+/// (trusted as the bundle's own), `links/` and `workdir/`.
+fn discover(dir: &Path, o: &mut Opened) -> Result<(), String> {
+    if o.chain.keys.is_empty() {
+        let keys = owner_keys_in(dir)?;
+        if !keys.is_empty() {
+            o.chain.owner_trust = app::OwnerTrust::FromBundle;
+            o.chain.keys = keys;
+        }
+    }
+    if o.chain.link_dir.is_none() && dir.join("links").is_dir() {
+        o.chain.link_dir = Some(dir.join("links"));
+    }
+    if o.chain.workdir.is_none() && dir.join("workdir").is_dir() {
+        o.chain.workdir = Some(dir.join("workdir"));
+    }
+    if o.chain.link_dir.is_none() && !o.chain.keys.is_empty() {
+        o.chain.link_dir = Some(dir.to_path_buf());
+    }
+    Ok(())
+}
+
+/// The `owner*.pub` files in `dir`, sorted.
+fn owner_keys_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut keys: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|f| {
+            let n = f
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            n.starts_with("owner") && n.ends_with(".pub") && f.is_file()
+        })
+        .collect();
+    keys.sort();
+    Ok(keys)
+}
+
+/// The error for a folder without `root.layout`: the layouts it has, if any.
+fn no_root_layout(dir: &Path) -> String {
+    let mut layouts: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "layout") && p.is_file())
+                .map(|p| p.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    layouts.sort();
+    if layouts.is_empty() {
+        format!(
+            "{} has no root.layout: give a layout file (a new file name starts a new layout)",
+            dir.display()
+        )
+    } else {
+        format!(
+            "{} has no root.layout; layouts there: {} (open one of them)",
+            dir.display(),
+            layouts.join(", ")
+        )
+    }
 }
 
 /// Trust the owner keys a folder brought (`owner*.pub`) only if each is one of `trusted`
