@@ -603,7 +603,10 @@ fn a_layout_beside_its_chain_opens_verified() {
     let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
     finish_jobs(&mut app);
     let report = app.verify.report.clone().expect("verified at once");
-    let failure = report.failure.as_ref().expect("the tampered artifact fails");
+    let failure = report
+        .failure
+        .as_ref()
+        .expect("the tampered artifact fails");
     assert_eq!(failure.item.as_deref(), Some("package"));
 
     // A layout alone (no keys or links beside it) opens for editing, unverified.
@@ -619,6 +622,23 @@ fn a_layout_beside_its_chain_opens_verified() {
     let empty = tempfile::tempdir().unwrap();
     let err = resolve_chain(Some(empty.path()), &ChainFlags::default()).unwrap_err();
     assert!(err.contains("has no root.layout"), "{err}");
+}
+
+/// Keyids are shown with the names of the `.pub` files beside the layout: the link of the
+/// unauthorized-functionary example is signed by `mallory`, the step's key is `bob`'s.
+#[test]
+fn keys_are_named_after_their_files() {
+    let dir = Path::new("examples/demo-unauthorized-functionary");
+    let opened = resolve_chain(Some(dir), &ChainFlags::default()).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    finish_jobs(&mut app);
+    ch(&mut app, '5');
+    let screen = render(&mut app, 200, 40);
+    assert!(screen.contains("(mallory)"), "{screen}");
+    ch(&mut app, '2');
+    let screen = render(&mut app, 200, 40);
+    assert!(screen.contains("bob"), "{screen}");
+    assert!(screen.contains("name"), "{screen}");
 }
 
 /// Each failure class of the shared corpus: with no key press the failing item is

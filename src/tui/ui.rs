@@ -53,6 +53,7 @@ pub fn draw(f: &mut Frame, app: &App) -> HitMap {
                 app.chain.owner_trust,
                 &app.theme,
                 progress,
+                &app.key_names,
             );
         }
     }

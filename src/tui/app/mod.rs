@@ -226,6 +226,8 @@ pub struct App {
     /// An autosave of this document that differs from the file (found at start), until
     /// it is recovered or declined.
     pub recoverable: Option<crate::model::layout::Layout>,
+    /// Names shown beside keyids (the `.pub` files they came from).
+    pub key_names: crate::tui::tabs::verify::KeyNames,
     last_change: Option<Instant>,
     autosaved: bool,
     /// What the reducer has asked for so far in this update.
@@ -291,6 +293,7 @@ impl App {
             last_change: None,
             autosaved: false,
             recoverable: None,
+            key_names: Default::default(),
             effects: Vec::new(),
             what_if_real: None,
             sign_key: None,
@@ -521,6 +524,9 @@ impl App {
             } => self.saved(path, *layout, result, then_quit),
             Action::KeyGenerated(Ok((path, pk))) => {
                 let id = pk.keyid.clone();
+                if let Some(stem) = path.file_stem() {
+                    self.key_names.insert(&id, &stem.to_string_lossy());
+                }
                 self.edit("generate key", |l| Ok(l.add_key(*pk)));
                 self.info(format!(
                     "wrote {} (private, 0600) and its .pub; keyid {}",
@@ -532,7 +538,14 @@ impl App {
             Action::SignKeyRead { path, result } => self.sign_key_read(path, result),
             Action::KeyImported(path, result) => match result {
                 Ok(key) => {
-                    let label = format!("{} {}", key.short_keyid(), key.kind_label());
+                    if let Some(stem) = path.file_stem() {
+                        self.key_names.insert(&key.keyid, &stem.to_string_lossy());
+                    }
+                    let label = format!(
+                        "{} {}",
+                        self.key_names.show(&key.keyid, 8),
+                        key.kind_label()
+                    );
                     self.edit("import key", |l| Ok(l.add_key(*key)));
                     self.info(format!("imported key {label}"));
                 }

@@ -336,7 +336,7 @@ impl App {
                     .map(|id| {
                         format!(
                             "{}  {}",
-                            crate::py::prefix(id, 16),
+                            self.key_names.show(id, 16),
                             layout.keys[id].key.kind_label()
                         )
                     })
@@ -727,7 +727,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
                                 .get(k)
                                 .map(|lk| lk.key.kind_label())
                                 .unwrap_or_else(|| "not in keys!".into());
-                            format!("{} {kind}", crate::py::prefix(k, 8))
+                            format!("{} {kind}", app.key_names.show(k, 8))
                         })
                         .collect::<Vec<_>>()
                         .join(", ")

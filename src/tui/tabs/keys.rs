@@ -65,7 +65,10 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme.clone();
     let l = &app.doc.layout;
     let mut lines: Vec<Line> = vec![Line::from(vec![Span::styled(
-        format!("{:<18}{:<16}{}", "keyid", "type", "authorized for"),
+        format!(
+            "{:<18}{:<14}{:<16}{}",
+            "keyid", "name", "type", "authorized for"
+        ),
         t.dim,
     )])];
     for (i, (id, k)) in l.keys.iter().enumerate() {
@@ -82,6 +85,10 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{:<18}", crate::py::prefix(id, 16)), st),
+            Span::styled(
+                format!("{:<14}", app.key_names.name(id).unwrap_or("")),
+                t.text,
+            ),
             Span::styled(format!("{:<16}", k.key.kind_label()), t.text),
             Span::styled(used, if users.is_empty() { t.warning } else { t.text }),
         ]));

@@ -322,6 +322,7 @@ impl ReportView {
     }
 
     /// Draw the tab.
+    #[allow(clippy::too_many_arguments)]
     pub fn render(
         &self,
         f: &mut Frame,
@@ -330,6 +331,7 @@ impl ReportView {
         trust: OwnerTrust,
         theme: &Theme,
         progress: &str,
+        names: &KeyNames,
     ) {
         let Some(r) = report else {
             let msg = if progress.is_empty() {
@@ -346,12 +348,13 @@ impl ReportView {
             return;
         };
         match self.view.clone() {
-            View::Summary => self.render_summary(f, area, r, trust, theme, progress),
-            View::Links => self.render_links(f, area, r, theme),
+            View::Summary => self.render_summary(f, area, r, trust, theme, progress, names),
+            View::Links => self.render_links(f, area, r, theme, names),
             View::Lineage(path) => self.render_lineage(f, area, r, &path, theme),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn render_summary(
         &self,
         f: &mut Frame,
@@ -360,6 +363,7 @@ impl ReportView {
         trust: OwnerTrust,
         theme: &Theme,
         progress: &str,
+        names: &KeyNames,
     ) {
         let r = self.current(top);
         let [left, right] =
@@ -493,7 +497,7 @@ impl ReportView {
             d.push(Line::from(Span::styled(format!("! {w}"), theme.warning)));
         }
         if let Some(it) = rows.get(row) {
-            item_lines(&mut d, r, &it.name, theme);
+            item_lines(&mut d, r, &it.name, theme, names);
         }
         let title = rows
             .get(row)
@@ -540,7 +544,14 @@ impl ReportView {
             .collect()
     }
 
-    fn render_links(&self, f: &mut Frame, area: Rect, top: &Report, theme: &Theme) {
+    fn render_links(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        top: &Report,
+        theme: &Theme,
+        names: &KeyNames,
+    ) {
         let r = self.current(top);
         let links = link_list(r);
         let unread = self.unread_links(r);
@@ -622,7 +633,7 @@ impl ReportView {
             ]),
             Line::from(vec![
                 Span::styled("key       ", theme.dim),
-                Span::styled(lr.keyid.clone(), theme.text),
+                Span::styled(names.show(&lr.keyid, 64), theme.text),
             ]),
         ];
         let (glyph, st) = link_state_glyph(&lr.state, theme);
@@ -636,7 +647,7 @@ impl ReportView {
                 Span::styled(
                     lr.signed_by
                         .iter()
-                        .map(|k| crate::py::prefix(k, 16))
+                        .map(|k| names.show(k, 16))
                         .collect::<Vec<_>>()
                         .join(", "),
                     theme.text,
@@ -918,7 +929,7 @@ pub fn failure_lines(
 }
 
 /// An item's status, links and rule traces.
-pub fn item_lines(d: &mut Vec<Line>, r: &Report, name: &str, theme: &Theme) {
+pub fn item_lines(d: &mut Vec<Line>, r: &Report, name: &str, theme: &Theme, names: &KeyNames) {
     if let Some(s) = r.step(name) {
         d.push(Line::from(vec![
             Span::styled(
@@ -937,13 +948,27 @@ pub fn item_lines(d: &mut Vec<Line>, r: &Report, name: &str, theme: &Theme) {
             } else {
                 ""
             };
-            d.push(Line::from(vec![
+            let mut line = vec![
                 Span::styled(format!("  {g} "), st),
                 Span::styled(
                     format!("{} — {}{used}", l.file, link_state_text(&l.state)),
                     theme.text,
                 ),
-            ]));
+            ];
+            if !matches!(l.state, LinkState::Verified) && !l.signed_by.is_empty() {
+                line.push(Span::styled(
+                    format!(
+                        " (signed by {})",
+                        l.signed_by
+                            .iter()
+                            .map(|k| names.show(k, 8))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    theme.text,
+                ));
+            }
+            d.push(Line::from(line));
         }
         for w in &s.command_warnings {
             d.push(Line::from(Span::styled(format!("  ! {w}"), theme.warning)));
@@ -1073,6 +1098,61 @@ pub fn rule_set_lines(d: &mut Vec<Line>, set: &RuleSetReport, theme: &Theme) {
             ),
             theme.dim,
         )));
+    }
+}
+
+/// Names for keyids, shown beside them: the file a key was read, imported or generated
+/// from (`mallory` for `mallory.pub`).
+#[derive(Debug, Clone, Default)]
+pub struct KeyNames(std::collections::BTreeMap<String, String>);
+
+impl KeyNames {
+    pub fn insert(&mut self, keyid: &str, name: &str) {
+        self.0.insert(keyid.to_string(), name.to_string());
+    }
+
+    /// The name of `keyid`, if it has one.
+    pub fn name(&self, keyid: &str) -> Option<&str> {
+        self.0.get(keyid).map(String::as_str)
+    }
+
+    /// The first `n` characters of `keyid`, with its name if it has one.
+    pub fn show(&self, keyid: &str, n: usize) -> String {
+        let short = crate::py::prefix(keyid, n);
+        match self.0.get(keyid) {
+            Some(name) => format!("{short} ({name})"),
+            None => short.to_string(),
+        }
+    }
+
+    /// Name the keys of `.pub` files (by their file stem): those given, and those in the
+    /// folders given. Files that do not read as a public key are left out.
+    pub fn from_files(files: &[std::path::PathBuf], dirs: &[&std::path::Path]) -> KeyNames {
+        let mut all: Vec<std::path::PathBuf> = files.to_vec();
+        for d in dirs {
+            if let Ok(rd) = std::fs::read_dir(d) {
+                all.extend(
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "pub")),
+                );
+            }
+        }
+        let mut names = KeyNames::default();
+        for f in all {
+            let Some(stem) = f.file_stem().map(|s| s.to_string_lossy().to_string()) else {
+                continue;
+            };
+            if let Ok(keys) = crate::crypto::load_public_keys(std::slice::from_ref(&f)) {
+                for k in keys {
+                    names
+                        .0
+                        .entry(k.keyid.clone())
+                        .or_insert_with(|| stem.clone());
+                }
+            }
+        }
+        names
     }
 }
 
