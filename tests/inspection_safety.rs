@@ -95,16 +95,33 @@ fn verify(dir: &Path, extra: &[&str]) -> (Output, Value, Duration) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Kill a hung verifier instead of hanging the test suite.
+    // Read its output while it runs (a big report would fill the pipe), and kill a hung
+    // verifier instead of hanging the test suite.
+    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = pipe.read_to_end(&mut b);
+            b
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if Instant::now() > deadline {
             let _ = child.kill();
             panic!("verify did not finish within 60 s");
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    };
+    let out = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
     let elapsed = start.elapsed();
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("no JSON report ({e}): {out:?}"));
@@ -277,8 +294,8 @@ fn inspection_timeout_kills_the_process_group() {
 
 #[test]
 fn inspection_output_cannot_flood_the_verifier() {
-    // stdout/stderr of inspections go to /dev/null, as in the reference: a command that
-    // prints forever is only stopped by the timeout, with bounded memory.
+    // A command that prints forever is only stopped by the timeout, with bounded memory:
+    // the report keeps the first 64 KiB of what it printed (the reference keeps nothing).
     let dir = setup();
     write_unsigned(
         dir.path(),
@@ -290,4 +307,11 @@ fn inspection_output_cannot_flood_the_verifier() {
     assert_eq!(report["failure"]["reference_error"], "TimeoutExpired");
     assert!(elapsed < Duration::from_secs(10));
     assert!(out.stdout.len() < 1 << 20 && out.stderr.len() < 1 << 20);
+    let kept = report["inspections"][0]["stdout"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        kept.starts_with("flood\nflood\n") && kept.len() < 1 << 17,
+        "{kept:.100}"
+    );
 }

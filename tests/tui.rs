@@ -641,6 +641,33 @@ fn keys_are_named_after_their_files() {
     assert!(screen.contains("name"), "{screen}");
 }
 
+/// A failed inspection shows what it printed: the CRITICAL finding of the release gate.
+#[test]
+fn a_failed_inspection_shows_its_output() {
+    let dir = Path::new("examples/container-failing-inspection");
+    let flags = ChainFlags {
+        inspection_timeout: 10,
+        ..Default::default()
+    };
+    let opened = resolve_chain(Some(dir), &flags).unwrap();
+    let mut opts = options(Theme::dark());
+    opts.run_inspections = true;
+    let mut app = tui::build_app(&opened, opts).unwrap();
+    finish_jobs(&mut app);
+    let report = app.verify.report.clone().expect("a report");
+    let fl = report.failure.as_ref().expect("the gate fails");
+    assert_eq!(fl.item.as_deref(), Some("check-report"));
+    let screen = render(&mut app, 200, 40);
+    assert!(screen.contains("stderr"), "{screen}");
+    assert!(screen.contains("EXAMPLE-2024-0001"), "{screen}");
+    ch(&mut app, '5');
+    let screen = render(&mut app, 200, 40);
+    assert!(
+        screen.contains("CRITICAL finding(s) in scan-report.json"),
+        "{screen}"
+    );
+}
+
 /// Each failure class of the shared corpus: with no key press the failing item is
 /// selected and the screen shows the failing rule and artifact (as the reference judged).
 #[test]

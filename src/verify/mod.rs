@@ -569,6 +569,8 @@ impl Verifier<'_> {
                 status: Status::NotReached,
                 run: i.run_strings(),
                 return_value: None,
+                stdout: None,
+                stderr: None,
                 link_file: None,
                 error: None,
                 materials: None,
@@ -1223,12 +1225,17 @@ impl Verifier<'_> {
         let mut with_inspections = reduced.clone();
         let combined = &mut with_inspections;
         for (idx, insp) in layout.inspect.iter().enumerate() {
+            let mut output = inspect::Output::default();
             let res = inspect::run_inspection(
                 &insp.name,
                 &insp.run,
                 &self.opts.workdir,
                 self.opts.inspection_timeout,
+                &mut output,
             );
+            let r = &mut self.report.inspections[idx];
+            r.stdout = Some(output.stdout).filter(|t| !t.is_empty());
+            r.stderr = Some(output.stderr).filter(|t| !t.is_empty());
             match res {
                 Ok(link) => {
                     let link = Arc::new(link);

@@ -110,6 +110,26 @@ pub fn text(r: &Report, detail: Detail) -> String {
         if !first_line.is_empty() {
             let _ = writeln!(o, "  message:    {first_line}");
         }
+        if let Some(i) = f.item.as_deref().and_then(|n| r.inspection(n))
+            && f.sublayout_path.is_empty()
+        {
+            for (what, text) in [("stdout", &i.stdout), ("stderr", &i.stderr)] {
+                for (n, line) in text
+                    .as_deref()
+                    .map(output_lines)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                {
+                    let head = if n == 0 {
+                        format!("{what}:")
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(o, "  {head:<11} {line}");
+                }
+            }
+        }
         if !f.root_causes.is_empty() {
             let _ = writeln!(o, "  why:");
             for c in &f.root_causes {
@@ -247,12 +267,38 @@ fn write_items(o: &mut String, r: &Report, indent: &str) {
                 i.name,
                 i.run.join(" ")
             );
+            for (what, text) in [("stdout", &i.stdout), ("stderr", &i.stderr)] {
+                if let Some(t) = text {
+                    for (n, line) in output_lines(t).into_iter().enumerate() {
+                        let head = if n == 0 { what } else { "" };
+                        let _ = writeln!(o, "{indent}    {head:<7} {line}");
+                    }
+                }
+            }
             for set in [&i.materials, &i.products].into_iter().flatten() {
                 write_rule_set(o, set, &format!("{indent}    "));
             }
         }
     }
 }
+
+/// An inspection's output as lines to show (escaped for a terminal): at most
+/// [`OUTPUT_LINES`] of them, then how many more there are.
+pub fn output_lines(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let mut out: Vec<String> = lines
+        .iter()
+        .take(OUTPUT_LINES)
+        .map(|l| terminal_safe(l).into_owned())
+        .collect();
+    if lines.len() > OUTPUT_LINES {
+        out.push(format!("… ({} more lines)", lines.len() - OUTPUT_LINES));
+    }
+    out
+}
+
+/// How many lines of an inspection's stdout or stderr a report shows.
+pub const OUTPUT_LINES: usize = 20;
 
 fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('`', "'")
@@ -350,6 +396,18 @@ pub fn markdown(r: &Report) -> String {
             i.status.glyph(),
             md_escape(&i.name)
         );
+    }
+    for i in &r.inspections {
+        for (what, text) in [("stdout", &i.stdout), ("stderr", &i.stderr)] {
+            if let Some(t) = text {
+                let _ = writeln!(o);
+                let _ = writeln!(o, "### Inspection {} ({what})", md_escape(&i.name));
+                let _ = writeln!(o);
+                // (A fence inside the output would end the block.)
+                let body = output_lines(t).join("\n").replace("```", "` ` `");
+                let _ = writeln!(o, "```text\n{body}\n```");
+            }
+        }
     }
     o
 }

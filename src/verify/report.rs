@@ -305,6 +305,10 @@ pub struct InspectionReport {
     pub status: Status,
     pub run: Vec<String>,
     pub return_value: Option<i64>,
+    /// What the command printed (the reference discards it, and the inspection's link
+    /// records empty streams as the reference's does); often the reason it failed.
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
     /// The inspection link file written to the working directory, if any.
     pub link_file: Option<String>,
     pub error: Option<String>,

@@ -917,6 +917,25 @@ pub fn failure_lines(
             ]));
         }
     }
+    // A failed inspection's own words (what it printed).
+    if fl.sublayout_path.is_empty()
+        && let Some(i) = fl.item.as_deref().and_then(|n| top.inspection(n))
+    {
+        for (what, text) in [("stderr", &i.stderr), ("stdout", &i.stdout)] {
+            for (n, line) in text
+                .as_deref()
+                .map(crate::verify::render::output_lines)
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+            {
+                d.push(Line::from(vec![
+                    label(if n == 0 { what } else { "" }),
+                    Span::styled(line, theme.text),
+                ]));
+            }
+        }
+    }
     if top.layout.expired == Some(true) {
         d.push(Line::from(Span::styled(
             format!(
@@ -1005,6 +1024,20 @@ pub fn item_lines(d: &mut Vec<Line>, r: &Report, name: &str, theme: &Theme, name
         ]));
         if let Some(e) = &i.error {
             d.push(Line::from(Span::styled(format!("  {e}"), theme.error)));
+        }
+        for (what, text) in [("stdout", &i.stdout), ("stderr", &i.stderr)] {
+            if let Some(t) = text {
+                for (n, line) in crate::verify::render::output_lines(t)
+                    .into_iter()
+                    .enumerate()
+                {
+                    let head = if n == 0 { what } else { "" };
+                    d.push(Line::from(vec![
+                        Span::styled(format!("  {head:<7} "), theme.dim),
+                        Span::styled(line, theme.text),
+                    ]));
+                }
+            }
         }
         for set in [&i.materials, &i.products].into_iter().flatten() {
             rule_set_lines(d, set, theme);
