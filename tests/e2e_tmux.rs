@@ -497,3 +497,81 @@ fn what_if_refuses_to_save_and_leaves_the_signed_layout_alone() {
     s.wait_for("EXITED-0");
     assert_eq!(std::fs::read(dir.join("root.layout")).unwrap(), signed);
 }
+
+/// The newcomer's walks of the TUI issue, in a real terminal: each ends on what the
+/// screen must say.
+#[test]
+fn newcomer_walks() {
+    if !have_tmux() {
+        return;
+    }
+    // The Layout tab counts the days left of a layout expiring in 40 days (the session's
+    // clock is pinned to 2026-01-01).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    copy_dir(&example("demo"), &dir);
+    let path = dir.join("root.layout");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v["signed"]["expires"] = "2026-02-10T00:00:00Z".into();
+    std::fs::write(&path, v.to_string()).unwrap();
+    let s = Session::start(&dir, &["root.layout"], 160, 40);
+    s.wait_for("Chain");
+    s.keys(&["3"]);
+    s.wait_for("valid, 40 day(s) left");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+
+    // A layout file beside owner.pub and links/ opens verified; mallory is named.
+    let dir = tmp.path().join("unauthorized");
+    copy_dir(&example("demo-unauthorized-functionary"), &dir);
+    let s = Session::start(&dir, &["root.layout"], 200, 45);
+    s.wait("the verdict", |s| {
+        s.contains("FAILED: ThresholdVerificationError")
+    });
+    s.keys(&["5"]);
+    s.wait_for("(mallory)");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+
+    // The failing release gate, once its inspection ran, shows what it printed.
+    let dir = tmp.path().join("gate");
+    copy_dir(&example("container-failing-inspection"), &dir);
+    let s = Session::start(&dir, &["."], 200, 45);
+    s.wait_for("INCOMPLETE");
+    s.keys(&["5"]);
+    s.keys(&["R"]);
+    s.wait_for("Run inspections?");
+    s.keys(&["r"]);
+    let screen = s.wait("the gate's output", |s| {
+        s.contains("FAILED: BadReturnValueError")
+    });
+    let screen = if screen.contains("CRITICAL finding(s) in scan-report.json") {
+        screen
+    } else {
+        s.wait_for("CRITICAL finding(s) in scan-report.json")
+    };
+    assert!(screen.contains("stderr"), "{screen}");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+
+    // At 80x24 the tampered artifact and why it failed stay in view.
+    let dir = tmp.path().join("tampered");
+    copy_dir(&example("demo-tampered-artifact"), &dir);
+    let s = Session::start(&dir, &["."], 80, 24);
+    let screen = s.wait("the failure", |s| {
+        s.contains("FAILED: RuleVerificationError")
+    });
+    let screen = if screen.contains("'update-version')") {
+        screen
+    } else {
+        s.wait_for("'update-version')")
+    };
+    assert!(
+        screen.contains("artifacts  demo-project/foo.py"),
+        "{screen}"
+    );
+    assert!(screen.contains("hash differs"), "{screen}");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+}

@@ -1061,6 +1061,31 @@ fn the_link_browser_lists_link_files_verification_never_read() {
     assert!(screen.contains("stray.deadbeef.link"), "{screen}");
 }
 
+/// At 80x24 the Chain tab keeps the diagnosis in view (verdict, rule, artifact and the
+/// whole why); below the minimum size a notice says so.
+#[test]
+fn small_terminals_keep_the_diagnosis() {
+    let dir = Path::new("examples/demo-tampered-artifact");
+    let opened = resolve_chain(Some(dir), &ChainFlags::default()).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    finish_jobs(&mut app);
+    let screen = render(&mut app, 80, 24);
+    let head = screen.lines().next().unwrap_or_default();
+    assert!(head.contains("FAILED: RuleVerificationError"), "{screen}");
+    assert!(
+        screen.contains("artifacts  demo-project/foo.py"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("'update-version')"),
+        "the whole why:\n{screen}"
+    );
+    let tiny = render(&mut app, 30, 10);
+    assert!(tiny.contains("too small"), "{tiny}");
+    ch(&mut app, 'q');
+    assert!(app.quit, "keys still work");
+}
+
 /// Tiny and odd terminal sizes never panic, in any tab or overlay.
 #[test]
 fn tiny_terminals_never_panic() {

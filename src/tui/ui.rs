@@ -9,13 +9,29 @@ use crate::lint::Severity;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout as Split, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// Below this size only a notice is drawn.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
 
 /// Draw the whole screen from the state; returns what went where (for the reducer, as
 /// [`crate::tui::action::Action::Drawn`]).
 pub fn draw(f: &mut Frame, app: &App) -> HitMap {
     let mut hits = HitMap::default();
     let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "The terminal is too small ({}x{}): intoto-studio needs at least \
+             {MIN_WIDTH}x{MIN_HEIGHT}. Nothing is lost: enlarge it, or q to quit.",
+            area.width, area.height
+        );
+        f.render_widget(
+            Paragraph::new(Span::styled(text, app.theme.warning)).wrap(Wrap { trim: true }),
+            area,
+        );
+        return hits;
+    }
     let banner = app.what_if_banner();
     let [header, tabs, banner_area, body, status, hints] = Split::vertical([
         Constraint::Length(1),
@@ -67,10 +83,21 @@ pub fn draw(f: &mut Frame, app: &App) -> HitMap {
 
 fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let mut spans = vec![
-        Span::styled(" intoto-studio ", t.title),
-        Span::styled(app.doc.title(), t.text),
-    ];
+    let mut spans = vec![Span::styled(" intoto-studio ", t.title)];
+    // The verdict first: what is cut on a narrow terminal is the rest.
+    if let Some(r) = &app.verify.report {
+        if app.verify.stale {
+            spans.push(Span::styled(
+                "(stale: edited since; re-verifying) ",
+                t.warning,
+            ));
+        }
+        spans.extend(verdict_line(r, app.chain.owner_trust, t).spans);
+        spans.push(Span::styled("  ", t.dim));
+    } else if app.verify.running {
+        spans.push(Span::styled(format!("{}  ", app.verify.progress), t.info));
+    }
+    spans.push(Span::styled(app.doc.title(), t.text));
     if app.doc.is_dirty() {
         spans.push(Span::styled(" [modified]", t.warning));
     }
@@ -97,18 +124,6 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             "  ⚠ owner key taken from the bundle itself",
             t.warning,
         ));
-    }
-    if let Some(r) = &app.verify.report {
-        spans.push(Span::styled("  ", t.dim));
-        if app.verify.stale {
-            spans.push(Span::styled(
-                "(stale: edited since; re-verifying) ",
-                t.warning,
-            ));
-        }
-        spans.extend(verdict_line(r, app.chain.owner_trust, t).spans);
-    } else if app.verify.running {
-        spans.push(Span::styled(format!("  {}", app.verify.progress), t.info));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -7,7 +7,7 @@ use super::super::dialogs::*;
 use super::super::graph_view::{GraphView, NodeInfo};
 use super::super::keys::Cmd;
 use super::super::ui::panel;
-use super::verify::{failure_lines, status_style};
+use super::verify::{failure_lines, status_style, verdict_line};
 use crate::lint::Severity;
 use crate::model::edit::{self, ItemKind, ItemRef};
 use crate::model::rule::ArtifactKind;
@@ -510,11 +510,6 @@ fn highlighted_edges(app: &App) -> Vec<(String, String)> {
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
     let narrow = area.width < 100;
-    let [graph_area, detail_area] = if narrow {
-        Split::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area)
-    } else {
-        Split::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area)
-    };
     let info = node_info(app);
     let hl = highlighted_edges(app);
     let sel = app.selected_name();
@@ -526,6 +521,21 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
         theme: &app.theme,
         mode: app.graph_mode,
         labels: true,
+    };
+    let [graph_area, detail_area] = if narrow {
+        // Stacked: a graph drawn as a list takes only its rows, leaving the rest to the
+        // details (the diagnosis) on small screens.
+        let [half, _] =
+            Split::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+        let probe = Block::default().borders(Borders::ALL).inner(half);
+        let items = (app.doc.layout.steps.len() + app.doc.layout.inspect.len()) as u16;
+        let graph_h = match view.resolve_mode(probe) {
+            GraphMode::List => half.height.min(items.max(1) + 2),
+            _ => half.height,
+        };
+        Split::vertical([Constraint::Length(graph_h), Constraint::Min(0)]).areas(area)
+    } else {
+        Split::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area)
     };
     // The mode is resolved for the inner area before the frame's title is written.
     let probe = Block::default().borders(Borders::ALL).inner(graph_area);
@@ -634,21 +644,33 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
                 .map(|s| s.status)
                 .or_else(|| r.inspection(&name).map(|i| i.status));
             if let Some(st) = st {
+                // The item's own result, and the chain's apart: a passing item of a
+                // failed chain is not a passed verification.
                 top.push(Line::from(Span::styled(
-                    format!("{} verification: {}", st.glyph(), st.word()),
+                    format!("{} {name}: {}", st.glyph(), st.word()),
                     status_style(st, &t),
                 )));
+                let mut chain = vec![Span::styled("chain: ", t.dim)];
+                chain.extend(verdict_line(r, app.chain.owner_trust, &t).spans);
+                if let Some(fl) = &r.failure
+                    && let Some(item) = &fl.item
+                {
+                    chain.push(Span::styled(format!(" (at {item})"), t.dim));
+                }
+                top.push(Line::from(chain));
             }
         }
     }
     let rows = app.detail_rows();
     // Height of the wrapped verification text (approximate: by characters).
     let width = area.width.saturating_sub(2).max(1) as usize;
-    let wrapped: usize = top.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    let wrapped: usize = top.iter().map(|l| wrapped_rows(l, width)).sum();
+    // The diagnosis of this item comes first: all of it when it fits, leaving a row of
+    // the item's own details.
     let top_h = if top.is_empty() {
         0
     } else {
-        (wrapped as u16 + 2).min(area.height * 3 / 5)
+        (wrapped as u16 + 2).min(area.height.saturating_sub(3).max(area.height * 3 / 5))
     };
     let [top_area, rows_area] =
         Split::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
@@ -825,6 +847,32 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
     hits.detail_first_row = first;
     let visible: Vec<Line> = lines.into_iter().skip(first).take(h).collect();
     f.render_widget(Paragraph::new(visible), inner);
+}
+
+/// How many rows `line` takes in `width` columns, wrapped at words as `Wrap` does
+/// (greedy; a word longer than the width is broken).
+fn wrapped_rows(line: &Line, width: usize) -> usize {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let mut rows = 1;
+    let mut col = 0;
+    for word in text.split(' ') {
+        let w = unicode_width(word);
+        let need = if col == 0 { w } else { col + 1 + w };
+        if need <= width {
+            col = need;
+        } else if w <= width {
+            rows += 1;
+            col = w;
+        } else {
+            rows += usize::from(col > 0) + (w - 1) / width;
+            col = (w - 1) % width + 1;
+        }
+    }
+    rows
+}
+
+fn unicode_width(s: &str) -> usize {
+    Line::from(s).width()
 }
 
 fn c_is_empty(layout: &crate::model::layout::Layout, item: crate::model::edit::ItemRef) -> bool {

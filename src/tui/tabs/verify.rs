@@ -867,21 +867,26 @@ pub fn failure_lines(
         label("item"),
         Span::styled(item, theme.text),
     ]));
-    if let Some(set) = &fl.rule_set {
-        d.push(Line::from(vec![
+    match (&fl.rule_set, &fl.rule) {
+        (set, Some(rule)) => {
+            let idx = fl
+                .rule_index
+                .map(|i| format!("#{} ", i + 1))
+                .unwrap_or_default();
+            let mut line = vec![
+                label("rule"),
+                Span::styled(format!("{idx}{}", rule.join(" ")), theme.error),
+            ];
+            if let Some(set) = set {
+                line.push(Span::styled(format!("  in {}", set.rule_set()), theme.dim));
+            }
+            d.push(Line::from(line));
+        }
+        (Some(set), None) => d.push(Line::from(vec![
             label("rule set"),
             Span::styled(set.rule_set(), theme.text),
-        ]));
-    }
-    if let Some(rule) = &fl.rule {
-        let idx = fl
-            .rule_index
-            .map(|i| format!("#{} ", i + 1))
-            .unwrap_or_default();
-        d.push(Line::from(vec![
-            label("rule"),
-            Span::styled(format!("{idx}{}", rule.join(" ")), theme.error),
-        ]));
+        ])),
+        (None, None) => {}
     }
     if !fl.artifacts.is_empty() {
         let mut a = fl
