@@ -265,7 +265,7 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
     let report = match crate::model::envelope::Metadata::load(layout_path) {
         Err(e) => verify::load_failure(e.context(layout_path.display())),
         Ok(md) => match crate::crypto::load_public_keys(&chain.verification_keys) {
-            Err(e) => verify::load_failure(e),
+            Err(e) => verify::key_failure(e),
             Ok(keys) => verify::verify_metadata(&md, &keys, &opts, &verify::FsLinks),
         },
     };

@@ -1086,6 +1086,30 @@ fn small_terminals_keep_the_diagnosis() {
     assert!(app.quit, "keys still work");
 }
 
+/// Keys of the Verify tab work from the others (the tab opens); a key that can do
+/// nothing says why.
+#[test]
+fn keys_that_cannot_act_here_say_so_or_go_where_they_can() {
+    let mut app = open_case("fail-tampered-artifact-legacy");
+    ch(&mut app, '1');
+    ch(&mut app, 'L');
+    assert_eq!(app.tab, Tab::Report);
+    assert_eq!(app.report_view.view, tui::tabs::verify::View::Links);
+    key(&mut app, KeyCode::Esc);
+
+    let mut app = open_case("pass-demo-chain-legacy");
+    ch(&mut app, '5');
+    ch(&mut app, 'A');
+    let status = app.status.as_ref().expect("a message");
+    assert!(status.text.contains("has none"), "{}", status.text);
+
+    let mut app = new_app();
+    ch(&mut app, '2');
+    ch(&mut app, 'L');
+    let status = app.status.as_ref().expect("a message");
+    assert!(status.text.contains("verify first"), "{}", status.text);
+}
+
 /// Tiny and odd terminal sizes never panic, in any tab or overlay.
 #[test]
 fn tiny_terminals_never_panic() {

@@ -112,6 +112,17 @@ impl HashDict {
     }
 
     /// A short text for people: `sha256:1a2b3c4d…` (all algorithms, comma-separated).
+    /// Every `alg:hex` in full, comma-separated (`{}` for none).
+    pub fn full(&self) -> String {
+        if self.is_empty() {
+            return "{}".into();
+        }
+        self.iter()
+            .map(|(a, h)| format!("{a}:{h}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     pub fn short(&self) -> String {
         if self.is_empty() {
             return "{}".into();

@@ -373,6 +373,14 @@ impl KeyMap {
         None
     }
 
+    /// The binding of a key in any context (for saying where a key that does nothing here
+    /// works).
+    pub fn anywhere(&self, ev: &KeyEvent) -> Option<&Binding> {
+        self.bindings
+            .iter()
+            .find(|b| b.keys.iter().any(|k| k.matches(ev)))
+    }
+
     /// The bindings of the active contexts, grouped, innermost first (for `?`).
     pub fn help(&self, contexts: &[Ctx]) -> Vec<(Ctx, Vec<&Binding>)> {
         contexts

@@ -60,7 +60,7 @@ pub fn root_causes(
                      or find out why the step recorded it)",
                     kind.rule_set()
                 ),
-                hashes: source.get(a).map(|h| (h.short(), None)),
+                hashes: source.get(a).map(|h| (h.full(), None)),
             });
         }
     }
@@ -114,7 +114,7 @@ fn explain_rule(
     source: &crate::model::link::Artifacts,
 ) -> Option<RootCause> {
     let (materials, products) = (&*link.materials, &*link.products);
-    let here = source.get(a).map(|h| h.short());
+    let here = source.get(a).map(|h| h.full());
     let cause = |explanation: String, theirs: Option<String>| RootCause {
         artifact: a.to_string(),
         rule_index: Some(j),
@@ -164,12 +164,13 @@ fn explain_rule(
                     None,
                 )),
                 MatchOutcome::HashDiffers { dest_path } => {
-                    let (ours, theirs) = distinguish(
-                        source.get(a).as_ref(),
-                        dest.and_then(|d| d.get(&dest_path)).as_ref(),
-                    );
+                    let (a_hash, dest_hash) = (source.get(a), dest.and_then(|d| d.get(&dest_path)));
+                    let (ours, theirs) = distinguish(a_hash.as_ref(), dest_hash.as_ref());
+                    let full = |h: Option<HashDict>| h.map(|h| h.full()).unwrap_or_default();
                     Some(RootCause {
-                        hashes: Some((ours.clone(), Some(theirs.clone()))),
+                        // In full for machines; the explanation shows as much as tells
+                        // them apart.
+                        hashes: Some((full(a_hash), Some(full(dest_hash)))),
                         ..cause(
                             format!(
                                 "'{written}' looked for '{dest_path}' in {where_}: hash differs \

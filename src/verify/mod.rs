@@ -133,10 +133,23 @@ pub fn verify_file(layout_path: &Path, keys: &[PublicKey], opts: &VerifyOptions)
 
 /// A report for a layout that could not be read.
 pub fn load_failure(e: Error) -> Report {
+    failure_before(Stage::LoadLayout, e)
+}
+
+/// A report for owner keys that could not be read (the layout was): its signatures were
+/// never checked.
+pub fn key_failure(e: Error) -> Report {
+    let mut r = failure_before(Stage::LayoutSignatures, e.context("verification key"));
+    r.set_stage(Stage::LoadLayout, Status::Passed, "read");
+    r
+}
+
+/// A report that fails at `stage`, before verification proper started.
+fn failure_before(stage: Stage, e: Error) -> Report {
     let mut r = Report::new();
-    r.set_stage(Stage::LoadLayout, Status::Failed, e.to_string());
+    r.set_stage(stage, Status::Failed, e.to_string());
     r.failure = Some(Failure {
-        stage: Stage::LoadLayout,
+        stage,
         reference_error: e.class.to_string(),
         item: None,
         item_kind: None,

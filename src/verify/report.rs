@@ -327,7 +327,8 @@ pub struct RootCause {
     pub rule: Option<Vec<String>>,
     /// What went wrong, in one sentence.
     pub explanation: String,
-    /// Hash of the artifact in this item, and in the other step where a MATCH looked.
+    /// Hash of the artifact in this item, and in the other step where a MATCH looked, each
+    /// in full (`alg:hex`, comma-separated).
     pub hashes: Option<(String, Option<String>)>,
 }
 

@@ -358,6 +358,22 @@ impl App {
         std::mem::take(&mut self.effects)
     }
 
+    /// A key that means nothing here: a Verify-tab command runs there (the tab opens);
+    /// any other says where it works.
+    fn unbound_here(&mut self, key: KeyEvent) {
+        let Some(b) = self.keymap.anywhere(&key) else {
+            return;
+        };
+        let (cmd, ctx, desc) = (b.cmd, b.ctx, b.desc);
+        let key_name = b.keys.first().map(|k| k.to_string()).unwrap_or_default();
+        if ctx == Ctx::Report && self.tab != Tab::Report {
+            self.tab = Tab::Report;
+            self.reduce(Action::Cmd(cmd));
+            return;
+        }
+        self.info(format!("{key_name} ({desc}) works in: {}", ctx.title()));
+    }
+
     /// Ask for an effect (returned by this update).
     pub(in crate::tui) fn effect(&mut self, e: Effect) {
         self.effects.push(e);
@@ -428,7 +444,10 @@ impl App {
         }
         match self.keymap.lookup(&key, &self.contexts()) {
             Some(cmd) => self.update(Action::Cmd(cmd)),
-            None => self.take_effects(),
+            None => {
+                self.unbound_here(key);
+                self.take_effects()
+            }
         }
     }
 

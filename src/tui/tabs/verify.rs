@@ -1390,6 +1390,20 @@ impl App {
                     self.jump_to(Some(&item), set, idx);
                 }
             }
+            Cmd::Links | Cmd::Lineage if self.verify.report.is_none() => {
+                self.info("no report yet: verify first (V)")
+            }
+            Cmd::Lineage
+                if self.report_view.view == View::Summary
+                    && self
+                        .verify
+                        .report
+                        .as_deref()
+                        .and_then(first_failing_artifact)
+                        .is_none() =>
+            {
+                self.info("lineage follows a failing artifact, and this report has none")
+            }
             other => {
                 let report = self.verify.report.clone();
                 if let Some(req) = self.report_view.command(other, report.as_deref()) {
