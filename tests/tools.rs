@@ -1267,3 +1267,46 @@ fn lint_of_an_unreadable_file_is_a_usage_error_and_help_states_exit_statuses() {
         );
     }
 }
+
+/// JSON root causes carry the hashes in full; an unreadable owner key fails as a key (at
+/// the layout-signature check), naming the file.
+#[test]
+fn verify_json_names_full_hashes_and_the_missing_key() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-tampered-artifact");
+    let args = |key: &str| {
+        vec![
+            "verify".to_string(),
+            "--layout".into(),
+            "root.layout".into(),
+            "--verification-keys".into(),
+            key.into(),
+            "--link-dir".into(),
+            "links".into(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let run = |key: &str| -> Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+            .args(args(key))
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let r = run("owner.pub");
+    let hashes = &r["failure"]["root_causes"][0]["hashes"];
+    for h in [&hashes[0], &hashes[1]] {
+        let hex = h.as_str().unwrap().strip_prefix("sha256:").unwrap();
+        assert_eq!(hex.len(), 64, "{hashes}");
+    }
+    let r = run("no-such-owner.pub");
+    let f = &r["failure"];
+    assert_eq!(f["stage"], "layout_signatures", "{f}");
+    assert_eq!(f["reference_error"], "FileNotFoundError");
+    assert!(
+        f["message"].as_str().unwrap().contains("no-such-owner.pub"),
+        "{f}"
+    );
+}
