@@ -34,10 +34,10 @@ pub enum InputKind {
     },
     /// A file path (Tab completes).
     Path,
-    /// An expiry: `YYYY-MM-DD[THH:MM:SSZ]` or `+6m`, `+1y`, `+30d`, `+12h` (relative input
-    /// counts from `clock`'s now).
+    /// An expiry: `YYYY-MM-DD[THH:MM:SSZ]` or `+6m`, `+1y`, `+30d`, `+12h`. Relative input
+    /// counts from `at`, the moment the input opened: the preview is what is stored.
     Expiry {
-        clock: crate::clock::Clock,
+        at: jiff::Timestamp,
     },
     /// Hidden text (passwords).
     Secret,
@@ -122,6 +122,16 @@ impl Input {
         self.area.lines().first().cloned().unwrap_or_default()
     }
 
+    /// What Enter submits: the text, or for an expiry the timestamp its preview shows.
+    pub fn submitted(&self) -> String {
+        match &self.kind {
+            InputKind::Expiry { at } => {
+                parse_expiry_input(&self.text(), *at).unwrap_or_else(|_| self.text())
+            }
+            _ => self.text(),
+        }
+    }
+
     /// The live check: `Err(message)` disables Enter.
     pub fn check(&self) -> Result<String, String> {
         let t = self.text();
@@ -169,9 +179,7 @@ impl Input {
                     Ok(String::new())
                 }
             }
-            InputKind::Expiry { clock } => {
-                parse_expiry_input(&t, clock.now()).map(|s| format!("→ {s}"))
-            }
+            InputKind::Expiry { at } => parse_expiry_input(&t, *at).map(|s| format!("→ {s}")),
             InputKind::Hex => {
                 if crate::model::link::is_hex(t.trim()) {
                     Ok(String::new())
@@ -446,7 +454,7 @@ impl Overlay {
             Overlay::Input(inp) => match key.code {
                 KeyCode::Esc => Some(Action::CloseOverlay),
                 KeyCode::Enter => match inp.check() {
-                    Ok(_) => Some(Action::Submit(inp.purpose.clone(), inp.text())),
+                    Ok(_) => Some(Action::Submit(inp.purpose.clone(), inp.submitted())),
                     Err(_) => None,
                 },
                 KeyCode::Tab if matches!(inp.kind, InputKind::Path) => {
@@ -744,6 +752,33 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A relative expiry is stored as its preview showed it: both count from when the
+    /// input opened, however long the typing took.
+    #[test]
+    fn relative_expiry_stores_what_the_preview_showed() {
+        let at: jiff::Timestamp = "2026-03-04T05:06:07Z".parse().unwrap();
+        let mut o = Overlay::Input(Input::new(
+            "Expiry",
+            "",
+            InputPurpose::Expiry,
+            InputKind::Expiry { at },
+            "",
+        ));
+        for c in "+1d".chars() {
+            o.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        let Overlay::Input(inp) = &o else {
+            unreachable!()
+        };
+        assert_eq!(inp.check().unwrap(), "→ 2026-03-05T05:06:07Z");
+        match o.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
+            Some(Action::Submit(InputPurpose::Expiry, v)) => {
+                assert_eq!(v, "2026-03-05T05:06:07Z")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn typing_replaces_prefilled_text_and_ctrl_u_kills_the_line() {

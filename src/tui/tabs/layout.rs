@@ -20,7 +20,9 @@ impl App {
                     "Expiry",
                     "YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or relative: +6m, +1y, +30d",
                     InputPurpose::Expiry,
-                    InputKind::Expiry { clock: self.clock },
+                    InputKind::Expiry {
+                        at: self.clock.now(),
+                    },
                     &cur,
                 )));
             }
