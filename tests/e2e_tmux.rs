@@ -126,6 +126,18 @@ impl Session {
         self.wait(text, |s| s.contains(text))
     }
 
+    /// Resize the window (and so the pane).
+    fn resize(&self, width: u16, height: u16) {
+        let st = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["resize-window", "-t", &self.name, "-x", &width.to_string()])
+            .args(["-y", &height.to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
     /// A tmux format of the pane, e.g. `#{alternate_on}`.
     fn pane(&self, format: &str) -> String {
         let out = Command::new("tmux")
@@ -574,4 +586,25 @@ fn newcomer_walks() {
     assert!(screen.contains("hash differs"), "{screen}");
     s.keys(&["q"]);
     s.wait_for("EXITED-0");
+}
+
+/// A terminal that grew while the app ran is left clean: nothing of the app's frames stays
+/// on the normal screen after quitting.
+#[test]
+fn a_grown_terminal_is_left_clean() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&example("demo"), &tmp.path().join("demo"));
+    let s = Session::start(&tmp.path().join("demo"), &["."], 80, 24);
+    s.wait_for("Chain");
+    s.resize(140, 40);
+    s.wait("the larger frame", |s| s.contains("top-down"));
+    s.keys(&["q"]);
+    let screen = s.wait_for("EXITED-0");
+    assert!(
+        !screen.contains(['│', '─', '╭', '┃']),
+        "frame remnants on the normal screen:\n{screen}"
+    );
 }

@@ -194,9 +194,12 @@ pub fn check_owner_trust(chain: &mut ChainSpec, trusted: &[PathBuf]) -> Result<(
 /// Restore the terminal (mouse off, cursor shown, then ratatui's restore: raw mode off,
 /// main screen).
 pub fn restore_terminal() {
+    // The alternate screen is cleared before it is left: tmux copies lines of it to the
+    // main screen when the pane grew while it was shown.
     let _ = execute!(
         std::io::stdout(),
         DisableMouseCapture,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
         crossterm::cursor::Show
     );
     ratatui::restore();
