@@ -1086,6 +1086,69 @@ fn small_terminals_keep_the_diagnosis() {
     assert!(app.quit, "keys still work");
 }
 
+/// What-if's clock asks for a time; `u` undoes what-if changes one by one, the clock and
+/// a rule edit alike, and never what was done before what-if.
+#[test]
+fn what_if_changes_undo_one_by_one_and_the_clock_asks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("case");
+    common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
+    let flags = ChainFlags {
+        layout: Some(dir.join("root.layout")),
+        verification_keys: vec![dir.join("alice.pub")],
+        link_dir: Some(dir.join("links")),
+        ..Default::default()
+    };
+    let opened = resolve_chain(None, &flags).unwrap();
+    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+    finish_jobs(&mut app);
+    assert!(app.verify.report.as_ref().unwrap().passed);
+    ch(&mut app, '!');
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    let Some(tui::dialogs::Overlay::Input(inp)) = app.overlays.last() else {
+        panic!("the clock asks for a time");
+    };
+    assert!(
+        inp.text().ends_with('Z'),
+        "a time past the expiry is offered"
+    );
+    clear_input(&mut app);
+    typ(&mut app, "2200-01-01T00:00:00Z");
+    key(&mut app, KeyCode::Enter);
+    finish_jobs(&mut app);
+    let r = app.verify.report.clone().unwrap();
+    assert_eq!(
+        r.failure.as_ref().unwrap().reference_error,
+        "LayoutExpiredError"
+    );
+
+    // A rule edit on top, then undo both, newest first.
+    replace_first_material_rule_of_step_1(&mut app, "ALLOW nothing-here");
+    finish_jobs(&mut app);
+    assert!(app.what_if_banner().unwrap().contains("edited"));
+    ch(&mut app, 'u');
+    finish_jobs(&mut app);
+    assert!(!app.what_if_banner().unwrap_or_default().contains("edited"));
+    assert!(
+        app.verify.what_if.as_ref().unwrap().clock.is_some(),
+        "the clock stays"
+    );
+    ch(&mut app, 'u');
+    finish_jobs(&mut app);
+    assert!(app.verify.what_if.as_ref().unwrap().clock.is_none());
+    assert!(app.verify.report.as_ref().unwrap().passed);
+    ch(&mut app, 'u');
+    let status = app.status.as_ref().expect("a message");
+    assert!(
+        status.text.contains("no what-if change to undo"),
+        "{}",
+        status.text
+    );
+}
+
 /// Keys of the Verify tab work from the others (the tab opens); a key that can do
 /// nothing says why.
 #[test]

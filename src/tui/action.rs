@@ -44,6 +44,8 @@ pub enum InputPurpose {
         kind: ArtifactKind,
         path: String,
     },
+    /// What-if: the time to verify at.
+    WhatIfClock,
 }
 
 /// What a multi-line editor is for.

@@ -46,7 +46,7 @@ impl WhatIf {
             "change an artifact's hash (in the link browser)".into(),
             "drop a link or strip its signature (in the link browser)".into(),
             "edit a rule (in the Chain tab; the owner's signature is assumed)".into(),
-            "move the clock past the layout's expiry".into(),
+            "verify at another time (asks for it; offers one past the expiry)".into(),
         ]
     }
 

@@ -234,6 +234,8 @@ pub struct App {
     effects: Vec<Effect>,
     /// The real document while what-if mode edits a copy of it; put back on leaving.
     what_if_real: Option<Document>,
+    /// What-if changes in order, for undoing them one by one (`u`).
+    what_if_log: Vec<what_if::Step>,
     /// The private key chosen in the sign dialog, until the signature is made.
     sign_key: Option<PrivateKey>,
     sign_format: Format,
@@ -296,6 +298,7 @@ impl App {
             key_names: Default::default(),
             effects: Vec::new(),
             what_if_real: None,
+            what_if_log: Vec::new(),
             sign_key: None,
         };
         app.refresh();
@@ -481,6 +484,9 @@ impl App {
     ) -> Option<T> {
         match self.doc.edit(label, f) {
             Ok(v) => {
+                if self.verify.what_if.is_some() {
+                    self.what_if_log.push(what_if::Step::Layout);
+                }
                 self.changed();
                 Some(v)
             }
@@ -656,6 +662,7 @@ impl App {
             Cmd::Save => self.save(None, false),
             Cmd::SaveAs => self.ask_save_as(false),
             Cmd::Sign => self.start_sign(),
+            Cmd::Undo if self.verify.what_if.is_some() => self.undo_what_if(),
             Cmd::Undo => match self.doc.undo() {
                 Some(l) => {
                     self.changed();
@@ -808,11 +815,15 @@ impl App {
             InputPurpose::ExportReport => self.export_report(PathBuf::from(text.trim())),
             InputPurpose::WhatIfHash { file, kind, path } => {
                 let hex = text.trim().to_string();
-                if let Some(w) = &mut self.verify.what_if {
-                    w.set_hash(&file, kind, &path, &hex);
-                }
-                self.start_verify();
+                self.what_if_change(|w| w.set_hash(&file, kind, &path, &hex));
             }
+            InputPurpose::WhatIfClock => match crate::model::layout::parse_expires(&text) {
+                Ok(t) => match t.to_zoned_datetime(jiff::tz::TimeZone::UTC) {
+                    Ok(z) => self.what_if_change(|w| w.clock = Some(z.timestamp())),
+                    Err(e) => self.error(e.to_string()),
+                },
+                Err(e) => self.error(e.to_string()),
+            },
         }
     }
 
@@ -886,15 +897,11 @@ impl App {
                 self.verify.inspections_confirmed = true;
                 self.start_verify();
             }
-            (ConfirmPurpose::WhatIfLink { file }, c) => {
-                if let Some(w) = &mut self.verify.what_if {
-                    match c {
-                        'd' => w.drop_link(&file),
-                        's' => w.strip_signature(&file),
-                        _ => {}
-                    }
-                }
-                self.start_verify();
+            (ConfirmPurpose::WhatIfLink { file }, 'd') => {
+                self.what_if_change(|w| w.drop_link(&file))
+            }
+            (ConfirmPurpose::WhatIfLink { file }, 's') => {
+                self.what_if_change(|w| w.strip_signature(&file))
             }
             _ => {}
         }

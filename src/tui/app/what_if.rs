@@ -3,11 +3,51 @@
 
 use super::*;
 
+/// One what-if change, for undoing it.
+#[derive(Debug)]
+pub(in crate::tui) enum Step {
+    /// An edit of the layout's copy (undone on the copy's own undo stack).
+    Layout,
+    /// A change of the links or the clock: what they were before.
+    Chain(Box<crate::tui::whatif::WhatIf>),
+}
+
 impl App {
+    /// Change the what-if links or clock, as one step to undo, and replay.
+    pub(in crate::tui) fn what_if_change(
+        &mut self,
+        f: impl FnOnce(&mut crate::tui::whatif::WhatIf),
+    ) {
+        if let Some(w) = &mut self.verify.what_if {
+            self.what_if_log.push(Step::Chain(Box::new(w.clone())));
+            f(w);
+        }
+        self.start_verify();
+    }
+
+    /// Undo the last what-if change (`u` in what-if mode): only what-if changes, one by one.
+    pub(in crate::tui) fn undo_what_if(&mut self) {
+        match self.what_if_log.pop() {
+            None => self.info("no what-if change to undo (! leaves what-if)"),
+            Some(Step::Layout) => {
+                if let Some(l) = self.doc.undo() {
+                    self.changed();
+                    self.info(format!("undid the what-if edit: {l}"));
+                }
+            }
+            Some(Step::Chain(prev)) => {
+                self.verify.what_if = Some(*prev);
+                self.info("undid the last what-if change of the links or the clock");
+                self.start_verify();
+            }
+        }
+    }
+
     /// Turn what-if on: from now on edits go to a copy of the document.
     pub(in crate::tui) fn enter_what_if(&mut self) {
         if self.verify.what_if.is_none() {
             self.what_if_real = Some(self.doc.clone());
+            self.what_if_log.clear();
             self.verify.what_if = Some(crate::tui::whatif::WhatIf::default());
         }
     }
@@ -15,6 +55,7 @@ impl App {
     /// Turn what-if off: the real document comes back exactly as it was.
     pub(in crate::tui) fn leave_what_if(&mut self) {
         self.verify.what_if = None;
+        self.what_if_log.clear();
         if let Some(real) = self.what_if_real.take() {
             self.doc = real;
             self.refresh();
@@ -80,13 +121,23 @@ impl App {
                 self.start_verify();
             }
             3 => {
-                if let Some(w) = &mut self.verify.what_if {
-                    let exp = crate::model::layout::parse_expires(&self.doc.layout.expires).ok();
-                    w.clock = exp
-                        .and_then(|e| e.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
-                        .map(|z| z.timestamp() + jiff::SignedDuration::from_secs(1));
-                }
-                self.start_verify();
+                // Ask for the time, offering a second past the layout's expiry.
+                let past_expiry = crate::model::layout::parse_expires(&self.doc.layout.expires)
+                    .ok()
+                    .and_then(|e| e.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+                    .map(|z| {
+                        (z.timestamp() + jiff::SignedDuration::from_secs(1))
+                            .strftime("%Y-%m-%dT%H:%M:%SZ")
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                self.push(Overlay::Input(Input::new(
+                    "What-if: verify at",
+                    "a time (YYYY-MM-DDTHH:MM:SSZ); offered: a second past the expiry",
+                    InputPurpose::WhatIfClock,
+                    InputKind::Plain,
+                    &past_expiry,
+                )));
             }
             _ => {}
         }
