@@ -122,6 +122,7 @@ checks! {
     NamePathSeparator = "name-path-separator", Warning, "a name contains `/` or `\\` (link file names are built from it)";
     NameEscapesLinkDir = "name-escapes-link-dir", Error, "a name is absolute or has a `..` component: its link file lies outside the link directory";
     NoFunctionaries = "no-functionaries", Error, "a step authorizes no key";
+    ExpectedCommandEmpty = "expected-command-empty", Info, "a step's `expected_command` is empty: every link that records a command draws a warning";
     DuplicatePubkey = "duplicate-pubkey", Warning, "a step lists the same keyid twice";
     PubkeyNotInKeys = "pubkey-not-in-keys", Error, "an authorized keyid has no key in `keys`: its links are never accepted";
     ThresholdBelowOne = "threshold-below-one", Error, "a step's threshold is 0 or negative";
@@ -802,6 +803,20 @@ impl<'a> Ctx<'a> {
                 ),
             );
         }
+        if step.expected_command.is_empty() {
+            self.item_finding(
+                Check::ExpectedCommandEmpty,
+                name,
+                format!(
+                    "step '{name}' has an empty `expected_command`: verification warns for \
+                     every link of it that records a command (the reference compares them)"
+                ),
+                format!(
+                    "set `expected_command` of '{name}' to the command its functionary runs, \
+                     e.g. [\"make\", \"build\"]"
+                ),
+            );
+        }
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         let mut mains: BTreeSet<String> = BTreeSet::new();
         for pk in &step.pubkeys {
@@ -1121,10 +1136,19 @@ impl<'a> Ctx<'a> {
                     "{set} of '{name}' does not end with `DISALLOW *`: artifacts no rule \
                      consumes are implicitly allowed"
                 ),
-                format!(
-                    "append `DISALLOW *` to {set} (after an ALLOW for anything else that may \
-                     legitimately appear)"
-                ),
+                if item.is_step() {
+                    format!(
+                        "append `DISALLOW *` to {set} (after an ALLOW for anything else that \
+                         may legitimately appear)"
+                    )
+                } else {
+                    format!(
+                        "an inspection records its whole working directory as materials and \
+                         products, so before appending `DISALLOW *` to {set}, MATCH or ALLOW \
+                         everything the directory legitimately holds (the files the chain \
+                         delivers, and e.g. `ALLOW *.link` for written inspection links)"
+                    )
+                },
             );
         }
     }

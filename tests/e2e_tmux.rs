@@ -494,6 +494,9 @@ fn what_if_refuses_to_save_and_leaves_the_signed_layout_alone() {
     s.keys(&["!"]);
     s.wait_for("What-if (in memory only)");
     s.keys(&["Down", "Down", "Down", "Enter"]);
+    // It asks for the time, offering one past the expiry: take it.
+    s.wait_for("What-if: verify at");
+    s.keys(&["Enter"]);
     let screen = s.wait("the hypothetical clock", |s| s.contains("clock at"));
     assert!(screen.contains("WHAT-IF"), "{screen}");
     s.wait_for("LayoutExpiredError");

@@ -783,3 +783,35 @@ fn catalogue_is_consistent() {
     assert_eq!(codes.len(), n, "duplicate codes");
     assert_eq!(lint::EXPIRY_WARNING_DAYS, 30);
 }
+
+/// An empty `expected_command` is flagged (every link of the step that records a
+/// command makes verification warn), and an inspection's missing `DISALLOW *` advice says
+/// that an inspection records its whole working directory.
+#[test]
+fn empty_expected_command_and_inspection_advice() {
+    let f = lint_file(Path::new(DEMO), now()).unwrap();
+    let x = f
+        .iter()
+        .find(|x| x.code.to_string() == "expected-command-empty")
+        .expect("flagged");
+    assert_eq!(x.item.as_deref(), Some("update-version"));
+    assert_eq!(x.severity, Severity::Info);
+    let mut l = demo();
+    l.inspect[0].expected_materials = rules(&["MATCH * WITH PRODUCTS FROM package"]);
+    let f = lint(&l, now());
+    let insp = with_code(&f, "no-trailing-disallow")
+        .into_iter()
+        .find(|x| x.item.as_deref() == Some("untar"))
+        .expect("flagged");
+    assert!(
+        insp.suggestion.contains("whole working directory"),
+        "{insp:?}"
+    );
+    step_mut(&mut l, "package").expected_materials = rules(&["ALLOW *"]);
+    let f = lint(&l, now());
+    let step = with_code(&f, "no-trailing-disallow")
+        .into_iter()
+        .find(|x| x.item.as_deref() == Some("package"))
+        .expect("flagged");
+    assert!(!step.suggestion.contains("working directory"), "{step:?}");
+}

@@ -144,7 +144,14 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
     for tab in Tab::ALL {
         let mut label = format!(" {} ", tab.title());
         if tab == Tab::Lint && errors + warnings > 0 {
-            label = format!(" {} ✗{errors} !{warnings} ", tab.title());
+            let mut counts = Vec::new();
+            if errors > 0 {
+                counts.push(format!("✗{errors}"));
+            }
+            if warnings > 0 {
+                counts.push(format!("!{warnings}"));
+            }
+            label = format!(" {} {} ", tab.title(), counts.join(" "));
         }
         if tab == Tab::Report
             && let Some(r) = &app.verify.report
