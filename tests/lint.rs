@@ -790,10 +790,7 @@ fn catalogue_is_consistent() {
 #[test]
 fn empty_expected_command_and_inspection_advice() {
     let f = lint_file(Path::new(DEMO), now()).unwrap();
-    let x = f
-        .iter()
-        .find(|x| x.code.to_string() == "expected-command-empty")
-        .expect("flagged");
+    let x = one(&f, "expected-command-empty");
     assert_eq!(x.item.as_deref(), Some("update-version"));
     assert_eq!(x.severity, Severity::Info);
     let mut l = demo();
