@@ -2,7 +2,6 @@
 //! the key table or an overlay), effects and background work report through actions, and
 //! [`super::app::App::update`] is the only place state changes.
 
-use super::effect::SignKeyError;
 use super::keys::Cmd;
 use crate::crypto::{PrivateKey, PublicKey};
 use crate::model::edit::ItemRef;
@@ -79,6 +78,14 @@ pub enum PickerPurpose {
     WhatIf,
 }
 
+/// Why a private key could not be used for signing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignKeyError {
+    /// It is encrypted and no password was given: ask for one.
+    NeedsPassword,
+    Unreadable(String),
+}
+
 /// A state change.
 #[derive(Debug)]
 pub enum Action {
@@ -134,7 +141,7 @@ pub enum Action {
     /// An effect failed: the message for the status line.
     Failed(String),
     /// A frame was drawn: where things are on screen now.
-    Drawn(Box<super::app::HitMap>),
+    Drawn(Box<super::view::HitMap>),
     /// Time passed (autosave, message expiry).
     Tick,
 }

@@ -583,7 +583,7 @@ impl Overlay {
         area: Rect,
         theme: &Theme,
         keymap: &KeyMap,
-        hits: &mut super::app::HitMap,
+        hits: &mut super::view::HitMap,
     ) {
         let block = |title: &str, style: Style| {
             Block::default()

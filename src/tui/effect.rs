@@ -4,14 +4,29 @@
 //! which [`run`] carries out, reporting the outcome as an [`Action`] that goes through the
 //! reducer like any other.
 
-use super::action::Action;
-use super::app::Job;
+use super::action::{Action, SignKeyError};
 use super::doc::{self, autosave};
 use crate::Exc;
 use crate::crypto::{KeyKind, PrivateKey, PublicKey};
 use crate::fsutil::{WriteOptions, atomic_write};
 use crate::model::layout::Layout;
+use crate::verify::VerifyOptions;
 use std::path::PathBuf;
+
+/// A request for background work.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Verify {
+        layout: Box<crate::model::envelope::Metadata>,
+        /// The owner's public key files (read by the job).
+        key_paths: Vec<PathBuf>,
+        opts: VerifyOptions,
+        generation: u64,
+        what_if: Option<super::whatif::WhatIf>,
+        /// Run inspections in a scratch copy of the chain's workdir folder.
+        scratch_inspections: bool,
+    },
+}
 
 /// Work for the event loop.
 #[derive(Debug)]
@@ -132,14 +147,6 @@ pub fn run(effect: Effect) -> Option<Action> {
         },
         Effect::Verify(_) => return None,
     })
-}
-
-/// Why a private key could not be used for signing.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SignKeyError {
-    /// It is encrypted and no password was given: ask for one.
-    NeedsPassword,
-    Unreadable(String),
 }
 
 fn generate_key(path: &std::path::Path) -> crate::Result<PublicKey> {

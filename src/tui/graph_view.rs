@@ -5,8 +5,8 @@
 //! Layering and order come from [`crate::graph::Graph`] (the same model the `graph`
 //! subcommand prints), so the picture is stable while editing.
 
-use super::app::GraphMode;
 use super::theme::Theme;
+use super::view::GraphMode;
 use crate::graph::{Graph, NodeKind};
 use crate::verify::report::Status;
 use ratatui::buffer::Buffer;

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod tabs;
 pub mod theme;
 pub mod ui;
+pub mod view;
 pub mod whatif;
 
 use action::Action;

@@ -4,12 +4,12 @@
 use super::app::{App, HitMap, Tab};
 use super::doc::SignState;
 use super::tabs;
-use super::tabs::verify::verdict_line;
+use super::tabs::verify::view::verdict_line;
 use crate::lint::Severity;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout as Split, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// Below this size only a notice is drawn.
 pub const MIN_WIDTH: u16 = 40;
@@ -210,15 +210,4 @@ fn draw_hints(f: &mut Frame, app: &App, area: Rect) {
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-pub(in crate::tui) fn panel<'a>(title: String, app: &App, focus: bool) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focus {
-            app.theme.border_focus
-        } else {
-            app.theme.border
-        })
-        .title(Span::styled(title, app.theme.title))
 }

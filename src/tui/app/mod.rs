@@ -5,7 +5,7 @@
 use super::action::*;
 use super::dialogs::{Confirm, Input, InputKind, Overlay, Picker, parse_expiry_input};
 use super::doc::{Document, SignState, autosave};
-use super::effect::{Effect, SignKeyError};
+use super::effect::Effect;
 use super::keys::{Cmd, Ctx, KeyMap};
 use super::theme::Theme;
 use crate::Exc;
@@ -30,45 +30,14 @@ mod replay;
 mod sign;
 mod what_if;
 
-/// The tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Chain,
-    Keys,
-    Layout,
-    Lint,
-    Report,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 5] = [Tab::Chain, Tab::Keys, Tab::Layout, Tab::Lint, Tab::Report];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Chain => "1 Chain",
-            Tab::Keys => "2 Keys",
-            Tab::Layout => "3 Layout",
-            Tab::Lint => "4 Lint",
-            Tab::Report => "5 Verify",
-        }
-    }
-}
+pub use super::effect::Job;
+pub use super::view::{GraphMode, HitMap, OwnerTrust, Tab};
 
 /// Which pane of the chain tab has the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Graph,
     Detail,
-}
-
-/// How the graph is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GraphMode {
-    /// Left-to-right when it fits, else top-down, else a list.
-    Auto,
-    LeftRight,
-    TopDown,
-    List,
 }
 
 /// What is selected on the graph.
@@ -102,45 +71,6 @@ pub struct ChainSpec {
     pub inspection_timeout: u64,
 }
 
-/// Whether a PASSED verdict rests on owner keys the user trusts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OwnerTrust {
-    /// Given on the command line (`--verification-keys`): the user's own choice.
-    #[default]
-    Given,
-    /// Taken from the opened folder (`owner*.pub`), and each is one of the config's
-    /// `trusted_owner_keys`.
-    Trusted,
-    /// Taken from the folder being judged: whoever forged the bundle may have put their own
-    /// key there, so a pass proves nothing about who approved the layout.
-    FromBundle,
-}
-
-impl OwnerTrust {
-    /// What the header says about the owner keys, if anything needs saying.
-    pub fn notice(self) -> Option<&'static str> {
-        (self == OwnerTrust::FromBundle).then_some(
-            "owner key taken from the bundle itself: not a trust anchor (pass \
-             --verification-keys, or list the key in the config's trusted_owner_keys)",
-        )
-    }
-}
-
-/// A request for background work.
-#[derive(Debug, Clone)]
-pub enum Job {
-    Verify {
-        layout: Box<crate::model::envelope::Metadata>,
-        /// The owner's public key files (read by the job).
-        key_paths: Vec<PathBuf>,
-        opts: VerifyOptions,
-        generation: u64,
-        what_if: Option<super::whatif::WhatIf>,
-        /// Run inspections in a scratch copy of the chain's workdir folder.
-        scratch_inspections: bool,
-    },
-}
-
 /// Verification state.
 #[derive(Debug, Default)]
 pub struct VerifyState {
@@ -163,23 +93,6 @@ pub struct Status {
     pub text: String,
     pub error: bool,
     pub at: Instant,
-}
-
-/// What the last frame drew where, for mouse hit-testing and scrolling: returned by
-/// [`super::ui::draw`] and handed back through [`Action::Drawn`].
-#[derive(Debug, Clone, Default)]
-pub struct HitMap {
-    pub nodes: Vec<(Rect, String)>,
-    pub tabs: Vec<(Rect, Tab)>,
-    pub detail: Option<Rect>,
-    pub detail_first_row: usize,
-    pub graph: Option<Rect>,
-    /// The graph mode the last frame used (Auto resolved).
-    pub graph_mode: Option<GraphMode>,
-    /// How far the help overlay can scroll in the last frame.
-    pub help_scroll_max: Option<u16>,
-    /// The first row a picker overlay showed in the last frame.
-    pub picker_offset: Option<usize>,
 }
 
 /// Startup options of the TUI.
@@ -206,8 +119,8 @@ pub struct App {
     pub focus: Focus,
     pub selection: Option<Selection>,
     pub detail_row: usize,
-    pub keys_tab: super::tabs::keys::KeysTab,
-    pub lint_tab: super::tabs::lint::LintTab,
+    pub keys_tab: super::tabs::state::KeysTab,
+    pub lint_tab: super::tabs::state::LintTab,
     pub graph_mode: GraphMode,
     pub overlays: Vec<Overlay>,
     pub status: Option<Status>,
@@ -218,7 +131,7 @@ pub struct App {
     pub mouse: bool,
     pub quit: bool,
     pub hits: HitMap,
-    pub report_view: super::tabs::verify::ReportView,
+    pub report_view: super::tabs::verify::view::ReportView,
     /// The clock used for lint, expiry dates and verification (tests pin it).
     pub clock: Clock,
     /// Where unsaved work is kept (`None`: nowhere).
@@ -227,7 +140,7 @@ pub struct App {
     /// it is recovered or declined.
     pub recoverable: Option<crate::model::layout::Layout>,
     /// Names shown beside keyids (the `.pub` files they came from).
-    pub key_names: crate::tui::tabs::verify::KeyNames,
+    pub key_names: crate::tui::tabs::verify::view::KeyNames,
     last_change: Option<Instant>,
     autosaved: bool,
     /// What the reducer has asked for so far in this update.

@@ -143,8 +143,11 @@ impl App {
         }
     }
 
-    pub(in crate::tui) fn what_if_request(&mut self, req: crate::tui::tabs::verify::WhatIfRequest) {
-        use crate::tui::tabs::verify::WhatIfRequest;
+    pub(in crate::tui) fn what_if_request(
+        &mut self,
+        req: crate::tui::tabs::verify::view::WhatIfRequest,
+    ) {
+        use crate::tui::tabs::verify::view::WhatIfRequest;
         self.enter_what_if();
         match req {
             WhatIfRequest::Hash {

@@ -6,11 +6,11 @@ use super::super::app::*;
 use super::super::dialogs::*;
 use super::super::graph_view::{GraphView, NodeInfo};
 use super::super::keys::Cmd;
-use super::super::ui::panel;
-use super::verify::{failure_lines, status_style, verdict_line};
+use super::verify::view::{failure_lines, status_style, verdict_line};
 use crate::lint::Severity;
 use crate::model::edit::{self, ItemKind, ItemRef};
 use crate::model::rule::ArtifactKind;
+use crate::tui::view::panel;
 use crate::verify::report::Stage;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout as Split, Rect};
@@ -564,7 +564,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
         };
         layout_note = Some(what);
     }
-    let mut block = panel(title, app, app.focus == Focus::Graph);
+    let mut block = panel(title, &app.theme, app.focus == Focus::Graph);
     if let Some(n) = &layout_note {
         block = block.title_bottom(Line::from(Span::styled(
             format!(" ✗ {n} "),
@@ -590,7 +590,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
                 Line::from(Span::styled("a: add a step · i: add an inspection · 2: keys · 3: expiry and readme · ?: help", t.dim)),
             ])
             .wrap(Wrap { trim: true })
-            .block(panel(" Details ".into(), app, focus)),
+            .block(panel(" Details ".into(), &app.theme, focus)),
             area,
         );
         hits.detail = None;
@@ -616,7 +616,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
             f.render_widget(
                 Paragraph::new(lines)
                     .wrap(Wrap { trim: false })
-                    .block(panel(format!(" ?{name} "), app, focus)),
+                    .block(panel(format!(" ?{name} "), &app.theme, focus)),
                 area,
             );
             hits.detail = None;
@@ -678,7 +678,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
         f.render_widget(
             Paragraph::new(top).wrap(Wrap { trim: false }).block(panel(
                 " Verification ".into(),
-                app,
+                &app.theme,
                 false,
             )),
             top_area,
@@ -689,7 +689,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect, hits: &mut HitMap) {
     } else {
         "Inspection"
     };
-    let block = panel(format!(" {kind} {name} "), app, focus);
+    let block = panel(format!(" {kind} {name} "), &app.theme, focus);
     let inner = block.inner(rows_area);
     f.render_widget(block, rows_area);
     let mut lines: Vec<Line> = Vec::new();

@@ -5,19 +5,12 @@ use super::super::action::*;
 use super::super::app::*;
 use super::super::dialogs::*;
 use super::super::keys::Cmd;
-use super::super::ui::panel;
 use crate::model::edit;
+use crate::tui::view::panel;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-
-/// The Keys tab's own state.
-#[derive(Debug, Clone, Default)]
-pub struct KeysTab {
-    /// The selected key (in keyid order).
-    pub row: usize,
-}
 
 impl App {
     pub(in crate::tui) fn keys_command(&mut self, cmd: Cmd) {
@@ -119,7 +112,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(
         Paragraph::new(lines).block(panel(
             format!(" Functionary keys ({}) ", l.keys.len()),
-            app,
+            &app.theme,
             true,
         )),
         area,

@@ -5,7 +5,7 @@ use super::super::app::*;
 use super::super::dialogs::*;
 use super::super::doc::SignState;
 use super::super::keys::Cmd;
-use super::super::ui::panel;
+use crate::tui::view::panel;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -119,7 +119,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(panel(" Layout ".into(), app, true)),
+            .block(panel(" Layout ".into(), &app.theme, true)),
         area,
     );
 }

@@ -2,19 +2,12 @@
 
 use super::super::app::*;
 use super::super::keys::Cmd;
-use super::super::ui::panel;
 use crate::lint::Severity;
+use crate::tui::view::panel;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout as Split, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-
-/// The Lint tab's own state.
-#[derive(Debug, Clone, Default)]
-pub struct LintTab {
-    /// The selected finding.
-    pub row: usize,
-}
 
 impl App {
     pub(in crate::tui) fn lint_command(&mut self, cmd: Cmd) {
@@ -72,7 +65,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(
         Paragraph::new(lines).block(panel(
             format!(" Lint ({}) — Enter jumps to it ", app.lint.len()),
-            app,
+            &app.theme,
             true,
         )),
         list,
@@ -91,7 +84,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         f.render_widget(
             Paragraph::new(d).wrap(Wrap { trim: true }).block(panel(
                 " Finding ".into(),
-                app,
+                &app.theme,
                 false,
             )),
             detail,

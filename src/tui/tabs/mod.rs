@@ -5,4 +5,5 @@ pub mod chain;
 pub mod keys;
 pub mod layout;
 pub mod lint;
+pub mod state;
 pub mod verify;
