@@ -226,15 +226,7 @@ fn explain_rule(
 
 /// Two hash dicts shown short, but long enough to see that they differ.
 fn distinguish(a: Option<&HashDict>, b: Option<&HashDict>) -> (String, String) {
-    let full = |h: Option<&HashDict>| {
-        h.map(|h| {
-            h.iter()
-                .map(|(alg, hex)| format!("{alg}:{hex}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default()
-    };
+    let full = |h: Option<&HashDict>| h.map(HashDict::full).unwrap_or_default();
     let (sa, sb) = (
         a.map(HashDict::short).unwrap_or_default(),
         b.map(HashDict::short).unwrap_or_default(),

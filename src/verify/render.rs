@@ -113,21 +113,13 @@ pub fn text(r: &Report, detail: Detail) -> String {
         if let Some(i) = f.item.as_deref().and_then(|n| r.inspection(n))
             && f.sublayout_path.is_empty()
         {
-            for (what, text) in [("stdout", &i.stdout), ("stderr", &i.stderr)] {
-                for (n, line) in text
-                    .as_deref()
-                    .map(output_lines)
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-                {
-                    let head = if n == 0 {
-                        format!("{what}:")
-                    } else {
-                        String::new()
-                    };
-                    let _ = writeln!(o, "  {head:<11} {line}");
-                }
+            for (what, line) in output_rows(&[("stdout", &i.stdout), ("stderr", &i.stderr)]) {
+                let head = if what.is_empty() {
+                    String::new()
+                } else {
+                    format!("{what}:")
+                };
+                let _ = writeln!(o, "  {head:<11} {line}");
             }
         }
         if !f.root_causes.is_empty() {
@@ -267,13 +259,8 @@ fn write_items(o: &mut String, r: &Report, indent: &str) {
                 i.name,
                 i.run.join(" ")
             );
-            for (what, text) in [("stdout", &i.stdout), ("stderr", &i.stderr)] {
-                if let Some(t) = text {
-                    for (n, line) in output_lines(t).into_iter().enumerate() {
-                        let head = if n == 0 { what } else { "" };
-                        let _ = writeln!(o, "{indent}    {head:<7} {line}");
-                    }
-                }
+            for (head, line) in output_rows(&[("stdout", &i.stdout), ("stderr", &i.stderr)]) {
+                let _ = writeln!(o, "{indent}    {head:<7} {line}");
             }
             for set in [&i.materials, &i.products].into_iter().flatten() {
                 write_rule_set(o, set, &format!("{indent}    "));
@@ -295,6 +282,20 @@ pub fn output_lines(text: &str) -> Vec<String> {
         out.push(format!("… ({} more lines)", lines.len() - OUTPUT_LINES));
     }
     out
+}
+
+/// The lines of the streams given (label, text), each labelled on its first line only:
+/// `("stderr", "first line"), ("", "second line")`.
+pub fn output_rows(streams: &[(&'static str, &Option<String>)]) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    for (what, text) in streams {
+        if let Some(t) = text {
+            for (n, line) in output_lines(t).into_iter().enumerate() {
+                rows.push((if n == 0 { *what } else { "" }, line));
+            }
+        }
+    }
+    rows
 }
 
 /// How many lines of an inspection's stdout or stderr a report shows.

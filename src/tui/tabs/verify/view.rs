@@ -7,14 +7,14 @@ use crate::model::rule::{ArtifactKind, RuleKind};
 use crate::py::fnmatch::Pattern;
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::theme::Theme;
-use crate::tui::view::OwnerTrust;
+use crate::tui::view::{OwnerTrust, panel};
 use crate::verify::report::{LinkState, Report, RuleSetReport, Stage, Status};
 use crate::verify::rules::{MatchOutcome, match_one};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout as Split, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use std::sync::Arc;
 
 /// Which sub-view of the tab is shown.
@@ -337,7 +337,7 @@ impl ReportView {
             f.render_widget(
                 Paragraph::new(Span::styled(msg, theme.dim))
                     .wrap(Wrap { trim: true })
-                    .block(panel(" Verification ", theme, true)),
+                    .block(panel(" Verification ".into(), theme, true)),
                 area,
             );
             return;
@@ -422,7 +422,7 @@ impl ReportView {
             ]));
         }
         f.render_widget(
-            Paragraph::new(lines).block(panel(" Verification ", theme, false)),
+            Paragraph::new(lines).block(panel(" Verification ".into(), theme, false)),
             left,
         );
 
@@ -460,7 +460,7 @@ impl ReportView {
                 }
                 let sel = rows.get(row).map(|i| i.name.clone());
                 let block = panel(
-                    &format!(" Sublayout {} ", self.stack.join(" › ")),
+                    format!(" Sublayout {} ", self.stack.join(" › ")),
                     theme,
                     false,
                 );
@@ -502,7 +502,7 @@ impl ReportView {
             Paragraph::new(d)
                 .wrap(Wrap { trim: false })
                 .scroll((self.scroll, 0))
-                .block(panel(&title, theme, true)),
+                .block(panel(title.clone(), theme, true)),
             right,
         );
     }
@@ -569,7 +569,7 @@ impl ReportView {
                 ]));
             }
             f.render_widget(
-                Paragraph::new(l).block(panel(" Link browser ", theme, true)),
+                Paragraph::new(l).block(panel(" Link browser ".into(), theme, true)),
                 area,
             );
             return;
@@ -606,7 +606,7 @@ impl ReportView {
             ]));
         }
         f.render_widget(
-            Paragraph::new(l).block(panel(" Links (←→) ", theme, false)),
+            Paragraph::new(l).block(panel(" Links (←→) ".into(), theme, false)),
             left,
         );
 
@@ -676,7 +676,7 @@ impl ReportView {
         let [top_area, list_area] =
             Split::vertical([Constraint::Length(hh), Constraint::Min(3)]).areas(right);
         f.render_widget(
-            Paragraph::new(head).block(panel(" Link ", theme, true)),
+            Paragraph::new(head).block(panel(" Link ".into(), theme, true)),
             top_area,
         );
 
@@ -687,7 +687,7 @@ impl ReportView {
                     "no link content (missing, unreadable or a sublayout)",
                     theme.dim,
                 ))
-                .block(panel(" Artifacts ", theme, false)),
+                .block(panel(" Artifacts ".into(), theme, false)),
                 list_area,
             );
             return;
@@ -716,7 +716,7 @@ impl ReportView {
             total
         );
         f.render_widget(
-            Paragraph::new(rows).block(panel(&title, theme, false)),
+            Paragraph::new(rows).block(panel(title.clone(), theme, false)),
             list_area,
         );
     }
@@ -769,21 +769,10 @@ impl ReportView {
             )));
         }
         f.render_widget(
-            Paragraph::new(lines).block(panel(" Artifact lineage ", theme, true)),
+            Paragraph::new(lines).block(panel(" Artifact lineage ".into(), theme, true)),
             area,
         );
     }
-}
-
-fn panel<'a>(title: &str, theme: &Theme, focus: bool) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focus {
-            theme.border_focus
-        } else {
-            theme.border
-        })
-        .title(Span::styled(title.to_string(), theme.title))
 }
 
 pub fn status_style(s: Status, theme: &Theme) -> Style {
@@ -921,19 +910,12 @@ pub fn failure_lines(
     if fl.sublayout_path.is_empty()
         && let Some(i) = fl.item.as_deref().and_then(|n| top.inspection(n))
     {
-        for (what, text) in [("stderr", &i.stderr), ("stdout", &i.stdout)] {
-            for (n, line) in text
-                .as_deref()
-                .map(crate::verify::render::output_lines)
-                .unwrap_or_default()
-                .into_iter()
-                .enumerate()
-            {
-                d.push(Line::from(vec![
-                    label(if n == 0 { what } else { "" }),
-                    Span::styled(line, theme.text),
-                ]));
-            }
+        let streams = [("stderr", &i.stderr), ("stdout", &i.stdout)];
+        for (head, line) in crate::verify::render::output_rows(&streams) {
+            d.push(Line::from(vec![
+                label(head),
+                Span::styled(line, theme.text),
+            ]));
         }
     }
     if top.layout.expired == Some(true) {
@@ -1025,19 +1007,12 @@ pub fn item_lines(d: &mut Vec<Line>, r: &Report, name: &str, theme: &Theme, name
         if let Some(e) = &i.error {
             d.push(Line::from(Span::styled(format!("  {e}"), theme.error)));
         }
-        for (what, text) in [("stdout", &i.stdout), ("stderr", &i.stderr)] {
-            if let Some(t) = text {
-                for (n, line) in crate::verify::render::output_lines(t)
-                    .into_iter()
-                    .enumerate()
-                {
-                    let head = if n == 0 { what } else { "" };
-                    d.push(Line::from(vec![
-                        Span::styled(format!("  {head:<7} "), theme.dim),
-                        Span::styled(line, theme.text),
-                    ]));
-                }
-            }
+        let streams = [("stdout", &i.stdout), ("stderr", &i.stderr)];
+        for (head, line) in crate::verify::render::output_rows(&streams) {
+            d.push(Line::from(vec![
+                Span::styled(format!("  {head:<7} "), theme.dim),
+                Span::styled(line, theme.text),
+            ]));
         }
         for set in [&i.materials, &i.products].into_iter().flatten() {
             rule_set_lines(d, set, theme);
