@@ -1061,6 +1061,45 @@ fn the_link_browser_lists_link_files_verification_never_read() {
     assert!(screen.contains("stray.deadbeef.link"), "{screen}");
 }
 
+/// The link browser opens on the failing link, with the failing artifact selected.
+#[test]
+fn the_link_browser_opens_on_the_failing_link() {
+    let mut app = open_case("fail-tampered-artifact-legacy");
+    ch(&mut app, '5');
+    ch(&mut app, 'L');
+    let v = &app.report_view;
+    assert_eq!(v.view, tui::tabs::verify::View::Links);
+    // Links are listed by step: clone, update-version, package (the failing step).
+    assert_eq!(v.link, 2);
+    let r = app.verify.report.as_deref().unwrap();
+    let link = r.steps[2].links[0].link.as_deref().unwrap();
+    assert_eq!(r.steps[2].name, "package");
+    assert_eq!(link.materials.path(v.art_row - 1), "demo-project/foo.py");
+
+    let mut app = open_case("fail-link-bad-signature-legacy");
+    ch(&mut app, '5');
+    ch(&mut app, 'L');
+    assert_eq!((app.report_view.link, app.report_view.art_row), (0, 0));
+}
+
+/// An artifact's MATCH note in the link browser compares with the loaded link of the
+/// step it names even when verification stopped before the rules (here at the threshold
+/// agreement of `build`): no "no link for fetch" while fetch's link is loaded.
+#[test]
+fn match_notes_use_a_loaded_link_before_the_rules_ran() {
+    let mut app = open_case("fail-threshold-disagree-legacy");
+    ch(&mut app, '5');
+    ch(&mut app, 'L');
+    assert_eq!(
+        app.report_view.link, 1,
+        "build's first link (after fetch's)"
+    );
+    ch(&mut app, 'j');
+    let screen = render(&mut app, 160, 40);
+    assert!(!screen.contains("no link for fetch"), "{screen}");
+    assert!(screen.contains("= fetch"), "{screen}");
+}
+
 /// At 80x24 the Chain tab keeps the diagnosis in view (verdict, rule, artifact and the
 /// whole why); below the minimum size a notice says so.
 #[test]

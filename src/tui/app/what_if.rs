@@ -107,12 +107,12 @@ impl App {
             0 => {
                 // Change an artifact's hash: go to the link browser.
                 self.tab = Tab::Report;
-                self.report_view.open_links();
+                self.report_view.open_links(self.verify.report.as_deref());
                 self.info("what-if: pick an artifact in the link browser and press Enter");
             }
             1 => {
                 self.tab = Tab::Report;
-                self.report_view.open_links();
+                self.report_view.open_links(self.verify.report.as_deref());
                 self.info("what-if: pick a link in the link browser and press Enter to drop it or strip its signature");
             }
             2 => {

@@ -172,9 +172,46 @@ impl ReportView {
         }
     }
 
-    pub fn open_links(&mut self) {
+    /// Open the link browser on the failing link: the failing step's first link that is not
+    /// verified (else its first link), with the failing artifact selected when it is there.
+    pub fn open_links(&mut self, r: Option<&Report>) {
         self.view = View::Links;
         self.art_row = 0;
+        let Some(r) = r else { return };
+        let Some(f) = r
+            .failure
+            .as_ref()
+            .filter(|f| f.sublayout_path == self.stack)
+        else {
+            return;
+        };
+        let cur = self.current(r);
+        let links = link_list(cur);
+        let of_item: Vec<usize> = (0..links.len())
+            .filter(|&i| Some(&cur.steps[links[i].0].name) == f.item.as_ref())
+            .collect();
+        let state = |i: usize| &cur.steps[links[i].0].links[links[i].1].state;
+        let Some(&pick) = of_item
+            .iter()
+            .find(|&&i| *state(i) != LinkState::Verified)
+            .or(of_item.first())
+        else {
+            return;
+        };
+        self.link = pick;
+        let link = cur.steps[links[pick].0].links[links[pick].1]
+            .link
+            .as_deref();
+        if let (Some(l), Some(kind), Some(a)) = (link, f.rule_set, f.artifacts.first()) {
+            let (m, p) = (&l.materials, &l.products);
+            let row = match kind {
+                ArtifactKind::Materials => (0..m.len()).find(|&i| m.path(i) == a),
+                ArtifactKind::Products => {
+                    (0..p.len()).find(|&i| p.path(i) == a).map(|i| m.len() + i)
+                }
+            };
+            self.art_row = row.map_or(0, |i| i + 1);
+        }
     }
 
     pub fn open_sublayout(&mut self, step: &str, r: Option<&Report>) -> bool {
@@ -230,7 +267,7 @@ impl ReportView {
                     Cmd::Down => self.row = (self.row + 1).min(n.saturating_sub(1)),
                     Cmd::PageDown => self.scroll = self.scroll.saturating_add(10),
                     Cmd::PageUp => self.scroll = self.scroll.saturating_sub(10),
-                    Cmd::Links => self.open_links(),
+                    Cmd::Links => self.open_links(Some(r)),
                     Cmd::Lineage => {
                         if let Some(a) = first_failing_artifact(r) {
                             self.view = View::Lineage(a);
@@ -1236,10 +1273,17 @@ fn match_notes(
         else {
             continue;
         };
-        let dest_link = ctx
-            .report
-            .step(dest_name)
-            .and_then(|s| s.link.clone())
+        // The link the rules used; before the rules ran, a verified link of that step.
+        let step = ctx.report.step(dest_name);
+        let dest_link = step
+            .and_then(|s| {
+                s.link.clone().or_else(|| {
+                    s.links
+                        .iter()
+                        .find(|l| l.state == LinkState::Verified)
+                        .and_then(|l| l.link.clone())
+                })
+            })
             .or_else(|| {
                 ctx.report
                     .inspection(dest_name)
@@ -1260,7 +1304,16 @@ fn match_notes(
                 out.push((false, format!("≠ {dest_name} (hash differs)")))
             }
             MatchOutcome::DestAbsent { .. } => out.push((false, format!("∉ {dest_name}"))),
-            MatchOutcome::NoLink => out.push((false, format!("no link for {dest_name}"))),
+            MatchOutcome::NoLink => out.push((
+                false,
+                match step {
+                    Some(_) => format!("no verified link for {dest_name}"),
+                    None if ctx.report.inspection(dest_name).is_some() => {
+                        format!("inspection {dest_name} has not run")
+                    }
+                    None => format!("no item {dest_name} in the layout"),
+                },
+            )),
             MatchOutcome::SourceMissing { .. } => out.push((false, "prefix join".into())),
         }
     }
