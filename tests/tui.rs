@@ -1100,6 +1100,48 @@ fn match_notes_use_a_loaded_link_before_the_rules_ran() {
     assert!(screen.contains("= fetch"), "{screen}");
 }
 
+/// The mouse wheel scrolls the pane under the pointer: the Verify tab's item list or its
+/// detail text, the link list or the artifacts; on the Chain tab the graph or the details.
+#[test]
+fn the_mouse_wheel_scrolls_the_pane_under_the_pointer() {
+    let wheel = |app: &mut App, col, row, delta| update(app, Action::Scroll { col, row, delta });
+    let mut app = open_case("pass-demo-chain-legacy");
+    ch(&mut app, '5');
+    render(&mut app, 160, 40);
+    let row = app.report_view.row;
+    wheel(&mut app, 100, 10, 1);
+    assert_eq!(
+        (app.report_view.row, app.report_view.scroll),
+        (row, 3),
+        "detail text"
+    );
+    wheel(&mut app, 5, 10, 1);
+    assert_eq!(app.report_view.row, row + 1, "item list");
+    assert_eq!(app.report_view.scroll, 0);
+
+    ch(&mut app, 'L');
+    render(&mut app, 160, 40);
+    let link = app.report_view.link;
+    wheel(&mut app, 100, 10, 1);
+    assert_eq!(
+        (app.report_view.link, app.report_view.art_row),
+        (link, 1),
+        "artifacts"
+    );
+    wheel(&mut app, 5, 10, 1);
+    assert_eq!(app.report_view.link, link + 1, "link list");
+
+    ch(&mut app, '1');
+    render(&mut app, 160, 40);
+    let detail = app.hits.detail.unwrap();
+    wheel(&mut app, detail.x + 2, detail.y + 1, 1);
+    assert_eq!(app.focus, tui::app::Focus::Detail);
+    assert_eq!(app.detail_row, 1);
+    let graph = app.hits.graph.unwrap();
+    wheel(&mut app, graph.x + 1, graph.y + 1, 1);
+    assert_eq!(app.focus, tui::app::Focus::Graph);
+}
+
 /// At 80x24 the Chain tab keeps the diagnosis in view (verdict, rule, artifact and the
 /// whole why); below the minimum size a notice says so.
 #[test]

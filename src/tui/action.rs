@@ -103,8 +103,8 @@ pub enum Action {
     CloseOverlay,
     /// A mouse click at a screen cell.
     Click { col: u16, row: u16 },
-    /// Mouse wheel: positive scrolls down.
-    Scroll(i16),
+    /// Mouse wheel over the cell (`col`, `row`): positive scrolls down.
+    Scroll { col: u16, row: u16, delta: i16 },
     /// A background verification finished: its report, its generation and the `.link`
     /// files found in the link directory (read by the job, not by the reducer).
     VerifyDone(Box<Report>, u64, Vec<PathBuf>),

@@ -501,8 +501,16 @@ pub fn run(opened: Opened, opts: Options) -> i32 {
                             col: me.column,
                             row: me.row,
                         },
-                        MouseEventKind::ScrollDown => Action::Scroll(1),
-                        MouseEventKind::ScrollUp => Action::Scroll(-1),
+                        MouseEventKind::ScrollDown => Action::Scroll {
+                            col: me.column,
+                            row: me.row,
+                            delta: 1,
+                        },
+                        MouseEventKind::ScrollUp => Action::Scroll {
+                            col: me.column,
+                            row: me.row,
+                            delta: -1,
+                        },
                         _ => {
                             dirty = false;
                             continue;

@@ -70,6 +70,7 @@ pub fn draw(f: &mut Frame, app: &App) -> HitMap {
                 &app.theme,
                 progress,
                 &app.key_names,
+                &mut hits,
             );
         }
     }

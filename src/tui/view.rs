@@ -80,6 +80,17 @@ pub struct HitMap {
     pub help_scroll_max: Option<u16>,
     /// The first row a picker overlay showed in the last frame.
     pub picker_offset: Option<usize>,
+    /// The Verify tab's panes in the last frame, for the mouse wheel.
+    pub panes: Vec<(Rect, Pane)>,
+}
+
+/// A pane of the Verify tab the mouse wheel can scroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Items,
+    Detail,
+    LinkList,
+    Artifacts,
 }
 
 /// A framed panel with a title, highlighted when it has the focus.

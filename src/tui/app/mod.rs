@@ -31,7 +31,7 @@ mod sign;
 mod what_if;
 
 pub use super::effect::Job;
-pub use super::view::{GraphMode, HitMap, OwnerTrust, Tab};
+pub use super::view::{GraphMode, HitMap, OwnerTrust, Pane, Tab};
 
 /// Which pane of the chain tab has the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -428,12 +428,7 @@ impl App {
             Action::Confirm(purpose, choice) => self.confirm(purpose, choice),
             Action::Picked(purpose, rows) => self.picked(purpose, rows),
             Action::Click { col, row } => self.click(col, row),
-            Action::Scroll(d) => {
-                let cmd = if d > 0 { Cmd::Down } else { Cmd::Up };
-                for _ in 0..d.unsigned_abs().min(10) {
-                    self.command(cmd);
-                }
-            }
+            Action::Scroll { col, row, delta } => self.scroll(col, row, delta),
             Action::VerifyDone(report, generation, link_files) => {
                 if generation == self.verify.generation {
                     self.verify.running = false;
@@ -864,6 +859,42 @@ impl App {
     }
 
     // ---- mouse -----------------------------------------------------------------------------
+
+    /// The mouse wheel scrolls the pane under the pointer (which takes the focus, as a
+    /// click would); elsewhere, and over overlays, it moves the focused list.
+    fn scroll(&mut self, col: u16, row: u16, delta: i16) {
+        let inside = |r: &Rect| r.contains(ratatui::layout::Position::new(col, row));
+        let (down, up) = if !self.mouse || !self.overlays.is_empty() {
+            (Cmd::Down, Cmd::Up)
+        } else if self.tab == Tab::Chain {
+            if self.hits.graph.is_some_and(|r| inside(&r)) {
+                self.focus = Focus::Graph;
+            } else if self.hits.detail.is_some_and(|r| inside(&r)) {
+                self.focus = Focus::Detail;
+            }
+            (Cmd::Down, Cmd::Up)
+        } else if self.tab == Tab::Report {
+            match self.hits.panes.iter().find(|(r, _)| inside(r)).map(|p| p.1) {
+                Some(Pane::Detail) => {
+                    let s = &mut self.report_view.scroll;
+                    *s = if delta > 0 {
+                        s.saturating_add(3)
+                    } else {
+                        s.saturating_sub(3)
+                    };
+                    return;
+                }
+                Some(Pane::LinkList) => (Cmd::Right, Cmd::Left),
+                _ => (Cmd::Down, Cmd::Up),
+            }
+        } else {
+            (Cmd::Down, Cmd::Up)
+        };
+        let cmd = if delta > 0 { down } else { up };
+        for _ in 0..delta.unsigned_abs().min(10) {
+            self.command(cmd);
+        }
+    }
 
     fn click(&mut self, col: u16, row: u16) {
         if !self.mouse || !self.overlays.is_empty() {

@@ -7,7 +7,7 @@ use crate::model::rule::{ArtifactKind, RuleKind};
 use crate::py::fnmatch::Pattern;
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::theme::Theme;
-use crate::tui::view::{OwnerTrust, panel};
+use crate::tui::view::{HitMap, OwnerTrust, Pane, panel};
 use crate::verify::report::{LinkState, Report, RuleSetReport, Stage, Status};
 use crate::verify::rules::{MatchOutcome, match_one};
 use ratatui::Frame;
@@ -364,6 +364,7 @@ impl ReportView {
         theme: &Theme,
         progress: &str,
         names: &KeyNames,
+        hits: &mut HitMap,
     ) {
         let Some(r) = report else {
             let msg = if progress.is_empty() {
@@ -380,8 +381,8 @@ impl ReportView {
             return;
         };
         match self.view.clone() {
-            View::Summary => self.render_summary(f, area, r, trust, theme, progress, names),
-            View::Links => self.render_links(f, area, r, theme, names),
+            View::Summary => self.render_summary(f, area, r, trust, theme, progress, names, hits),
+            View::Links => self.render_links(f, area, r, theme, names, hits),
             View::Lineage(path) => self.render_lineage(f, area, r, &path, theme),
         }
     }
@@ -396,10 +397,12 @@ impl ReportView {
         theme: &Theme,
         progress: &str,
         names: &KeyNames,
+        hits: &mut HitMap,
     ) {
         let r = self.current(top);
         let [left, right] =
             Split::horizontal([Constraint::Length(34), Constraint::Min(20)]).areas(area);
+        hits.panes = vec![(left, Pane::Items), (right, Pane::Detail)];
         // Left: verdict, stages, items.
         let mut lines: Vec<Line> = Vec::new();
         lines.push(verdict_line(top, trust, theme));
@@ -583,6 +586,7 @@ impl ReportView {
         top: &Report,
         theme: &Theme,
         names: &KeyNames,
+        hits: &mut HitMap,
     ) {
         let r = self.current(top);
         let links = link_list(r);
@@ -614,6 +618,7 @@ impl ReportView {
         let link = self.link.min(links.len() - 1);
         let [left, right] =
             Split::horizontal([Constraint::Length(40), Constraint::Min(20)]).areas(area);
+        hits.panes = vec![(left, Pane::LinkList), (right, Pane::Artifacts)];
         let mut l: Vec<Line> = Vec::new();
         for (k, (si, li)) in links.iter().enumerate() {
             let s = &r.steps[*si];
