@@ -294,6 +294,49 @@ fn save_sign_and_reopen() {
     assert!(!screen.contains("PRIVATE KEY"));
 }
 
+/// The sign dialog offers to generate the owner key when no file is at the path given:
+/// the new key (private 0600, public beside it) signs the layout, which then verifies with
+/// the new public key, and it is not added to the functionaries' keys.
+#[test]
+fn the_sign_dialog_generates_the_owner_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app();
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'S');
+    let owner = dir.path().join("owner");
+    typ(&mut app, &owner.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    take_job(&mut app);
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("Generate a new ed25519 owner key"),
+        "{screen}"
+    );
+    assert!(!owner.exists());
+    ch(&mut app, 'g');
+    take_job(&mut app);
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("Signer:"), "{screen}");
+    ch(&mut app, 's');
+    assert!(
+        app.doc.layout.keys.is_empty(),
+        "the owner key is no functionary key"
+    );
+    ctrl(&mut app, 's');
+    clear_input(&mut app);
+    let target = dir.path().join("root.layout");
+    typ(&mut app, &target.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    take_job(&mut app);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&owner).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let md = intoto_studio::model::envelope::Metadata::load(&target).unwrap();
+    let pubkey = intoto_studio::crypto::load_public_keys(&[dir.path().join("owner.pub")]).unwrap();
+    md.verify_signature(&pubkey[0]).unwrap();
+}
+
 /// The reducer changes state only: saving, reading a key and verifying come back as
 /// effects, and nothing reaches the disk until the event loop carries them out.
 #[test]

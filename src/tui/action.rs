@@ -61,9 +61,13 @@ pub enum ConfirmPurpose {
     DeleteItem(ItemRef),
     RemoveKey(String),
     Sign,
+    /// No key at the path given to sign with: generate an owner key there.
+    GenerateOwnerKey(String),
     Recover,
     RunInspections,
-    WhatIfLink { file: String },
+    WhatIfLink {
+        file: String,
+    },
 }
 
 /// What a picker (list selection) is for.
@@ -83,6 +87,8 @@ pub enum PickerPurpose {
 pub enum SignKeyError {
     /// It is encrypted and no password was given: ask for one.
     NeedsPassword,
+    /// No file at the path: offer to generate an owner key there.
+    Missing,
     Unreadable(String),
 }
 
@@ -121,7 +127,13 @@ pub enum Action {
         then_quit: bool,
     },
     /// A key pair was generated and written: the private key's path and the public key.
-    KeyGenerated(Result<(PathBuf, Box<PublicKey>), String>),
+    /// A key pair was written: a functionary's (added to the layout) or the owner's (to sign
+    /// the layout with).
+    KeyGenerated {
+        path: PathBuf,
+        for_signing: bool,
+        result: Result<Box<PrivateKey>, String>,
+    },
     /// The private key to sign with was read.
     SignKeyRead {
         path: String,

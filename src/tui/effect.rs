@@ -43,7 +43,7 @@ pub enum Effect {
     },
     /// Generate an ed25519 key pair: the private key at `path` (0600), the public one at
     /// `path.pub` (which must not exist yet).
-    GenerateKey { path: PathBuf },
+    GenerateKey { path: PathBuf, for_signing: bool },
     /// Read a private key to sign with.
     ReadSignKey {
         path: String,
@@ -93,14 +93,17 @@ pub fn run(effect: Effect) -> Option<Action> {
                 then_quit,
             }
         }
-        Effect::GenerateKey { path } => Action::KeyGenerated(
-            generate_key(&path)
-                .map(|pk| (path, Box::new(pk)))
-                .map_err(|e| e.to_string()),
-        ),
+        Effect::GenerateKey { path, for_signing } => Action::KeyGenerated {
+            result: generate_key(&path).map(Box::new).map_err(|e| e.to_string()),
+            path,
+            for_signing,
+        },
         Effect::ReadSignKey { path, password } => {
             let result = crate::fsutil::read_regular_to_string(std::path::Path::new(&path))
-                .map_err(|e| SignKeyError::Unreadable(e.to_string()))
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => SignKeyError::Missing,
+                    _ => SignKeyError::Unreadable(e.to_string()),
+                })
                 .and_then(|text| {
                     PrivateKey::from_pem(&text, password.as_deref().map(str::as_bytes)).map_err(
                         |e| {
@@ -149,7 +152,7 @@ pub fn run(effect: Effect) -> Option<Action> {
     })
 }
 
-fn generate_key(path: &std::path::Path) -> crate::Result<PublicKey> {
+fn generate_key(path: &std::path::Path) -> crate::Result<PrivateKey> {
     let key = PrivateKey::generate(KeyKind::Ed25519)?;
     let pem = key.to_pkcs8_pem(None)?;
     let pub_path = PathBuf::from(format!("{}.pub", path.display()));
@@ -168,5 +171,5 @@ fn generate_key(path: &std::path::Path) -> crate::Result<PublicKey> {
             ..Default::default()
         },
     )?;
-    Ok(key.public_key().clone())
+    Ok(key)
 }

@@ -455,19 +455,31 @@ impl App {
                 result,
                 then_quit,
             } => self.saved(path, *layout, result, then_quit),
-            Action::KeyGenerated(Ok((path, pk))) => {
+            Action::KeyGenerated {
+                path,
+                for_signing,
+                result: Ok(key),
+            } => {
+                let pk = key.public_key().clone();
                 let id = pk.keyid.clone();
                 if let Some(stem) = path.file_stem() {
                     self.key_names.insert(&id, &stem.to_string_lossy());
                 }
-                self.edit("generate key", |l| Ok(l.add_key(*pk)));
                 self.info(format!(
                     "wrote {} (private, 0600) and its .pub; keyid {}",
                     path.display(),
                     crate::py::prefix(&id, 16)
                 ));
+                if for_signing {
+                    self.sign_key = Some(*key);
+                    self.show_sign_summary();
+                } else {
+                    self.edit("generate key", |l| Ok(l.add_key(pk)));
+                }
             }
-            Action::KeyGenerated(Err(e)) => self.error(format!("key generation failed: {e}")),
+            Action::KeyGenerated { result: Err(e), .. } => {
+                self.error(format!("key generation failed: {e}"))
+            }
             Action::SignKeyRead { path, result } => self.sign_key_read(path, result),
             Action::KeyImported(path, result) => match result {
                 Ok(key) => {
@@ -698,6 +710,7 @@ impl App {
             }),
             InputPurpose::GenerateKey => self.effects.push(Effect::GenerateKey {
                 path: PathBuf::from(text.trim()),
+                for_signing: false,
             }),
             InputPurpose::Expiry => match parse_expiry_input(&text, self.clock.now()) {
                 Ok(e) => {
@@ -781,6 +794,12 @@ impl App {
                 });
             }
             (ConfirmPurpose::Sign, 's') => self.finish_sign(),
+            (ConfirmPurpose::GenerateOwnerKey(path), 'g') => {
+                self.effects.push(Effect::GenerateKey {
+                    path: PathBuf::from(path),
+                    for_signing: true,
+                })
+            }
             (ConfirmPurpose::Sign, 'f') => {
                 self.sign_format = match self.sign_format {
                     Format::Legacy => Format::Dsse,

@@ -6,7 +6,7 @@ impl App {
     pub(in crate::tui) fn start_sign(&mut self) {
         self.push(Overlay::Input(Input::new(
             "Sign the layout",
-            "path of the owner's private key (PKCS#8 PEM; ed25519, RSA or ECDSA)",
+            "path of the owner's private key (PKCS#8 PEM; ed25519, RSA or ECDSA); a path with no file offers to generate a new owner key there",
             InputPurpose::SignKey,
             InputKind::Path,
             "",
@@ -32,6 +32,16 @@ impl App {
                     "",
                 )));
             }
+            Err(SignKeyError::Missing) => self.push(Overlay::Confirm(Confirm {
+                title: "No key there".into(),
+                body: vec![
+                    format!("There is no file at {path}."),
+                    "Generate a new ed25519 owner key there and sign with it?".into(),
+                    format!("The private key is written with mode 0600, the public key to {path}.pub: verifiers need that one (--verification-keys). The owner key signs the layout; it is not added to the functionaries' keys."),
+                ],
+                purpose: ConfirmPurpose::GenerateOwnerKey(path),
+                choices: vec![('g', "generate the owner key and sign".into())],
+            })),
             Err(SignKeyError::Unreadable(e)) => self.error(format!("{path}: {e}")),
         }
     }
