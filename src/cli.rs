@@ -295,10 +295,7 @@ pub fn run_lint(args: &LintArgs) -> i32 {
     let findings = match crate::lint::lint_file(&args.layout, process_clock().now()) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!(
-                "(intoto-studio lint) {}",
-                render::terminal_safe(&e.to_string())
-            );
+            crate::tools::eprint_line(&crate::tools::error_line("intoto-studio lint", &e));
             // Nothing was linted when the file cannot be read: a usage error, as for
             // the other subcommands.
             let unreadable = matches!(
@@ -341,7 +338,7 @@ pub fn run_key(args: &KeyArgs) -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("(intoto-studio key) {e}");
+            crate::tools::eprint_line(&crate::tools::error_line("intoto-studio key", &e));
             1
         }
     }
@@ -352,10 +349,7 @@ pub fn run_graph(args: &GraphArgs) -> i32 {
     let layout = match crate::lint::load_layout(&args.layout) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!(
-                "(intoto-studio graph) {}",
-                render::terminal_safe(&e.to_string())
-            );
+            crate::tools::eprint_line(&crate::tools::error_line("intoto-studio graph", &e));
             return 1;
         }
     };

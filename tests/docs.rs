@@ -30,7 +30,10 @@ fn render() -> String {
          (`tests/docs.rs` checks it is current; regenerate with \
          `INTOTO_STUDIO_UPDATE_DOCS=1 cargo test --test docs`).\n\nExit codes: 0 success, 1 \
          verification failed or bad input, 2 usage error (`run` exits with the wrapped \
-         command's status).\n\n",
+         command's status). Errors are one line on stderr, the same for every subcommand: \
+         `(intoto-studio <command>) <Class>: <message>`, the class named as the reference \
+         (in-toto 3.1.0) names it; usage errors are `intoto-studio: error: <message>` (or \
+         clap's own for a flag it cannot parse).\n\n",
     );
     section(&mut out, &mut cmd, "intoto-studio");
     out

@@ -335,34 +335,32 @@ fn sign_argument_rules_exit_2() {
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
         assert!(out.stderr.contains(needle), "{args:?}: {out:?}");
     }
-    // A file that is not metadata, or missing: exit 2 with the reference's message.
+    // A file that is not metadata, or missing: exit 2, with the error line every
+    // subcommand writes: (prog) Class: message.
     std::fs::write(d.join("junk"), "not json").unwrap();
     let out = studio(d, &["sign", "-f", "junk", "-k", "bob"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stderr
-            .starts_with("The following error occurred while loading the file 'junk': "),
+            .starts_with("(intoto-studio sign) JSONDecodeError: junk: "),
         "{out:?}"
     );
     let out = studio(d, &["sign", "-f", "missing", "-k", "bob"]);
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "The following error occurred while loading the file 'missing': [Errno 2] No such file or directory: 'missing'\n"
+        "(intoto-studio sign) FileNotFoundError: missing: [Errno 2] No such file or directory: 'missing'\n"
     );
     // Signing errors: exit 2.
     let out = studio(d, &["sign", "-f", &link, "-k", "nokey"]);
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "The following error occurred while signing: [Errno 2] No such file or directory: 'nokey'\n"
+        "(intoto-studio sign) FileNotFoundError: [Errno 2] No such file or directory: 'nokey'\n"
     );
     let out = studio(d, &["sign", "-f", &link, "-k", "bob.pub"]);
     assert_eq!(out.code, 2);
-    assert!(
-        out.stderr
-            .starts_with("The following error occurred while signing: ")
-    );
+    assert!(out.stderr.starts_with("(intoto-studio sign) "));
     // -q hides the error but not the exit status.
     let out = studio(d, &["sign", "-q", "-f", &link, "-k", "nokey"]);
     assert_eq!((out.code, out.stderr.as_str()), (2, ""));
@@ -419,10 +417,7 @@ fn sign_links_and_verify_exit_codes() {
     );
     let out = studio(d, &["sign", "-f", &bob_link, "-k", "bob", "--verify"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .starts_with("The following error occurred while verifying signatures: ")
-    );
+    assert!(out.stderr.starts_with("(intoto-studio sign) "));
 
     // Re-sign with alice: the signature is replaced, the output named after the link's
     // name and the new keyid; the input stays as it was.
@@ -1309,4 +1304,38 @@ fn verify_json_names_full_hashes_and_the_missing_key() {
         f["message"].as_str().unwrap().contains("no-such-owner.pub"),
         "{f}"
     );
+}
+
+/// Every subcommand reports a runtime error in one style, `(intoto-studio <cmd>) <Class>:
+/// <message>`, with control characters in names escaped.
+#[test]
+fn every_subcommand_writes_one_error_style() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let cases: &[(&[&str], &str)] = &[
+        (&["sign", "-f", "gone\x1b.layout", "-k", "k"], "sign"),
+        (
+            &["run", "-n", "x", "--signing-key", "gone\x1b", "--", "true"],
+            "run",
+        ),
+        (
+            &["record", "start", "-n", "x", "--signing-key", "gone\x1b"],
+            "record start",
+        ),
+        (
+            &["record", "stop", "-n", "x", "--signing-key", "gone\x1b"],
+            "record stop",
+        ),
+        (&["lint", "gone\x1b.layout"], "lint"),
+        (&["graph", "gone\x1b.layout"], "graph"),
+        (&["key", "id", "gone\x1b.pub"], "key"),
+    ];
+    for (args, cmd) in cases {
+        let out = studio(d, args);
+        assert_ne!(out.code, 0, "{args:?}");
+        let prefix = format!("(intoto-studio {cmd}) FileNotFoundError: ");
+        assert!(out.stderr.starts_with(&prefix), "{args:?}: {out:?}");
+        assert!(!out.stderr.contains('\x1b'), "{args:?}: {out:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {out:?}");
+    }
 }

@@ -187,10 +187,10 @@ impl Log {
     }
 }
 
-/// Write one line to stderr, ignoring a closed stream.
+/// Write one line to stderr (control characters escaped), ignoring a closed stream.
 pub(crate) fn eprint_line(msg: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{msg}");
+    let _ = writeln!(err, "{}", crate::verify::render::terminal_safe(msg));
     let _ = err.flush();
 }
 
@@ -200,9 +200,15 @@ pub(crate) fn usage_error(prog: &str, msg: &str) -> i32 {
     2
 }
 
-/// The reference's error line `(<prog>) <Class>: <message>`; returns exit code 1.
+/// The one error line of every subcommand, as the reference's tools write theirs:
+/// `(<prog>) <Class>: <message>`.
+pub(crate) fn error_line(prog: &str, e: &Error) -> String {
+    format!("({prog}) {e}")
+}
+
+/// [`error_line`] on stderr (unless quiet); returns exit code 1.
 pub(crate) fn report_error(log: &Log, prog: &str, e: &Error) -> i32 {
-    log.error(format!("({prog}) {}: {}", e.class, e.message));
+    log.error(error_line(prog, e));
     1
 }
 

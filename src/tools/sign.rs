@@ -92,7 +92,8 @@ pub(crate) fn run(args: &SignArgs) -> i32 {
         Ok(md) => md,
         Err(e) => {
             log.error(format!(
-                "The following error occurred while loading the file '{}': {}",
+                "({PROG}) {}: {}: {}",
+                e.class,
                 args.file.display(),
                 e.message
             ));
@@ -151,10 +152,7 @@ fn load_public_key(path: &Path) -> Result<PublicKey, Error> {
 /// `_verify_metadata`: 0 all verify, 1 a signature does not, 2 other errors.
 fn verify(md: &Metadata, paths: &[PathBuf], log: &Log) -> i32 {
     let other_error = |e: &Error| {
-        log.error(format!(
-            "The following error occurred while verifying signatures: {}",
-            e.message
-        ));
+        log.error(super::error_line(PROG, e));
         2
     };
     // A dict keyed by keyid, in first-insertion order.
@@ -193,10 +191,7 @@ fn sign(md: Metadata, payload: Payload, paths: &[PathBuf], args: &SignArgs, log:
     match sign_and_write(md, payload, paths, args, log) {
         Ok(()) => 0,
         Err(e) => {
-            log.error(format!(
-                "The following error occurred while signing: {}",
-                e.message
-            ));
+            log.error(super::error_line(PROG, &e));
             2
         }
     }
