@@ -32,7 +32,7 @@ fn render() -> String {
          verification failed or bad input, 2 usage error (`run` exits with the wrapped \
          command's status). Errors are one line on stderr, the same for every subcommand: \
          `(intoto-studio <command>) <Class>: <message>`, the class named as the reference \
-         (in-toto 3.1.0) names it; usage errors are `intoto-studio: error: <message>` (or \
+         (in-toto 3.1.0) names it; usage errors `intoto-studio [<command>]: error: <message>` (or \
          clap's own for a flag it cannot parse).\n\n",
     );
     section(&mut out, &mut cmd, "intoto-studio");
