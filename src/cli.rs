@@ -262,13 +262,15 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
     }
     let mut opts = chain.verify_options();
     opts.persist_inspection_links = !args.no_inspection_links;
-    let report = match crate::model::envelope::Metadata::load(layout_path) {
+    let mut report = match crate::model::envelope::Metadata::load(layout_path) {
         Err(e) => verify::load_failure(e.context(layout_path.display())),
         Ok(md) => match crate::crypto::load_public_keys(&chain.verification_keys) {
             Err(e) => verify::key_failure(e),
             Ok(keys) => verify::verify_metadata(&md, &keys, &opts, &verify::FsLinks),
         },
     };
+    report.key_names =
+        verify::report::KeyNames::for_chain(&chain.verification_keys, Some(layout_path));
     if !args.quiet {
         let out = match args.format {
             OutputFormat::Json => {

@@ -588,3 +588,51 @@ fn verdict_lines_parse() {
     assert!(!glob_match("owner*.pub", "bob.pub"));
     assert!(!glob_match("owner*.pub", "owner.pub.bak"));
 }
+
+/// The text, Markdown and JSON reports name keyids after the `.pub` files beside the
+/// layout: the unauthorized-functionary example's failure lists the package link, its
+/// authorized key (carl) and who really signed it (mallory).
+#[test]
+fn reports_name_keys_after_their_files() {
+    let dir = examples_dir().join("demo-unauthorized-functionary");
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+            .args([
+                "verify",
+                "-l",
+                "root.layout",
+                "--verification-keys",
+                "owner.pub",
+            ])
+            .args([
+                "--link-dir",
+                "links",
+                "--no-inspection-links",
+                "--format",
+                format,
+            ])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for format in ["text", "markdown"] {
+        let out = run(format);
+        let line = out
+            .lines()
+            .find(|l| l.contains("package.0d58c865.link"))
+            .unwrap_or_else(|| panic!("{format}: no line for the package link:\n{out}"));
+        assert!(line.contains("for key 0d58c865 (carl)"), "{format}: {line}");
+        assert!(
+            line.contains("signed by b03101d5 (mallory)"),
+            "{format}: {line}"
+        );
+    }
+    let json: Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(
+        json["key_names"]["b03101d536bb812548bc07f3ec6b05994de3dac25825b1534902be6bb20300e4"],
+        "mallory"
+    );
+}

@@ -1185,6 +1185,70 @@ fn the_mouse_wheel_scrolls_the_pane_under_the_pointer() {
     assert_eq!(app.focus, tui::app::Focus::Graph);
 }
 
+/// `/` searches the list in view: the graph's items, lint findings, the link browser's
+/// links and artifacts, and the help overlay; `n` and `N` go to the next and previous match,
+/// wrapping around; a query nothing matches says so.
+#[test]
+fn slash_searches_the_list_in_view() {
+    let search = |app: &mut App, q: &str| {
+        ch(app, '/');
+        typ(app, q); // replaces the last query, which the input offers
+        key(app, KeyCode::Enter);
+    };
+    let mut app = open_case("fail-tampered-artifact-legacy");
+    search(&mut app, "PACK");
+    assert_eq!(app.selected_name().as_deref(), Some("package"));
+    search(&mut app, "e");
+    let first = app.selected_name();
+    ch(&mut app, 'n');
+    assert_ne!(app.selected_name(), first, "n moves on");
+    ch(&mut app, 'N');
+    assert_eq!(app.selected_name(), first, "N moves back");
+    search(&mut app, "no such item");
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("no match for 'no such item'"), "{screen}");
+
+    // The link browser: a link file, then an artifact path.
+    ch(&mut app, '5');
+    ch(&mut app, 'L');
+    search(&mut app, "update-version.");
+    assert_eq!((app.report_view.link, app.report_view.art_row), (1, 0));
+    search(&mut app, "foo.py");
+    let r = app.verify.report.as_deref().unwrap();
+    let lr = &r.steps[app.report_view.link].links[0];
+    let l = lr.link.as_deref().unwrap();
+    let row = app.report_view.art_row - 1;
+    let path = if row < l.materials.len() {
+        l.materials.path(row)
+    } else {
+        l.products.path(row - l.materials.len())
+    };
+    assert!(path.ends_with("foo.py"), "{path}");
+
+    // Lint.
+    ch(&mut app, '4');
+    assert!(app.lint.len() > 1, "{:?}", app.lint);
+    let last = app.lint.last().unwrap().message.clone();
+    let target = app.lint.iter().position(|f| f.message == last).unwrap();
+    assert!(target > 0);
+    search(&mut app, &last.to_uppercase());
+    assert_eq!(app.lint_tab.row, target);
+
+    // Help.
+    ch(&mut app, '?');
+    search(&mut app, "mouse on/off");
+    let screen = render(&mut app, 100, 20);
+    assert!(screen.contains("mouse on/off"), "{screen}");
+    let Some(tui::dialogs::Overlay::Help { scroll, .. }) = app.overlays.last() else {
+        panic!("help stays open");
+    };
+    assert!(
+        *scroll > 0,
+        "the help scrolled to the match: {:?}\n{screen}",
+        app.status
+    );
+}
+
 /// At 80x24 the Chain tab keeps the diagnosis in view (verdict, rule, artifact and the
 /// whole why); below the minimum size a notice says so.
 #[test]

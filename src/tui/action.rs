@@ -38,6 +38,7 @@ pub enum InputPurpose {
         path: String,
     },
     ExportReport,
+    Search,
     WhatIfHash {
         file: String,
         kind: ArtifactKind,

@@ -3,7 +3,7 @@
 //! it never touches the app's state itself.
 
 use super::action::{Action, ConfirmPurpose, EditorPurpose, InputPurpose, PickerPurpose};
-use super::keys::{Ctx, KeyMap};
+use super::keys::{Cmd, Ctx, KeyMap};
 use super::theme::Theme;
 use crate::model::rule::Rule;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -426,6 +426,38 @@ pub enum Handled {
     Consumed(Option<Action>),
 }
 
+/// A line of the help overlay.
+pub enum HelpRow {
+    Title(&'static str),
+    Binding(String, &'static str),
+    Blank,
+}
+
+impl HelpRow {
+    /// The row as plain text (for search).
+    pub fn text(&self) -> String {
+        match self {
+            HelpRow::Title(t) => t.to_string(),
+            HelpRow::Binding(keys, desc) => format!("{keys} {desc}"),
+            HelpRow::Blank => String::new(),
+        }
+    }
+}
+
+/// The help overlay's lines: each context's title, then its bindings (keys, description).
+pub fn help_rows(keymap: &KeyMap, contexts: &[Ctx]) -> Vec<HelpRow> {
+    let mut rows = Vec::new();
+    for (ctx, bindings) in keymap.help(contexts) {
+        rows.push(HelpRow::Title(ctx.title()));
+        for b in bindings {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
+            rows.push(HelpRow::Binding(keys.join(" / "), b.desc));
+        }
+        rows.push(HelpRow::Blank);
+    }
+    rows
+}
+
 impl Overlay {
     /// Handle a key; overlays consume every key while open.
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
@@ -448,6 +480,9 @@ impl Overlay {
                     *scroll = scroll.saturating_sub(10);
                     None
                 }
+                KeyCode::Char('/') => Some(Action::Cmd(Cmd::Search)),
+                KeyCode::Char('n') => Some(Action::Cmd(Cmd::SearchNext)),
+                KeyCode::Char('N') => Some(Action::Cmd(Cmd::SearchPrev)),
                 _ => Some(Action::CloseOverlay),
             },
             Overlay::Message { .. } => Some(Action::CloseOverlay),
@@ -550,7 +585,9 @@ impl Overlay {
     /// The hint shown at the bottom while this overlay is open.
     pub fn hint(&self) -> &'static str {
         match self {
-            Overlay::Help { .. } => "↑↓ scroll · any other key closes",
+            Overlay::Help { .. } => {
+                "↑↓ scroll · / search, n N next/previous · any other key closes"
+            }
             Overlay::Input(i) if matches!(i.kind, InputKind::Rule { .. } | InputKind::Path) => {
                 "Enter apply · Tab complete · Esc cancel"
             }
@@ -596,23 +633,17 @@ impl Overlay {
             Overlay::Help { scroll, contexts } => {
                 let r = centered(area, 76, area.height.saturating_sub(4).max(8));
                 f.render_widget(Clear, r);
-                let mut lines: Vec<Line> = Vec::new();
-                for (ctx, bindings) in keymap.help(contexts) {
-                    lines.push(Line::from(Span::styled(ctx.title(), theme.title)));
-                    for b in bindings {
-                        let keys = b
-                            .keys
-                            .iter()
-                            .map(|k| k.to_string())
-                            .collect::<Vec<_>>()
-                            .join(" / ");
-                        lines.push(Line::from(vec![
+                let lines: Vec<Line> = help_rows(keymap, contexts)
+                    .into_iter()
+                    .map(|row| match row {
+                        HelpRow::Title(t) => Line::from(Span::styled(t, theme.title)),
+                        HelpRow::Binding(keys, desc) => Line::from(vec![
                             Span::styled(format!("  {keys:<16}"), theme.key),
-                            Span::styled(b.desc.to_string(), theme.text),
-                        ]));
-                    }
-                    lines.push(Line::from(""));
-                }
+                            Span::styled(desc, theme.text),
+                        ]),
+                        HelpRow::Blank => Line::from(""),
+                    })
+                    .collect();
                 let max = (lines.len() as u16).saturating_sub(r.height.saturating_sub(2));
                 hits.help_scroll_max = Some(max);
                 f.render_widget(

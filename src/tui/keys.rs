@@ -94,6 +94,9 @@ pub enum Cmd {
     ShowTrace,
     ToggleMouse,
     WriteLinks,
+    Search,
+    SearchNext,
+    SearchPrev,
 }
 
 /// A key with modifiers.
@@ -289,6 +292,9 @@ impl Default for KeyMap {
                 Global ToggleWhatIf "what_if" "what-if mode on/off (nothing is written)" "" [k('!')];
                 Global ToggleMouse "mouse" "mouse on/off" "" [k('M')];
                 Global Back "back" "close overlay / go back" "" [code(Esc)];
+                Global Search "search" "search the list in view (graph items, keys, lint, links and artifacts, help)" "search" [k('/')];
+                Global SearchNext "search_next" "next search match" "" [k('n')];
+                Global SearchPrev "search_prev" "previous search match" "" [k('N')];
                 // Graph.
                 Graph Left "left" "previous item (left)" "" [code(Left), k('h')];
                 Graph Right "right" "next item (right)" "" [code(Right), k('l')];

@@ -232,17 +232,8 @@ pub fn build_app(opened: &Opened, opts: Options) -> Result<App, String> {
         None => doc::Document::new(opts.clock.now()),
     };
     let mut app = App::new(doc, opts);
-    let layout_dir = opened.layout.as_deref().and_then(Path::parent).map(|d| {
-        if d.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            d
-        }
-    });
-    app.key_names = tabs::verify::KeyNames::from_files(
-        &opened.chain.keys,
-        &layout_dir.into_iter().collect::<Vec<_>>(),
-    );
+    app.key_names =
+        crate::verify::report::KeyNames::for_chain(&opened.chain.keys, opened.layout.as_deref());
     if let Some((layout, when)) = app.autosave_pending() {
         app.recoverable = Some(layout);
         app.overlays

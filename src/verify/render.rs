@@ -122,6 +122,13 @@ pub fn text(r: &Report, detail: Detail) -> String {
                 let _ = writeln!(o, "  {head:<11} {line}");
             }
         }
+        let links = failing_links(r);
+        if !links.is_empty() {
+            let _ = writeln!(o, "  links:");
+            for l in links {
+                let _ = writeln!(o, "    - {l}");
+            }
+        }
         if !f.root_causes.is_empty() {
             let _ = writeln!(o, "  why:");
             for c in &f.root_causes {
@@ -147,6 +154,44 @@ pub fn text(r: &Report, detail: Detail) -> String {
         write_items(&mut o, r, "");
     }
     o
+}
+
+/// One link file and what became of it, keyids named: `links/package.0d58c865.link, for key
+/// 0d58c865 carl): skipped: …; signed by b03101d5 (mallory)`.
+fn link_line(l: &LinkReport, names: &KeyNames) -> String {
+    let state = match &l.state {
+        LinkState::Missing => "missing".to_string(),
+        LinkState::LoadError(e) => format!("unreadable: {e}"),
+        LinkState::NotChecked => "not checked".to_string(),
+        LinkState::Unauthorized(e) | LinkState::BadSignature(e) => format!("skipped: {e}"),
+        LinkState::Verified => "verified".to_string(),
+    };
+    let mut line = format!("{}, for key {}: {state}", l.file, names.show(&l.keyid, 8));
+    if !l.signed_by.is_empty() && l.state != LinkState::Verified {
+        let by: Vec<String> = l.signed_by.iter().map(|k| names.show(k, 8)).collect();
+        let _ = write!(line, "; signed by {}", by.join(", "));
+    }
+    line
+}
+
+/// For a failure in checking a step's links (signatures, thresholds, agreement), every
+/// link file of that step and what became of it.
+fn failing_links(r: &Report) -> Vec<String> {
+    let Some(f) = &r.failure else {
+        return Vec::new();
+    };
+    if !f.sublayout_path.is_empty()
+        || !matches!(
+            f.stage,
+            Stage::LoadLinks | Stage::LinkSignatures | Stage::ThresholdAgreement
+        )
+    {
+        return Vec::new();
+    }
+    let Some(s) = f.item.as_deref().and_then(|n| r.step(n)) else {
+        return Vec::new();
+    };
+    s.links.iter().map(|l| link_line(l, &r.key_names)).collect()
 }
 
 fn write_stages(o: &mut String, r: &Report, indent: &str) {
@@ -222,20 +267,12 @@ fn write_items(o: &mut String, r: &Report, indent: &str) {
             s.threshold
         );
         for l in &s.links {
-            let state = match &l.state {
-                LinkState::Missing => "missing".to_string(),
-                LinkState::LoadError(e) => format!("unreadable: {e}"),
-                LinkState::NotChecked => "not checked".to_string(),
-                LinkState::Unauthorized(e) => format!("skipped: {e}"),
-                LinkState::BadSignature(e) => format!("skipped: {e}"),
-                LinkState::Verified => "verified".to_string(),
-            };
             let used = if s.used_link.as_deref() == Some(&l.keyid) {
                 " [used]"
             } else {
                 ""
             };
-            let _ = writeln!(o, "{indent}      link {}: {state}{used}", l.file);
+            let _ = writeln!(o, "{indent}      link {}{used}", link_line(l, &r.key_names));
         }
         for set in [&s.materials, &s.products].into_iter().flatten() {
             write_rule_set(o, set, &format!("{indent}    "));
@@ -340,6 +377,19 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(o, "| artifacts | {} |", md_escape(&list(&f.artifacts, 20)));
         }
         let _ = writeln!(o);
+        let links = failing_links(r);
+        if !links.is_empty() {
+            let _ = writeln!(
+                o,
+                "### Links of {}",
+                md_escape(f.item.as_deref().unwrap_or(""))
+            );
+            let _ = writeln!(o);
+            for l in links {
+                let _ = writeln!(o, "- {}", md_escape(&l));
+            }
+            let _ = writeln!(o);
+        }
         if !f.root_causes.is_empty() {
             let _ = writeln!(o, "### Why");
             let _ = writeln!(o);

@@ -382,6 +382,10 @@ pub struct Report {
     pub inspections: Vec<InspectionReport>,
     /// Hints that go beyond the reference (e.g. a link whose `name` differs from its step).
     pub notes: Vec<String>,
+    /// Names of keyids (the `.pub` files they were read from), set by the caller; the views
+    /// show them beside keyids.
+    #[serde(skip_serializing_if = "KeyNames::is_empty")]
+    pub key_names: KeyNames,
     #[serde(skip)]
     pub summary: Option<Arc<Link>>,
     #[serde(skip)]
@@ -407,6 +411,7 @@ impl Report {
             steps: Vec::new(),
             inspections: Vec::new(),
             notes: Vec::new(),
+            key_names: KeyNames::default(),
             summary: None,
             layout_model: None,
         }
@@ -462,5 +467,78 @@ impl Report {
             (i.materials.as_ref(), i.products.as_ref())
         };
         if set == ArtifactKind::Materials { m } else { p }
+    }
+}
+
+/// Names for keyids, shown beside them: the file a key was read, imported or generated
+/// from (`mallory` for `mallory.pub`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct KeyNames(std::collections::BTreeMap<String, String>);
+
+impl KeyNames {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn insert(&mut self, keyid: &str, name: &str) {
+        self.0.insert(keyid.to_string(), name.to_string());
+    }
+
+    /// The name of `keyid`, if it has one.
+    pub fn name(&self, keyid: &str) -> Option<&str> {
+        self.0.get(keyid).map(String::as_str)
+    }
+
+    /// The first `n` characters of `keyid`, with its name if it has one.
+    pub fn show(&self, keyid: &str, n: usize) -> String {
+        let short = crate::py::prefix(keyid, n);
+        match self.0.get(keyid) {
+            Some(name) => format!("{short} ({name})"),
+            None => short.to_string(),
+        }
+    }
+
+    /// The names for a chain: its verification keys' files and the `.pub` files beside its
+    /// layout.
+    pub fn for_chain(keys: &[std::path::PathBuf], layout: Option<&std::path::Path>) -> KeyNames {
+        let dir = layout.and_then(std::path::Path::parent).map(|d| {
+            if d.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                d
+            }
+        });
+        KeyNames::from_files(keys, &dir.into_iter().collect::<Vec<_>>())
+    }
+
+    /// Name the keys of `.pub` files (by their file stem): those given, and those in the
+    /// folders given. Files that do not read as a public key are left out.
+    pub fn from_files(files: &[std::path::PathBuf], dirs: &[&std::path::Path]) -> KeyNames {
+        let mut all: Vec<std::path::PathBuf> = files.to_vec();
+        for d in dirs {
+            if let Ok(rd) = std::fs::read_dir(d) {
+                all.extend(
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "pub")),
+                );
+            }
+        }
+        let mut names = KeyNames::default();
+        for f in all {
+            let Some(stem) = f.file_stem().map(|s| s.to_string_lossy().to_string()) else {
+                continue;
+            };
+            if let Ok(keys) = crate::crypto::load_public_keys(std::slice::from_ref(&f)) {
+                for k in keys {
+                    names
+                        .0
+                        .entry(k.keyid.clone())
+                        .or_insert_with(|| stem.clone());
+                }
+            }
+        }
+        names
     }
 }

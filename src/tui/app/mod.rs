@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 mod files;
 mod replay;
+mod search;
 mod sign;
 mod what_if;
 
@@ -140,7 +141,9 @@ pub struct App {
     /// it is recovered or declined.
     pub recoverable: Option<crate::model::layout::Layout>,
     /// Names shown beside keyids (the `.pub` files they came from).
-    pub key_names: crate::tui::tabs::verify::view::KeyNames,
+    pub key_names: crate::verify::report::KeyNames,
+    /// The last `/` search.
+    pub search: Option<String>,
     last_change: Option<Instant>,
     autosaved: bool,
     /// What the reducer has asked for so far in this update.
@@ -209,6 +212,7 @@ impl App {
             autosaved: false,
             recoverable: None,
             key_names: Default::default(),
+            search: None,
             effects: Vec::new(),
             what_if_real: None,
             what_if_log: Vec::new(),
@@ -561,6 +565,9 @@ impl App {
 
     fn command(&mut self, cmd: Cmd) {
         match cmd {
+            Cmd::Search => self.start_search(),
+            Cmd::SearchNext => self.search_step(true, false),
+            Cmd::SearchPrev => self.search_step(false, false),
             Cmd::Help => {
                 let contexts = self.contexts();
                 self.push(Overlay::Help {
@@ -734,6 +741,7 @@ impl App {
                 password: Some(text),
             }),
             InputPurpose::ExportReport => self.export_report(PathBuf::from(text.trim())),
+            InputPurpose::Search => self.submit_search(text),
             InputPurpose::WhatIfHash { file, kind, path } => {
                 let hex = text.trim().to_string();
                 self.what_if_change(|w| w.set_hash(&file, kind, &path, &hex));

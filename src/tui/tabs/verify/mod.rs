@@ -130,11 +130,12 @@ impl App {
     }
 
     pub(in crate::tui) fn export_report(&mut self, base: PathBuf) {
-        let Some(r) = self.verify.report.clone() else {
+        let Some(mut r) = self.verify.report.as_deref().cloned() else {
             return;
         };
+        r.key_names = self.key_names.clone();
         let md = crate::verify::render::markdown(&r);
-        let json = serde_json::to_string_pretty(&*r).unwrap_or_default();
+        let json = serde_json::to_string_pretty(&r).unwrap_or_default();
         self.effect(Effect::WriteFiles {
             files: vec![
                 (

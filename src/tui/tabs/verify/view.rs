@@ -8,7 +8,7 @@ use crate::py::fnmatch::Pattern;
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::theme::Theme;
 use crate::tui::view::{HitMap, OwnerTrust, Pane, panel};
-use crate::verify::report::{LinkState, Report, RuleSetReport, Stage, Status};
+use crate::verify::report::{KeyNames, LinkState, Report, RuleSetReport, Stage, Status};
 use crate::verify::rules::{MatchOutcome, match_one};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout as Split, Rect};
@@ -225,6 +225,29 @@ impl ReportView {
         } else {
             false
         }
+    }
+
+    /// The item rows' names (for search).
+    pub fn item_names(&self, r: &Report) -> Vec<String> {
+        items(self.current(r)).into_iter().map(|i| i.name).collect()
+    }
+
+    /// The link browser's rows for search: ((link, row), text), row 0 being the link file
+    /// and the rest its materials, then its products.
+    pub fn link_rows(&self, r: &Report) -> Vec<((usize, usize), String)> {
+        let cur = self.current(r);
+        let mut rows = Vec::new();
+        for (k, &(si, li)) in link_list(cur).iter().enumerate() {
+            let lr = &cur.steps[si].links[li];
+            rows.push(((k, 0), lr.file.clone()));
+            if let Some(l) = &lr.link {
+                let paths = (0..l.materials.len())
+                    .map(|i| l.materials.path(i))
+                    .chain((0..l.products.len()).map(|i| l.products.path(i)));
+                rows.extend(paths.enumerate().map(|(i, p)| ((k, i + 1), p.to_string())));
+            }
+        }
+        rows
     }
 
     /// The name of the selected item row.
@@ -1148,61 +1171,6 @@ pub fn rule_set_lines(d: &mut Vec<Line>, set: &RuleSetReport, theme: &Theme) {
             ),
             theme.dim,
         )));
-    }
-}
-
-/// Names for keyids, shown beside them: the file a key was read, imported or generated
-/// from (`mallory` for `mallory.pub`).
-#[derive(Debug, Clone, Default)]
-pub struct KeyNames(std::collections::BTreeMap<String, String>);
-
-impl KeyNames {
-    pub fn insert(&mut self, keyid: &str, name: &str) {
-        self.0.insert(keyid.to_string(), name.to_string());
-    }
-
-    /// The name of `keyid`, if it has one.
-    pub fn name(&self, keyid: &str) -> Option<&str> {
-        self.0.get(keyid).map(String::as_str)
-    }
-
-    /// The first `n` characters of `keyid`, with its name if it has one.
-    pub fn show(&self, keyid: &str, n: usize) -> String {
-        let short = crate::py::prefix(keyid, n);
-        match self.0.get(keyid) {
-            Some(name) => format!("{short} ({name})"),
-            None => short.to_string(),
-        }
-    }
-
-    /// Name the keys of `.pub` files (by their file stem): those given, and those in the
-    /// folders given. Files that do not read as a public key are left out.
-    pub fn from_files(files: &[std::path::PathBuf], dirs: &[&std::path::Path]) -> KeyNames {
-        let mut all: Vec<std::path::PathBuf> = files.to_vec();
-        for d in dirs {
-            if let Ok(rd) = std::fs::read_dir(d) {
-                all.extend(
-                    rd.filter_map(|e| e.ok())
-                        .map(|e| e.path())
-                        .filter(|p| p.extension().is_some_and(|x| x == "pub")),
-                );
-            }
-        }
-        let mut names = KeyNames::default();
-        for f in all {
-            let Some(stem) = f.file_stem().map(|s| s.to_string_lossy().to_string()) else {
-                continue;
-            };
-            if let Ok(keys) = crate::crypto::load_public_keys(std::slice::from_ref(&f)) {
-                for k in keys {
-                    names
-                        .0
-                        .entry(k.keyid.clone())
-                        .or_insert_with(|| stem.clone());
-                }
-            }
-        }
-        names
     }
 }
 
