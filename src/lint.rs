@@ -70,6 +70,115 @@ pub struct Finding {
     pub message: String,
     /// What to change (never empty).
     pub suggestion: String,
+    /// The change, when it can be made for the user (the TUI's `f`); not in JSON.
+    #[serde(skip)]
+    pub fix: Option<Fix>,
+}
+
+/// A change to the layout that does what a finding suggests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// Append `DISALLOW *` to the finding's rule list.
+    AppendDisallowAll,
+    /// Remove this key from `keys`.
+    RemoveKey(String),
+    /// Set the step's threshold.
+    SetThreshold(i64),
+    /// Keep each keyid of the step's `pubkeys` once.
+    DedupePubkeys,
+    /// Move the finding's rule to this index (before the `DISALLOW *` it follows).
+    MoveRuleTo(usize),
+    /// Set `expires`.
+    SetExpires(String),
+    /// Make the finding's MATCH rule take its artifacts FROM this item.
+    MatchFrom(String),
+}
+
+impl Fix {
+    /// What applying it does, for a hint.
+    pub fn label(&self) -> String {
+        match self {
+            Fix::AppendDisallowAll => "append `DISALLOW *`".into(),
+            Fix::RemoveKey(id) => {
+                format!("remove the key {} from `keys`", crate::py::prefix(id, 8))
+            }
+            Fix::SetThreshold(n) => format!("set the threshold to {n}"),
+            Fix::DedupePubkeys => "remove the repeated keyids".into(),
+            Fix::MoveRuleTo(j) => format!("move the rule to #{}", j + 1),
+            Fix::SetExpires(e) => format!("set `expires` to {e}"),
+            Fix::MatchFrom(n) => format!("MATCH FROM '{n}'"),
+        }
+    }
+}
+
+impl Finding {
+    /// Make the change [`Finding::fix`] describes; an error when the layout no longer has
+    /// what the finding was about.
+    pub fn apply_fix(&self, layout: &mut Layout) -> Result<()> {
+        let gone = || {
+            Error::new(
+                Exc::ValueError,
+                "the layout changed since this finding: lint again",
+            )
+        };
+        let fix = self.fix.as_ref().ok_or_else(|| {
+            Error::new(
+                Exc::ValueError,
+                "this finding has no automatic fix: see its advice",
+            )
+        })?;
+        let item = self
+            .item
+            .as_deref()
+            .and_then(|n| crate::model::edit::find(layout, n));
+        let step = || match item {
+            Some(r) if r.kind == crate::model::edit::ItemKind::Step => Ok(r.index),
+            _ => Err(gone()),
+        };
+        match fix {
+            Fix::SetExpires(e) => layout.expires = e.clone(),
+            Fix::RemoveKey(id) => {
+                layout.keys.remove(id).ok_or_else(gone)?;
+            }
+            Fix::SetThreshold(n) => {
+                let i = step()?;
+                layout.steps[i].threshold = *n;
+                layout.steps[i].threshold_json = None;
+            }
+            Fix::DedupePubkeys => {
+                let i = step()?;
+                let mut seen = BTreeSet::new();
+                layout.steps[i].pubkeys.retain(|k| seen.insert(k.clone()));
+            }
+            Fix::AppendDisallowAll | Fix::MoveRuleTo(_) | Fix::MatchFrom(_) => {
+                let (Some(item), Some(kind)) = (item, self.rule_set) else {
+                    return Err(gone());
+                };
+                let rules = crate::model::edit::rules_mut(layout, item, kind).ok_or_else(gone)?;
+                let at = self.rule_index.filter(|&i| i < rules.len());
+                match (fix, at) {
+                    (Fix::AppendDisallowAll, _) => {
+                        rules.push(Rule::from_kind(RuleKind::Disallow("*".into())))
+                    }
+                    (Fix::MoveRuleTo(j), Some(i)) if *j < i => {
+                        let r = rules.remove(i);
+                        rules.insert(*j, r);
+                    }
+                    (Fix::MatchFrom(n), Some(i)) => {
+                        let mut t = rules[i].tokens().to_vec();
+                        let is_match = matches!(rules[i].kind(), Ok(RuleKind::Match { .. }));
+                        match t.last_mut() {
+                            Some(last) if is_match => *last = n.clone(),
+                            _ => return Err(gone()),
+                        }
+                        rules[i] = Rule::from_tokens(t)?;
+                    }
+                    _ => return Err(gone()),
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Declares [`Check`] from its table: variant = code, severity, what it detects.
@@ -361,6 +470,7 @@ fn invalid_layout(e: &Error) -> Finding {
         suggestion: "fix the field named in the message so that the layout parses (see the \
                      in-toto layout format: steps, inspect, keys, expires, readme)"
             .into(),
+        fix: None,
     }
 }
 
@@ -548,6 +658,7 @@ impl<'a> Ctx<'a> {
             rule_index: None,
             message,
             suggestion,
+            fix: None,
         });
     }
 
@@ -560,6 +671,7 @@ impl<'a> Ctx<'a> {
             rule_index: None,
             message,
             suggestion,
+            fix: None,
         });
     }
 
@@ -581,7 +693,15 @@ impl<'a> Ctx<'a> {
             rule_index: index,
             message,
             suggestion,
+            fix: None,
         });
+    }
+
+    /// Attach a fix to the finding just made.
+    fn fix(&mut self, fix: Fix) {
+        if let Some(f) = self.out.last_mut() {
+            f.fix = Some(fix);
+        }
     }
 
     // -- layout level ---------------------------------------------------------------------
@@ -603,14 +723,19 @@ impl<'a> Ctx<'a> {
                 ),
                 format!("write `expires` as YYYY-MM-DDTHH:MM:SSZ in UTC, e.g. {later}"),
             ),
-            Ok(t) if t <= now => self.layout_finding(
-                Check::Expired,
-                format!(
-                    "the layout expired at {} (verification fails with LayoutExpiredError)",
-                    layout.expires
-                ),
-                format!("set `expires` to a later date, e.g. {later}, and sign the layout again"),
-            ),
+            Ok(t) if t <= now => {
+                self.layout_finding(
+                    Check::Expired,
+                    format!(
+                        "the layout expired at {} (verification fails with LayoutExpiredError)",
+                        layout.expires
+                    ),
+                    format!(
+                        "set `expires` to a later date, e.g. {later}, and sign the layout again"
+                    ),
+                );
+                self.fix(Fix::SetExpires(later.clone()));
+            }
             Ok(t) => {
                 let left = t.duration_since(now).as_secs();
                 if left < EXPIRY_WARNING_DAYS * 86_400 {
@@ -628,6 +753,7 @@ impl<'a> Ctx<'a> {
                              again"
                         ),
                     );
+                    self.fix(Fix::SetExpires(later.clone()));
                 }
             }
         }
@@ -676,6 +802,7 @@ impl<'a> Ctx<'a> {
                          remove it from `keys`"
                     ),
                 );
+                self.fix(Fix::RemoveKey(id.clone()));
             }
         }
     }
@@ -827,6 +954,7 @@ impl<'a> Ctx<'a> {
                     format!("step '{name}' lists the keyid '{pk}' more than once; it counts once"),
                     format!("remove the repeated '{pk}' from `pubkeys`"),
                 );
+                self.fix(Fix::DedupePubkeys);
                 continue;
             }
             if layout.keys.contains_key(pk) {
@@ -878,6 +1006,7 @@ impl<'a> Ctx<'a> {
                 ),
                 "set the threshold to 1 (or to how many functionaries must agree)".into(),
             );
+            self.fix(Fix::SetThreshold(1));
         } else if usable > 0 && step.threshold > usable {
             self.item_finding(
                 Check::ThresholdTooHigh,
@@ -893,6 +1022,7 @@ impl<'a> Ctx<'a> {
                      (add their keyids to `pubkeys` and their keys to `keys`)"
                 ),
             );
+            self.fix(Fix::SetThreshold(usable));
         }
         self.param_list(name, "expected_command", &step.expected_command);
     }
@@ -1028,6 +1158,7 @@ impl<'a> Ctx<'a> {
                     ),
                     format!("move `{text}` before rule #{jn}, or remove it"),
                 );
+                self.fix(Fix::MoveRuleTo(j));
             }
             match rk {
                 RuleKind::Match {
@@ -1150,6 +1281,10 @@ impl<'a> Ctx<'a> {
                     )
                 },
             );
+            // An inspection needs its own ALLOWs first: no automatic DISALLOW there.
+            if item.is_step() {
+                self.fix(Fix::AppendDisallowAll);
+            }
         }
     }
 
@@ -1216,8 +1351,12 @@ impl<'a> Ctx<'a> {
                     .copied()
                     .collect()
             };
+            let mut fix = None;
             let suggestion = match closest(dest, &candidates) {
-                Some(c) => format!("change FROM '{dest}' to FROM '{c}'"),
+                Some(c) => {
+                    fix = Some(Fix::MatchFrom(c.to_string()));
+                    format!("change FROM '{dest}' to FROM '{c}'")
+                }
                 None if candidates.is_empty() => {
                     format!("add a step named '{dest}', or remove this rule")
                 }
@@ -1237,6 +1376,9 @@ impl<'a> Ctx<'a> {
                 ),
                 suggestion,
             );
+            if let Some(fix) = fix {
+                self.fix(fix);
+            }
         }
     }
 
@@ -1616,6 +1758,83 @@ mod tests {
         ] {
             assert!(codes(&f).contains(&c), "{c} missing from {:#?}", codes(&f));
         }
+    }
+
+    /// Every fix does what its finding suggests: after it, lint no longer reports that
+    /// finding, and nothing else new appears but what the fix itself implies.
+    #[test]
+    fn fixes_remove_their_findings() {
+        let key = |name: &str| {
+            let path = format!(
+                "{}/tests/fixtures/keys/TEST-ONLY-{name}-ed25519.pub.pem",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            crate::crypto::PublicKey::from_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let mut l = layout_with(vec![], vec![]);
+        let alice = l.add_key(key("alice"));
+        l.add_key(key("bob"));
+        let mut clone = Step::new("clone");
+        clone.pubkeys = vec![alice.clone(), alice.clone()];
+        clone.threshold = 2;
+        clone.expected_command = vec![Value::from("git")];
+        clone.expected_products = vec![rule("CREATE *")];
+        let mut build = Step::new("build");
+        build.pubkeys = vec![alice.clone()];
+        build.threshold = 0;
+        build.expected_command = vec![Value::from("make")];
+        build.expected_materials = vec![
+            rule("MATCH * WITH PRODUCTS FROM clnoe"),
+            rule("DISALLOW *"),
+            rule("ALLOW extra"),
+        ];
+        build.expected_products = vec![rule("CREATE bin"), rule("DISALLOW *")];
+        l.steps = vec![clone, build];
+        l.expires = "2029-01-01T00:00:00Z".into();
+        let before = lint(&l, now());
+        let fixable: Vec<&Finding> = before.iter().filter(|f| f.fix.is_some()).collect();
+        let mut fixed: Vec<&str> = fixable.iter().map(|f| f.code.code()).collect();
+        fixed.sort();
+        assert_eq!(
+            fixed,
+            [
+                "duplicate-pubkey",
+                "expired",
+                "key-unused",
+                "match-unknown-source",
+                "no-trailing-disallow",
+                "rule-after-disallow-all",
+                "threshold-below-one",
+                "threshold-too-high",
+            ],
+            "{before:#?}"
+        );
+        let same = |a: &Finding, b: &Finding| {
+            a.code == b.code && a.item == b.item && a.rule_set == b.rule_set
+        };
+        for f in fixable {
+            let mut fixed = l.clone();
+            f.apply_fix(&mut fixed).unwrap();
+            let after = lint(&fixed, now());
+            assert!(
+                !after.iter().any(|a| same(a, f)),
+                "{f:?} still there: {after:#?}"
+            );
+            // Nothing new but what removing a duplicate exposes.
+            for a in &after {
+                assert!(before.iter().any(|b| same(a, b)), "{f:?} brought {a:?}");
+            }
+        }
+        // A fix for a layout that changed since is an error, not a panic or a wrong edit.
+        let f = before
+            .iter()
+            .find(|f| f.code == Check::RuleAfterDisallowAll)
+            .unwrap();
+        let mut gone = l.clone();
+        gone.steps[1].expected_materials.clear();
+        assert!(f.apply_fix(&mut gone).is_err());
+        let plain = before.iter().find(|f| f.fix.is_none()).unwrap();
+        assert!(plain.apply_fix(&mut l.clone()).is_err());
     }
 
     #[test]

@@ -1249,6 +1249,44 @@ fn slash_searches_the_list_in_view() {
     );
 }
 
+/// `f` on a lint finding applies its fix (here: a new expiry for an expired layout) as
+/// one undoable edit; a finding without one says what to do instead.
+#[test]
+fn lint_f_applies_the_findings_fix() {
+    let mut app = new_app();
+    ch(&mut app, 'a');
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, '3');
+    ch(&mut app, 'x');
+    typ(&mut app, "2025-06-01T00:00:00Z");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.doc.layout.expires, "2025-06-01T00:00:00Z");
+    ch(&mut app, '4');
+    let expired = |app: &App| app.lint.iter().position(|f| f.code.code() == "expired");
+    let row = expired(&app).expect("an expired finding");
+    for _ in 0..row {
+        ch(&mut app, 'j');
+    }
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("f set `expires` to 2027-01-01T00:00:00Z"),
+        "{screen}"
+    );
+    ch(&mut app, 'f');
+    assert_eq!(app.doc.layout.expires, "2027-01-01T00:00:00Z");
+    assert_eq!(expired(&app), None);
+    ch(&mut app, 'u');
+    assert_eq!(app.doc.layout.expires, "2025-06-01T00:00:00Z");
+
+    let plain = app.lint.iter().position(|f| f.fix.is_none()).unwrap();
+    app.lint_tab.row = plain;
+    let before = app.doc.layout.clone();
+    ch(&mut app, 'f');
+    assert_eq!(app.doc.layout, before);
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("no automatic fix for this one"), "{screen}");
+}
+
 /// At 80x24 the Chain tab keeps the diagnosis in view (verdict, rule, artifact and the
 /// whole why); below the minimum size a notice says so.
 #[test]

@@ -94,6 +94,7 @@ pub enum Cmd {
     ShowTrace,
     ToggleMouse,
     WriteLinks,
+    Fix,
     Search,
     SearchNext,
     SearchPrev,
@@ -334,6 +335,7 @@ impl Default for KeyMap {
                 Lint Up "up" "previous finding" "" [code(Up), k('k')];
                 Lint Down "down" "next finding" "" [code(Down), k('j')];
                 Lint Activate "jump" "jump to the finding" "jump" [code(Enter)];
+                Lint Fix "fix" "apply the finding's fix (when it has one; u undoes it)" "fix" [k('f')];
                 // Report tab.
                 Report Up "up" "previous row" "" [code(Up), k('k')];
                 Report Down "down" "next row" "" [code(Down), k('j')];

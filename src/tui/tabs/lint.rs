@@ -21,6 +21,19 @@ impl App {
                 };
                 self.jump_to(f.item.as_deref(), f.rule_set, f.rule_index);
             }
+            Cmd::Fix => {
+                let Some(f) = self.lint.get(self.lint_tab.row).cloned() else {
+                    return;
+                };
+                match &f.fix {
+                    None => self.info(format!("no automatic fix for this one: {}", f.suggestion)),
+                    Some(fix) => {
+                        if self.edit("lint fix", |l| f.apply_fix(l)).is_some() {
+                            self.info(format!("fixed: {} (u undoes it)", fix.label()));
+                        }
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -71,7 +84,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         list,
     );
     if let Some(fd) = app.lint.get(app.lint_tab.row) {
-        let d = vec![
+        let mut d = vec![
             Line::from(vec![
                 Span::styled(format!("[{}] ", fd.code), t.dim),
                 Span::styled(fd.message.clone(), t.text),
@@ -81,6 +94,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 Span::styled(fd.suggestion.clone(), t.text),
             ]),
         ];
+        if let Some(fix) = &fd.fix {
+            d.push(Line::from(vec![
+                Span::styled("f ", t.key),
+                Span::styled(fix.label(), t.text),
+            ]));
+        }
         f.render_widget(
             Paragraph::new(d).wrap(Wrap { trim: true }).block(panel(
                 " Finding ".into(),
