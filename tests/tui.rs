@@ -1287,6 +1287,61 @@ fn lint_f_applies_the_findings_fix() {
     assert!(screen.contains("no automatic fix for this one"), "{screen}");
 }
 
+/// `C` chooses the owner keys and the link directory of a layout opened without them; the
+/// chain verifies with them, and the next start with that layout uses them again.
+#[test]
+fn owner_keys_and_link_dir_are_chosen_in_the_tui_and_remembered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chain");
+    common::copy_dir(&PathBuf::from(CASES).join("pass-demo-chain-legacy"), &dir);
+    std::fs::rename(dir.join("links"), dir.join("evidence")).unwrap();
+    let open = || {
+        let flags = ChainFlags {
+            layout: Some(dir.join("root.layout")),
+            ..Default::default()
+        };
+        let opened = resolve_chain(None, &flags).unwrap();
+        let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
+        finish_jobs(&mut app);
+        app
+    };
+    let mut app = open();
+    assert!(app.verify.report.is_none());
+    ch(&mut app, 'C');
+    typ(&mut app, &dir.join("alice.pub").display().to_string());
+    key(&mut app, KeyCode::Enter);
+    typ(&mut app, &dir.join("evidence").display().to_string());
+    key(&mut app, KeyCode::Enter);
+    finish_jobs(&mut app);
+    // Every step verifies (the inspections wait for confirmation).
+    let r = app.verify.report.as_deref().expect("verified");
+    assert!(r.failure.is_none(), "{:?}", r.failure);
+    assert!(!r.steps.is_empty() && r.steps.iter().all(|s| s.used_link.is_some()));
+
+    // A key file that is no key is refused, and the choice stays as it was.
+    ch(&mut app, 'C');
+    typ(&mut app, &dir.join("root.layout").display().to_string());
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    finish_jobs(&mut app);
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        app.status.as_ref().is_some_and(|s| s.error),
+        "{:?}\n{screen}",
+        app.status
+    );
+    assert_eq!(app.chain.keys, vec![dir.join("alice.pub")]);
+
+    let app = open();
+    let r = app
+        .verify
+        .report
+        .as_deref()
+        .expect("verified with the remembered choice");
+    assert!(r.failure.is_none(), "{:?}", r.failure);
+    assert!(r.steps.iter().all(|s| s.used_link.is_some()));
+}
+
 /// At 80x24 the Chain tab keeps the diagnosis in view (verdict, rule, artifact and the
 /// whole why); below the minimum size a notice says so.
 #[test]

@@ -39,6 +39,11 @@ pub enum InputPurpose {
     },
     ExportReport,
     Search,
+    /// The owner keys to verify with (shell words), then the link directory.
+    ChainKeys,
+    ChainLinkDir {
+        keys: Vec<PathBuf>,
+    },
     WhatIfHash {
         file: String,
         kind: ArtifactKind,
@@ -140,6 +145,8 @@ pub enum Action {
         path: String,
         result: Result<Box<PrivateKey>, SignKeyError>,
     },
+    /// Owner keys and link directory were checked (and remembered): verify with them.
+    ChainChosen(Result<(super::chosen::Chosen, crate::verify::report::KeyNames), String>),
     /// A public key file was read for the layout.
     KeyImported(PathBuf, Result<Box<PublicKey>, String>),
     /// Files were written (report export, inspection links).

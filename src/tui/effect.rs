@@ -62,6 +62,13 @@ pub enum Effect {
     WriteFiles { files: Vec<(PathBuf, Vec<u8>)> },
     /// Complete a typed path from its folder's entries.
     CompletePath { text: String },
+    /// Check the owner keys and link directory chosen for the chain, remember them for
+    /// the layout at `remember` (in the data directory `dir`).
+    ChooseChain {
+        keys: Vec<PathBuf>,
+        link_dir: Option<PathBuf>,
+        remember: Option<(PathBuf, PathBuf)>,
+    },
     /// Verify in the background.
     Verify(Job),
 }
@@ -120,6 +127,19 @@ pub fn run(effect: Effect) -> Option<Action> {
                 result: result.map(Box::new),
             }
         }
+        Effect::ChooseChain {
+            keys,
+            link_dir,
+            remember,
+        } => Action::ChainChosen(super::chosen::check(&keys, link_dir.as_deref()).and_then(
+            |chosen| {
+                if let Some((dir, layout)) = &remember {
+                    super::chosen::store(dir, layout, &chosen).map_err(|e| e.to_string())?;
+                }
+                let names = crate::verify::report::KeyNames::from_files(&chosen.keys, &[]);
+                Ok((chosen, names))
+            },
+        )),
         Effect::ImportKey { path } => {
             let result = crate::fsutil::read_regular_to_string(&path)
                 .map_err(|e| e.to_string())

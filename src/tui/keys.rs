@@ -95,6 +95,7 @@ pub enum Cmd {
     ToggleMouse,
     WriteLinks,
     Fix,
+    ChooseChain,
     Search,
     SearchNext,
     SearchPrev,
@@ -292,6 +293,7 @@ impl Default for KeyMap {
                 Global Verify "verify" "verify the chain (replay)" "" [k('V')];
                 Global ToggleWhatIf "what_if" "what-if mode on/off (nothing is written)" "" [k('!')];
                 Global ToggleMouse "mouse" "mouse on/off" "" [k('M')];
+                Global ChooseChain "choose_chain" "choose the owner keys and the link directory to verify with (remembered for this layout)" "" [k('C')];
                 Global Back "back" "close overlay / go back" "" [code(Esc)];
                 Global Search "search" "search the list in view (graph items, keys, lint, links and artifacts, help)" "search" [k('/')];
                 Global SearchNext "search_next" "next search match" "" [k('n')];

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod chosen;
 pub mod config;
 pub mod dialogs;
 pub mod doc;
@@ -253,6 +254,16 @@ pub fn build_app(opened: &Opened, opts: Options) -> Result<App, String> {
                 purpose: action::ConfirmPurpose::Recover,
                 choices: vec![('r', "recover it".into()), ('d', "discard it".into())],
             }));
+    }
+    // Owner keys and links chosen for this layout in an earlier session (C), unless the
+    // command line gave keys.
+    if !app.can_verify()
+        && let (Some(dir), Some(layout)) = (app.autosave_dir.clone(), opened.layout.as_deref())
+        && let Some(chosen) = chosen::load(&dir, layout)
+    {
+        let names = crate::verify::report::KeyNames::from_files(&chosen.keys, &[]);
+        app.use_chosen(chosen, names);
+        app.info("verifying with the owner keys and link directory chosen for this layout before (C changes them)");
     }
     if app.can_verify() && opened.layout.as_ref().is_some_and(|p| p.exists()) {
         app.start_verify();

@@ -481,6 +481,11 @@ impl KeyNames {
         self.0.is_empty()
     }
 
+    /// Add `other`'s names, which win over names already here.
+    pub fn extend(&mut self, other: KeyNames) {
+        self.0.extend(other.0);
+    }
+
     pub fn insert(&mut self, keyid: &str, name: &str) {
         self.0.insert(keyid.to_string(), name.to_string());
     }

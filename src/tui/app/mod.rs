@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod choose;
 mod files;
 mod replay;
 mod search;
@@ -485,6 +486,7 @@ impl App {
                 self.error(format!("key generation failed: {e}"))
             }
             Action::SignKeyRead { path, result } => self.sign_key_read(path, result),
+            Action::ChainChosen(result) => self.chain_chosen(result),
             Action::KeyImported(path, result) => match result {
                 Ok(key) => {
                     if let Some(stem) = path.file_stem() {
@@ -624,6 +626,7 @@ impl App {
                 self.info(if self.mouse { "mouse on" } else { "mouse off" });
             }
             Cmd::Verify => self.start_verify(),
+            Cmd::ChooseChain => self.start_choose_chain(),
             Cmd::ToggleWhatIf => self.toggle_what_if(),
             _ => match self.tab {
                 Tab::Chain => match self.focus {
@@ -742,6 +745,8 @@ impl App {
             }),
             InputPurpose::ExportReport => self.export_report(PathBuf::from(text.trim())),
             InputPurpose::Search => self.submit_search(text),
+            InputPurpose::ChainKeys => self.submit_chain_keys(&text),
+            InputPurpose::ChainLinkDir { keys } => self.submit_chain_link_dir(keys, &text),
             InputPurpose::WhatIfHash { file, kind, path } => {
                 let hex = text.trim().to_string();
                 self.what_if_change(|w| w.set_hash(&file, kind, &path, &hex));

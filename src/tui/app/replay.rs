@@ -11,7 +11,7 @@ impl App {
     /// Start (or restart) a verification in the background.
     pub fn start_verify(&mut self) {
         if self.chain.keys.is_empty() {
-            self.error("no verification keys: open the chain with --verification-keys or a folder with owner*.pub");
+            self.error("no verification keys: press C to choose the owner keys and link directory (or open the chain with --verification-keys, or a folder with owner*.pub)");
             return;
         }
         let md = match &self.verify.what_if {
