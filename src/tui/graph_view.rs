@@ -283,6 +283,11 @@ impl GraphView<'_> {
                 .iter()
                 .any(|(a, b)| *a == e.from && *b == e.to);
             let label = e.labels.join(", ");
+            let (arrow, label_style) = if hot {
+                (self.theme.error, self.theme.error)
+            } else {
+                (self.theme.edge, self.theme.edge_label)
+            };
             if lr {
                 let sy = fy + BOX_H / 2;
                 let ty_mid = ty + BOX_H / 2;
@@ -305,32 +310,14 @@ impl GraphView<'_> {
                         c.line((turn, lane), (turn, ty_mid), hot);
                         c.line((turn, ty_mid), (ex, ty_mid), hot);
                     }
-                    c.put(
-                        ex,
-                        ty_mid,
-                        '▶',
-                        if hot {
-                            self.theme.error
-                        } else {
-                            self.theme.edge
-                        },
-                    );
+                    c.put(ex, ty_mid, '▶', arrow);
                     if self.labels && gap > 4 && !label.is_empty() {
                         let room = (tx - turn).saturating_sub(0) as usize + (gap as usize - 3);
                         let text = truncate(&label, room.min(MAX_LABEL));
                         let lx = tx.saturating_sub(text.chars().count() as u16 + 1);
                         let ly = ty_mid.saturating_sub(1);
                         if (0..text.chars().count() as u16).all(|k| c.free(lx + k, ly)) {
-                            c.put_str(
-                                lx,
-                                ly,
-                                &text,
-                                if hot {
-                                    self.theme.error
-                                } else {
-                                    self.theme.edge_label
-                                },
-                            );
+                            c.put_str(lx, ly, &text, label_style);
                         }
                     }
                 } else {
@@ -345,16 +332,7 @@ impl GraphView<'_> {
                         hot,
                     );
                     c.line((ex.saturating_sub(1), ty_mid), (ex, ty_mid), hot);
-                    c.put(
-                        ex,
-                        ty_mid,
-                        '▶',
-                        if hot {
-                            self.theme.error
-                        } else {
-                            self.theme.edge
-                        },
-                    );
+                    c.put(ex, ty_mid, '▶', arrow);
                 }
             } else {
                 let sx = fx + box_w / 2;
@@ -376,30 +354,12 @@ impl GraphView<'_> {
                         c.line((lane, turn), (tx_mid, turn), hot);
                     }
                     c.line((tx_mid, turn), (tx_mid, ey), hot);
-                    c.put(
-                        tx_mid,
-                        ey,
-                        '▼',
-                        if hot {
-                            self.theme.error
-                        } else {
-                            self.theme.edge
-                        },
-                    );
+                    c.put(tx_mid, ey, '▼', arrow);
                     if self.labels && !label.is_empty() {
                         let text = truncate(&label, box_w as usize);
                         let lx = tx_mid + 2;
                         if (0..text.chars().count() as u16).all(|k| c.free(lx + k, ey)) {
-                            c.put_str(
-                                lx,
-                                ey,
-                                &text,
-                                if hot {
-                                    self.theme.error
-                                } else {
-                                    self.theme.edge_label
-                                },
-                            );
+                            c.put_str(lx, ey, &text, label_style);
                         }
                     }
                 }
