@@ -122,6 +122,28 @@ pub enum Command {
     Key(KeyArgs),
     /// Print the layout's graph (edges are MATCH rules).
     Graph(GraphArgs),
+    /// Decide a recorded Kubernetes AdmissionReview offline, as `serve` would: may its
+    /// images run?
+    ///
+    /// Each image is matched to a policy rule, its in-toto chain verified from the
+    /// evidence store and bound to the image digest. Exit status: 0 allowed; 1 denied (any
+    /// error is a denial); 2 wrong arguments, an unreadable policy or a body that is no
+    /// AdmissionReview.
+    Admit(AdmitArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AdmitArgs {
+    /// The AdmissionReview (JSON, admission.k8s.io/v1 or v1beta1).
+    #[arg(value_name = "REVIEW.json")]
+    pub review: PathBuf,
+    /// The admission policy (TOML).
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: PathBuf,
+    /// text: the decision and each image's verification; json: the decision, the
+    /// AdmissionReview response and the reports.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
 }
 
 /// Output format of `lint`.
@@ -346,6 +368,87 @@ pub fn run_key(args: &KeyArgs) -> i32 {
     }
 }
 
+/// `intoto-studio admit`.
+pub fn run_admit(args: &AdmitArgs) -> i32 {
+    const PROG: &str = "intoto-studio admit";
+    let usage = |e: String| {
+        crate::tools::eprint_line(&format!("{PROG}: error: {e}"));
+        2
+    };
+    let policy = match crate::admission::policy::Policy::load(&args.policy) {
+        Ok(p) => p,
+        Err(e) => return usage(format!("policy {e}")),
+    };
+    let body = match crate::fsutil::read_regular(&args.review) {
+        Ok(b) => b,
+        Err(e) => return usage(format!("{}: {e}", args.review.display())),
+    };
+    let req = match crate::admission::review::parse(&body) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            let why = "the AdmissionReview has no request: nothing to admit";
+            match args.format {
+                LintFormat::Json => print_out(
+                    &(serde_json::to_string_pretty(&serde_json::json!({
+                        "allowed": false,
+                        "message": why,
+                        "review": crate::admission::review::refuse_without_request(why),
+                    }))
+                    .unwrap_or_default()
+                        + "\n"),
+                ),
+                LintFormat::Text => print_out(&format!("DENIED\n{why}\n")),
+            }
+            return 1;
+        }
+        Err(e) => return usage(format!("{}: {e}", args.review.display())),
+    };
+    let d = crate::admission::decide(&policy, &req, &process_clock());
+    match args.format {
+        LintFormat::Json => {
+            let response =
+                crate::admission::review::respond(&req, d.allowed, &d.message, d.warnings.clone());
+            let mut v = serde_json::to_value(&d).unwrap_or_default();
+            v["review"] = response;
+            print_out(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
+        }
+        LintFormat::Text => {
+            let mut o = format!(
+                "{} (request {})\n",
+                if d.allowed { "ALLOWED" } else { "DENIED" },
+                d.uid
+            );
+            if !d.message.is_empty() {
+                o.push_str(&format!("{}\n", d.message));
+            }
+            for i in &d.images {
+                o.push_str(&format!(
+                    "\n{} {} (rule: {})\n",
+                    if i.allowed { "✓" } else { "✗" },
+                    i.image,
+                    i.rule.as_deref().unwrap_or("none")
+                ));
+                if let Some(b) = &i.bound_by {
+                    o.push_str(&format!("  bound by {b}\n"));
+                }
+                if !i.reason.is_empty() {
+                    o.push_str(&format!("  {}\n", i.reason));
+                }
+                for w in &i.warnings {
+                    o.push_str(&format!("  ! {w}\n"));
+                }
+                if let Some(r) = &i.report {
+                    for line in render::text(r, render::Detail::Normal).lines() {
+                        o.push_str(&format!("  | {line}\n"));
+                    }
+                }
+            }
+            print_out(&render::terminal_safe(&o));
+        }
+    }
+    if d.allowed { 0 } else { 1 }
+}
+
 /// `intoto-studio graph`.
 pub fn run_graph(args: &GraphArgs) -> i32 {
     let layout = match crate::lint::load_layout(&args.layout) {
@@ -423,6 +526,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Tools(cmd)) => Ok(crate::tools::run(cmd)),
         Some(Command::Lint(args)) => Ok(run_lint(args)),
         Some(Command::Graph(args)) => Ok(run_graph(args)),
+        Some(Command::Admit(args)) => Ok(run_admit(args)),
         Some(Command::Key(args)) => Ok(run_key(args)),
         None => run_tui(&cli),
     };

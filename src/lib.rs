@@ -8,6 +8,8 @@
 // `get`, `split_at_checked` instead. Tests slice their own ASCII fixtures.
 #![cfg_attr(not(test), deny(clippy::string_slice))]
 
+#[cfg(feature = "admission")]
+pub mod admission;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;

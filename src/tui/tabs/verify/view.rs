@@ -8,6 +8,7 @@ use crate::py::fnmatch::Pattern;
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::theme::Theme;
 use crate::tui::view::{HitMap, OwnerTrust, Pane, panel};
+use crate::verify::render::wrap_words;
 use crate::verify::report::{KeyNames, LinkState, Report, RuleSetReport, Stage, Status};
 use crate::verify::rules::{MatchOutcome, match_one};
 use ratatui::Frame;
@@ -850,23 +851,6 @@ pub fn status_style(s: Status, theme: &Theme) -> Style {
 }
 
 /// `text` in lines of at most `width` characters, broken between words.
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split_whitespace() {
-        let last = lines.last_mut().expect("one line");
-        let len = last.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if len > 0 {
-                last.push(' ');
-            }
-            last.push_str(word);
-        }
-    }
-    lines
-}
-
 /// `✓ PASSED` / `✗ FAILED (Class)` / `… INCOMPLETE`. A pass against owner keys the
 /// bundle brought itself is no proof of who approved the layout, and says so.
 pub fn verdict_line(r: &Report, trust: OwnerTrust, theme: &Theme) -> Line<'static> {
