@@ -130,6 +130,32 @@ pub enum Command {
     /// error is a denial); 2 wrong arguments, an unreadable policy or a body that is no
     /// AdmissionReview.
     Admit(AdmitArgs),
+    /// The Kubernetes admission webhook: HTTPS only, `POST /verify` answers
+    /// AdmissionReviews as `admit` decides them; `GET /healthz`, `/readyz`, `/metrics`.
+    ///
+    /// The policy and the certificate are reloaded when their files change (a bad new policy
+    /// is refused and the old one kept); SIGTERM shuts down gracefully. Exit status: 0 after
+    /// a shutdown; 2 wrong arguments, an unreadable policy or certificate.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The admission policy (TOML).
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: PathBuf,
+    /// The server certificate chain (PEM).
+    #[arg(long, value_name = "CERT.pem")]
+    pub tls_cert: PathBuf,
+    /// The server's private key (PEM).
+    #[arg(long, value_name = "KEY.pem")]
+    pub tls_key: PathBuf,
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub listen: std::net::SocketAddr,
+    /// Decisions in flight at most; more are denied at once ("overloaded").
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_in_flight: usize,
 }
 
 #[derive(Args, Debug)]
@@ -527,6 +553,14 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Lint(args)) => Ok(run_lint(args)),
         Some(Command::Graph(args)) => Ok(run_graph(args)),
         Some(Command::Admit(args)) => Ok(run_admit(args)),
+        Some(Command::Serve(args)) => Ok(crate::serve::run(crate::serve::ServeOptions {
+            policy: args.policy.clone(),
+            tls_cert: args.tls_cert.clone(),
+            tls_key: args.tls_key.clone(),
+            listen: args.listen,
+            reload_every: std::time::Duration::from_secs(2),
+            max_in_flight: args.max_in_flight,
+        })),
         Some(Command::Key(args)) => Ok(run_key(args)),
         None => run_tui(&cli),
     };

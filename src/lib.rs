@@ -23,6 +23,8 @@ pub mod model;
 pub mod process;
 pub mod py;
 pub mod record;
+#[cfg(feature = "server")]
+pub mod serve;
 #[cfg(feature = "cli")]
 pub mod tools;
 #[cfg(feature = "tui")]

@@ -9,6 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod admission;
+
 pub const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
 /// `in-toto-verify`'s arguments for a chain folder laid out as the conformance cases are

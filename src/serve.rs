@@ -1,0 +1,387 @@
+//! `serve`: the admission webhook. HTTPS only (rustls, HTTP/1.1 and h2), `POST /verify`
+//! answers AdmissionReviews with [`crate::admission::decide`]; `GET /healthz`, `/readyz`,
+//! `/metrics` (Prometheus text). Every decision runs on the blocking pool with a bounded
+//! number in flight; over capacity, past the budget or on a panic the answer is a denial.
+//! The policy and the TLS certificate are reloaded when their files change (a bad new policy
+//! is refused and the old one kept); SIGTERM and SIGINT shut down gracefully.
+
+use crate::admission::{self, policy::Policy, review};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+/// What `serve` needs to start.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub policy: PathBuf,
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    pub listen: SocketAddr,
+    /// How often the policy and certificate files are looked at.
+    pub reload_every: Duration,
+    /// Decisions in flight at most; more are denied at once ("overloaded").
+    pub max_in_flight: usize,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: String,
+}
+
+struct Metrics {
+    registry: Registry,
+    reviews: Family<Outcome, Counter>,
+    reloads: Family<Outcome, Counter>,
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let reviews = Family::<Outcome, Counter>::default();
+        let reloads = Family::<Outcome, Counter>::default();
+        registry.register(
+            "intoto_admission_reviews",
+            "AdmissionReviews answered, by outcome (allowed, denied, invalid, overloaded, timeout, error)",
+            reviews.clone(),
+        );
+        registry.register(
+            "intoto_policy_reloads",
+            "Policy and certificate reloads, by outcome (policy_ok, policy_refused, cert_ok, cert_refused)",
+            reloads.clone(),
+        );
+        // Every series from the start, at 0, so that a dashboard sees them before they move.
+        for o in [
+            "allowed",
+            "denied",
+            "invalid",
+            "overloaded",
+            "timeout",
+            "error",
+        ] {
+            drop(reviews.get_or_create(&Outcome { outcome: o.into() }));
+        }
+        for o in ["policy_ok", "policy_refused", "cert_ok", "cert_refused"] {
+            drop(reloads.get_or_create(&Outcome { outcome: o.into() }));
+        }
+        Metrics {
+            registry,
+            reviews,
+            reloads,
+        }
+    }
+
+    fn count(family: &Family<Outcome, Counter>, outcome: &str) {
+        family
+            .get_or_create(&Outcome {
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+}
+
+struct AppState {
+    policy: RwLock<Arc<Policy>>,
+    metrics: Metrics,
+    slots: Arc<tokio::sync::Semaphore>,
+    clock: crate::clock::Clock,
+}
+
+/// One structured log line (JSON) on stderr.
+fn log(level: &str, fields: serde_json::Value) {
+    let mut v = serde_json::json!({
+        "ts": jiff::Timestamp::now().to_string(),
+        "level": level,
+    });
+    if let (Some(o), serde_json::Value::Object(f)) = (v.as_object_mut(), fields) {
+        o.extend(f);
+    }
+    crate::tools::eprint_line(&v.to_string());
+}
+
+/// Start the webhook and serve until SIGTERM or SIGINT. Returns the exit code.
+pub fn run(opts: ServeOptions) -> i32 {
+    let policy = match Policy::load(&opts.policy) {
+        Ok(p) => p,
+        Err(e) => {
+            crate::tools::eprint_line(&format!("intoto-studio serve: error: policy {e}"));
+            return 2;
+        }
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            crate::tools::eprint_line(&format!("intoto-studio serve: error: {e}"));
+            return 1;
+        }
+    };
+    rt.block_on(serve(opts, policy))
+}
+
+async fn serve(opts: ServeOptions, policy: Policy) -> i32 {
+    let tls =
+        match axum_server::tls_rustls::RustlsConfig::from_pem_file(&opts.tls_cert, &opts.tls_key)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                crate::tools::eprint_line(&format!(
+                    "intoto-studio serve: error: TLS certificate {} / key {}: {e}",
+                    opts.tls_cert.display(),
+                    opts.tls_key.display()
+                ));
+                return 2;
+            }
+        };
+    let state = Arc::new(AppState {
+        policy: RwLock::new(Arc::new(policy)),
+        metrics: Metrics::new(),
+        slots: Arc::new(tokio::sync::Semaphore::new(opts.max_in_flight.max(1))),
+        clock: crate::clock::Clock::process().unwrap_or_default(),
+    });
+    let app = Router::new()
+        .route("/verify", post(verify))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(|| async { "ready\n" }))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(review::MAX_BODY))
+        .with_state(state.clone());
+    let handle = axum_server::Handle::new();
+    tokio::spawn(watch(opts.clone(), state.clone(), tls.clone()));
+    tokio::spawn(shutdown_on_signal(handle.clone()));
+    let server = axum_server::bind_rustls(opts.listen, tls)
+        .handle(handle.clone())
+        .serve(app.into_make_service());
+    let announce = {
+        let handle = handle.clone();
+        async move {
+            if let Some(addr) = handle.listening().await {
+                log(
+                    "info",
+                    serde_json::json!({"msg": "listening", "addr": format!("https://{addr}")}),
+                );
+            }
+        }
+    };
+    tokio::spawn(announce);
+    match server.await {
+        Ok(()) => {
+            log("info", serde_json::json!({"msg": "stopped"}));
+            0
+        }
+        Err(e) => {
+            crate::tools::eprint_line(&format!("intoto-studio serve: error: {e}"));
+            1
+        }
+    }
+}
+
+async fn shutdown_on_signal(handle: axum_server::Handle<SocketAddr>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    log("info", serde_json::json!({"msg": "shutting down"}));
+    handle.graceful_shutdown(Some(Duration::from_secs(10)));
+}
+
+fn stamp(paths: &[&Path]) -> Vec<Option<(SystemTime, u64)>> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .and_then(|m| Some((m.modified().ok()?, m.len())))
+        })
+        .collect()
+}
+
+/// Reload the policy and the certificate when their files change (a mounted ConfigMap or
+/// Secret is replaced by a symlink swap: the stamp of the path changes).
+async fn watch(
+    opts: ServeOptions,
+    state: Arc<AppState>,
+    tls: axum_server::tls_rustls::RustlsConfig,
+) {
+    let mut policy_stamp = stamp(&[&opts.policy]);
+    let mut cert_stamp = stamp(&[&opts.tls_cert, &opts.tls_key]);
+    loop {
+        tokio::time::sleep(opts.reload_every).await;
+        let now = stamp(&[&opts.policy]);
+        if now != policy_stamp {
+            policy_stamp = now;
+            match Policy::load(&opts.policy) {
+                Ok(p) => {
+                    if let Ok(mut slot) = state.policy.write() {
+                        *slot = Arc::new(p);
+                    }
+                    Metrics::count(&state.metrics.reloads, "policy_ok");
+                    log("info", serde_json::json!({"msg": "policy reloaded"}));
+                }
+                Err(e) => {
+                    Metrics::count(&state.metrics.reloads, "policy_refused");
+                    log(
+                        "error",
+                        serde_json::json!({"msg": "new policy refused, the old one is kept", "error": e}),
+                    );
+                }
+            }
+        }
+        let now = stamp(&[&opts.tls_cert, &opts.tls_key]);
+        if now != cert_stamp {
+            cert_stamp = now;
+            match tls
+                .reload_from_pem_file(&opts.tls_cert, &opts.tls_key)
+                .await
+            {
+                Ok(()) => {
+                    Metrics::count(&state.metrics.reloads, "cert_ok");
+                    log("info", serde_json::json!({"msg": "certificate reloaded"}));
+                }
+                Err(e) => {
+                    Metrics::count(&state.metrics.reloads, "cert_refused");
+                    log(
+                        "error",
+                        serde_json::json!({"msg": "new certificate refused, the old one is kept", "error": e.to_string()}),
+                    );
+                }
+            }
+        }
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let mut out = String::new();
+    if prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry).is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
+
+fn json_response(status: StatusCode, v: serde_json::Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+async fn verify(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let req = match review::parse(&body) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            Metrics::count(&state.metrics.reviews, "invalid");
+            let why = "the AdmissionReview has no request: nothing to admit";
+            log("warn", serde_json::json!({"msg": why}));
+            return json_response(StatusCode::OK, review::refuse_without_request(why));
+        }
+        Err(e) => {
+            Metrics::count(&state.metrics.reviews, "invalid");
+            log(
+                "warn",
+                serde_json::json!({"msg": "bad request body", "error": e}),
+            );
+            return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response();
+        }
+    };
+    let policy = match state.policy.read() {
+        Ok(p) => p.clone(),
+        Err(_) => {
+            return deny(&state, &req, "error", "the policy is unavailable".into());
+        }
+    };
+    let Ok(permit) = state.slots.clone().try_acquire_owned() else {
+        return deny(
+            &state,
+            &req,
+            "overloaded",
+            "overloaded: too many reviews in flight; try again".into(),
+        );
+    };
+    let budget = Duration::from_secs(policy.timeout_seconds);
+    let clock = state.clock;
+    let r = req.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        admission::decide(&policy, &r, &clock)
+    });
+    let d = match tokio::time::timeout(budget + Duration::from_millis(500), job).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(_)) => {
+            return deny(
+                &state,
+                &req,
+                "error",
+                "the decision failed (a panic)".into(),
+            );
+        }
+        Err(_) => {
+            return deny(
+                &state,
+                &req,
+                "timeout",
+                format!("no decision within {} s", budget.as_secs()),
+            );
+        }
+    };
+    let outcome = if d.allowed { "allowed" } else { "denied" };
+    Metrics::count(&state.metrics.reviews, outcome);
+    log(
+        if d.allowed { "info" } else { "warn" },
+        serde_json::json!({
+            "msg": "review", "uid": d.uid, "allowed": d.allowed, "message": d.message,
+            "images": d.images.iter().map(|i| &i.image).collect::<Vec<_>>(),
+            "dry_run": req.dry_run,
+        }),
+    );
+    json_response(
+        StatusCode::OK,
+        review::respond(&req, d.allowed, &d.message, d.warnings),
+    )
+}
+
+fn deny(
+    state: &AppState,
+    req: &kube_core::admission::AdmissionRequest<kube_core::DynamicObject>,
+    outcome: &str,
+    message: String,
+) -> Response {
+    Metrics::count(&state.metrics.reviews, outcome);
+    log(
+        "warn",
+        serde_json::json!({"msg": "review", "uid": req.uid, "allowed": false, "message": message}),
+    );
+    json_response(
+        StatusCode::OK,
+        review::respond(req, false, &message, admission::wrap_lines(&message)),
+    )
+}
