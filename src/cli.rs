@@ -142,14 +142,42 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// The admission policy (TOML).
-    #[arg(long, value_name = "POLICY.toml")]
-    pub policy: PathBuf,
+    #[arg(
+        long,
+        value_name = "POLICY.toml",
+        required_unless_present = "print_webhook_config"
+    )]
+    pub policy: Option<PathBuf>,
     /// The server certificate chain (PEM).
-    #[arg(long, value_name = "CERT.pem")]
-    pub tls_cert: PathBuf,
+    #[arg(
+        long,
+        value_name = "CERT.pem",
+        required_unless_present = "print_webhook_config"
+    )]
+    pub tls_cert: Option<PathBuf>,
     /// The server's private key (PEM).
-    #[arg(long, value_name = "KEY.pem")]
-    pub tls_key: PathBuf,
+    #[arg(
+        long,
+        value_name = "KEY.pem",
+        required_unless_present = "print_webhook_config"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Print the ValidatingWebhookConfiguration (YAML) that sends this webhook every Pod
+    /// and workload, and exit.
+    #[arg(long, requires_all = ["ca", "service", "namespace"])]
+    pub print_webhook_config: bool,
+    /// With --print-webhook-config: the CA certificate (PEM) that signed the server's.
+    #[arg(long, value_name = "CA.pem")]
+    pub ca: Option<PathBuf>,
+    /// With --print-webhook-config: the webhook's Service.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// With --print-webhook-config: the namespace of the Service (left out of the checks).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// With --print-webhook-config: the API server's timeout for each call (1 to 30).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout_seconds: u8,
     /// Address and port to listen on.
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
     pub listen: std::net::SocketAddr,
@@ -394,6 +422,50 @@ pub fn run_key(args: &KeyArgs) -> i32 {
     }
 }
 
+/// `intoto-studio serve`.
+pub fn run_serve(args: &ServeArgs) -> i32 {
+    if args.print_webhook_config {
+        let (Some(ca), Some(service), Some(ns)) = (&args.ca, &args.service, &args.namespace) else {
+            return 2;
+        };
+        let pem = match crate::fsutil::read_regular(ca) {
+            Ok(b) => b,
+            Err(e) => {
+                crate::tools::eprint_line(&format!(
+                    "intoto-studio serve: error: {}: {e}",
+                    ca.display()
+                ));
+                return 2;
+            }
+        };
+        if !(1..=30).contains(&args.timeout_seconds) {
+            crate::tools::eprint_line("intoto-studio serve: error: --timeout-seconds is 1 to 30");
+            return 2;
+        }
+        print_out(&crate::serve::webhook_config(
+            &pem,
+            service,
+            ns,
+            args.listen.port(),
+            args.timeout_seconds,
+        ));
+        return 0;
+    }
+    let (Some(policy), Some(tls_cert), Some(tls_key)) =
+        (&args.policy, &args.tls_cert, &args.tls_key)
+    else {
+        return 2;
+    };
+    crate::serve::run(crate::serve::ServeOptions {
+        policy: policy.clone(),
+        tls_cert: tls_cert.clone(),
+        tls_key: tls_key.clone(),
+        listen: args.listen,
+        reload_every: std::time::Duration::from_secs(2),
+        max_in_flight: args.max_in_flight,
+    })
+}
+
 /// `intoto-studio admit`.
 pub fn run_admit(args: &AdmitArgs) -> i32 {
     const PROG: &str = "intoto-studio admit";
@@ -553,14 +625,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Lint(args)) => Ok(run_lint(args)),
         Some(Command::Graph(args)) => Ok(run_graph(args)),
         Some(Command::Admit(args)) => Ok(run_admit(args)),
-        Some(Command::Serve(args)) => Ok(crate::serve::run(crate::serve::ServeOptions {
-            policy: args.policy.clone(),
-            tls_cert: args.tls_cert.clone(),
-            tls_key: args.tls_key.clone(),
-            listen: args.listen,
-            reload_every: std::time::Duration::from_secs(2),
-            max_in_flight: args.max_in_flight,
-        })),
+        Some(Command::Serve(args)) => Ok(run_serve(args)),
         Some(Command::Key(args)) => Ok(run_key(args)),
         None => run_tui(&cli),
     };

@@ -21,6 +21,75 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
+/// The `ValidatingWebhookConfiguration` for the webhook behind Service `service` in
+/// `namespace` (YAML: written out rather than serialised so that it can carry the comments a
+/// cluster admin needs).
+pub fn webhook_config(
+    ca_pem: &[u8],
+    service: &str,
+    namespace: &str,
+    port: u16,
+    timeout: u8,
+) -> String {
+    use base64::Engine as _;
+    let ca = base64::engine::general_purpose::STANDARD.encode(ca_pem);
+    let q = |s: &str| serde_json::Value::from(s).to_string();
+    format!(
+        r#"# The intoto-studio admission webhook: no Pod runs unless each of its images has an in-toto
+# chain that verifies and is bound to the image digest.
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: intoto-studio
+webhooks:
+  - name: verify.intoto-studio.dev
+    admissionReviewVersions: ["v1"]
+    sideEffects: None
+    # Fail closed: when the webhook cannot be reached, nothing is admitted.
+    failurePolicy: Fail
+    timeoutSeconds: {timeout}
+    matchPolicy: Equivalent
+    clientConfig:
+      service:
+        name: {service}
+        namespace: {namespace}
+        path: /verify
+        port: {port}
+      caBundle: {ca}
+    # Pods and every kind that makes them. Intercepting Deployments alone lets bare Pods
+    # (and Jobs, CronJobs, DaemonSets, ...) through: anyone who may create a Pod would run
+    # an unverified image. The Pod rule is the one that cannot be gone around; the others
+    # refuse a bad workload at once instead of leaving it failing to create its Pods.
+    rules:
+      - apiGroups: [""]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["pods", "pods/ephemeralcontainers", "replicationcontrollers"]
+        scope: Namespaced
+      - apiGroups: ["apps"]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]
+        scope: Namespaced
+      - apiGroups: ["batch"]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["jobs", "cronjobs"]
+        scope: Namespaced
+    # Leave out kube-system and the webhook's own namespace, so that the cluster and the
+    # webhook itself can always start.
+    namespaceSelector:
+      matchExpressions:
+        - key: kubernetes.io/metadata.name
+          operator: NotIn
+          values: ["kube-system", {ns}]
+"#,
+        service = q(service),
+        namespace = q(namespace),
+        ns = q(namespace),
+    )
+}
+
 /// What `serve` needs to start.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {

@@ -227,3 +227,60 @@ fn sigterm_stops_the_server_gracefully() {
     let code = server.child.wait().unwrap().code();
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn the_webhook_configuration_sends_every_pod_and_fails_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, _) = certificate(tmp.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .args([
+            "serve",
+            "--print-webhook-config",
+            "--service",
+            "intoto",
+            "--namespace",
+            "intoto-system",
+            "--ca",
+        ])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    use base64::Engine as _;
+    let ca = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&cert).unwrap());
+    for needle in [
+        "kind: ValidatingWebhookConfiguration",
+        "admissionReviewVersions: [\"v1\"]",
+        "sideEffects: None",
+        "failurePolicy: Fail",
+        "timeoutSeconds: 10",
+        "path: /verify",
+        "port: 8443",
+        &format!("caBundle: {ca}"),
+        "resources: [\"pods\", \"pods/ephemeralcontainers\", \"replicationcontrollers\"]",
+        "resources: [\"jobs\", \"cronjobs\"]",
+        "values: [\"kube-system\", \"intoto-system\"]",
+        "Intercepting Deployments alone lets bare Pods",
+    ] {
+        assert!(yaml.contains(needle), "{needle}:\n{yaml}");
+    }
+    // Without the CA it is a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .args([
+            "serve",
+            "--print-webhook-config",
+            "--service",
+            "s",
+            "--namespace",
+            "n",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
