@@ -42,7 +42,11 @@ fn options(theme: Theme) -> Options {
 /// Open a conformance case like `intoto-studio --layout … --verification-keys … --link-dir …`
 /// and finish its verification.
 fn open_case(name: &str) -> App {
-    let dir = PathBuf::from(CASES).join(name);
+    open_case_at(&PathBuf::from(CASES).join(name))
+}
+
+/// [`open_case`] for a case folder anywhere (a copy made with [`copy_case`]).
+fn open_case_at(dir: &Path) -> App {
     let flags = ChainFlags {
         layout: Some(dir.join("root.layout")),
         verification_keys: vec![dir.join("alice.pub")],
@@ -54,6 +58,14 @@ fn open_case(name: &str) -> App {
     let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
     finish_jobs(&mut app);
     app
+}
+
+/// A copy of a conformance case in a scratch folder: (the folder's guard, the case folder).
+fn copy_case(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("case");
+    common::copy_dir(&PathBuf::from(CASES).join(name), &dir);
+    (tmp, dir)
 }
 
 thread_local! {
@@ -896,18 +908,8 @@ fn what_if_rule_edit_replays_at_once() {
 /// brings back the real document exactly.
 #[test]
 fn what_if_never_writes_and_leaving_it_restores_the_real_layout() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("case");
-    common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
-    let flags = ChainFlags {
-        layout: Some(dir.join("root.layout")),
-        verification_keys: vec![dir.join("alice.pub")],
-        link_dir: Some(dir.join("links")),
-        ..Default::default()
-    };
-    let opened = resolve_chain(None, &flags).unwrap();
-    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
-    finish_jobs(&mut app);
+    let (_tmp, dir) = copy_case("pass-sublayout-legacy");
+    let mut app = open_case_at(&dir);
     let signed = std::fs::read(dir.join("root.layout")).unwrap();
     let real = app.doc.layout.clone();
     ch(&mut app, '!');
@@ -1075,9 +1077,7 @@ fn the_link_browser_lists_link_files_verification_never_read() {
         "{screen}"
     );
 
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("case");
-    common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
+    let (_tmp, dir) = copy_case("pass-sublayout-legacy");
     let links = dir.join("links");
     std::fs::copy(
         std::fs::read_dir(&links)
@@ -1088,15 +1088,7 @@ fn the_link_browser_lists_link_files_verification_never_read() {
         links.join("stray.deadbeef.link"),
     )
     .unwrap();
-    let flags = ChainFlags {
-        layout: Some(dir.join("root.layout")),
-        verification_keys: vec![dir.join("alice.pub")],
-        link_dir: Some(links),
-        ..Default::default()
-    };
-    let opened = resolve_chain(None, &flags).unwrap();
-    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
-    finish_jobs(&mut app);
+    let mut app = open_case_at(&dir);
     ch(&mut app, '5');
     ch(&mut app, 'L');
     let screen = render(&mut app, 160, 30);
@@ -1371,18 +1363,8 @@ fn small_terminals_keep_the_diagnosis() {
 /// a rule edit alike, and never what was done before what-if.
 #[test]
 fn what_if_changes_undo_one_by_one_and_the_clock_asks() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("case");
-    common::copy_dir(&PathBuf::from(CASES).join("pass-sublayout-legacy"), &dir);
-    let flags = ChainFlags {
-        layout: Some(dir.join("root.layout")),
-        verification_keys: vec![dir.join("alice.pub")],
-        link_dir: Some(dir.join("links")),
-        ..Default::default()
-    };
-    let opened = resolve_chain(None, &flags).unwrap();
-    let mut app = tui::build_app(&opened, options(Theme::dark())).unwrap();
-    finish_jobs(&mut app);
+    let (_tmp, dir) = copy_case("pass-sublayout-legacy");
+    let mut app = open_case_at(&dir);
     assert!(app.verify.report.as_ref().unwrap().passed);
     ch(&mut app, '!');
     for _ in 0..3 {
