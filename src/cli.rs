@@ -431,16 +431,14 @@ pub fn run_serve(args: &ServeArgs) -> i32 {
         let pem = match crate::fsutil::read_regular(ca) {
             Ok(b) => b,
             Err(e) => {
-                crate::tools::eprint_line(&format!(
-                    "intoto-studio serve: error: {}: {e}",
-                    ca.display()
-                ));
-                return 2;
+                return crate::tools::usage_error(
+                    crate::serve::PROG,
+                    &format!("{}: {e}", ca.display()),
+                );
             }
         };
         if !(1..=30).contains(&args.timeout_seconds) {
-            crate::tools::eprint_line("intoto-studio serve: error: --timeout-seconds is 1 to 30");
-            return 2;
+            return crate::tools::usage_error(crate::serve::PROG, "--timeout-seconds is 1 to 30");
         }
         print_out(&crate::serve::webhook_config(
             &pem,
@@ -469,10 +467,7 @@ pub fn run_serve(args: &ServeArgs) -> i32 {
 /// `intoto-studio admit`.
 pub fn run_admit(args: &AdmitArgs) -> i32 {
     const PROG: &str = "intoto-studio admit";
-    let usage = |e: String| {
-        crate::tools::eprint_line(&format!("{PROG}: error: {e}"));
-        2
-    };
+    let usage = |e: String| crate::tools::usage_error(PROG, &e);
     let policy = match crate::admission::policy::Policy::load(&args.policy) {
         Ok(p) => p,
         Err(e) => return usage(format!("policy {e}")),

@@ -90,6 +90,16 @@ webhooks:
     )
 }
 
+/// The program name in `serve`'s error lines.
+pub const PROG: &str = "intoto-studio serve";
+
+/// A runtime error that stops the server: the one error line of every subcommand; exit 1.
+fn fatal(e: impl std::fmt::Display) -> i32 {
+    let e = crate::Error::new(crate::Exc::OSError, e.to_string());
+    crate::tools::eprint_line(&crate::tools::error_line(PROG, &e));
+    1
+}
+
 /// What `serve` needs to start.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -182,10 +192,7 @@ fn log(level: &str, fields: serde_json::Value) {
 pub fn run(opts: ServeOptions) -> i32 {
     let policy = match Policy::load(&opts.policy) {
         Ok(p) => p,
-        Err(e) => {
-            crate::tools::eprint_line(&format!("intoto-studio serve: error: policy {e}"));
-            return 2;
-        }
+        Err(e) => return crate::tools::usage_error(PROG, &format!("policy {e}")),
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -193,10 +200,7 @@ pub fn run(opts: ServeOptions) -> i32 {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            crate::tools::eprint_line(&format!("intoto-studio serve: error: {e}"));
-            return 1;
-        }
+        Err(e) => return fatal(e),
     };
     rt.block_on(serve(opts, policy))
 }
@@ -208,12 +212,14 @@ async fn serve(opts: ServeOptions, policy: Policy) -> i32 {
         {
             Ok(c) => c,
             Err(e) => {
-                crate::tools::eprint_line(&format!(
-                    "intoto-studio serve: error: TLS certificate {} / key {}: {e}",
-                    opts.tls_cert.display(),
-                    opts.tls_key.display()
-                ));
-                return 2;
+                return crate::tools::usage_error(
+                    PROG,
+                    &format!(
+                        "TLS certificate {} / key {}: {e}",
+                        opts.tls_cert.display(),
+                        opts.tls_key.display()
+                    ),
+                );
             }
         };
     let state = Arc::new(AppState {
@@ -252,10 +258,7 @@ async fn serve(opts: ServeOptions, policy: Policy) -> i32 {
             log("info", serde_json::json!({"msg": "stopped"}));
             0
         }
-        Err(e) => {
-            crate::tools::eprint_line(&format!("intoto-studio serve: error: {e}"));
-            1
-        }
+        Err(e) => fatal(e),
     }
 }
 

@@ -58,7 +58,7 @@ impl App {
         }
         match self.tab {
             Tab::Chain => {
-                let items = self.chain_items();
+                let items = edit::names(&self.doc.layout);
                 let cur = self
                     .selected_name()
                     .and_then(|n| items.iter().position(|i| *i == n))
@@ -118,7 +118,7 @@ impl App {
         }
         match self.tab {
             Tab::Chain => {
-                if let Some(name) = self.chain_items().get(i).cloned() {
+                if let Some(name) = edit::names(&self.doc.layout).get(i).cloned() {
                     self.select_name(&name);
                 }
             }
@@ -144,16 +144,6 @@ impl App {
                 }
             }
         }
-    }
-
-    /// The layout's items in the order the layout lists them.
-    fn chain_items(&self) -> Vec<String> {
-        let l = &self.doc.layout;
-        l.steps
-            .iter()
-            .map(|s| s.name.clone())
-            .chain(l.inspect.iter().map(|i| i.name.clone()))
-            .collect()
     }
 }
 
