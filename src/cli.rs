@@ -184,6 +184,12 @@ pub struct ServeArgs {
     /// Decisions in flight at most; more are denied at once ("overloaded").
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub max_in_flight: usize,
+    /// Verification outcomes kept (an LRU; 0: verify every review).
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub cache_entries: usize,
+    /// Seconds an outcome is kept at most (a success never past its layout's expiry).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub cache_ttl: u64,
 }
 
 #[derive(Args, Debug)]
@@ -461,6 +467,8 @@ pub fn run_serve(args: &ServeArgs) -> i32 {
         listen: args.listen,
         reload_every: std::time::Duration::from_secs(2),
         max_in_flight: args.max_in_flight,
+        cache_entries: args.cache_entries,
+        cache_ttl: std::time::Duration::from_secs(args.cache_ttl),
     })
 }
 
@@ -496,7 +504,7 @@ pub fn run_admit(args: &AdmitArgs) -> i32 {
         }
         Err(e) => return usage(format!("{}: {e}", args.review.display())),
     };
-    let d = crate::admission::decide(&policy, &req, &process_clock());
+    let d = crate::admission::decide(&policy, &req, &process_clock(), None);
     match args.format {
         LintFormat::Json => {
             let response =

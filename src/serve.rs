@@ -111,6 +111,9 @@ pub struct ServeOptions {
     pub reload_every: Duration,
     /// Decisions in flight at most; more are denied at once ("overloaded").
     pub max_in_flight: usize,
+    /// Verification outcomes kept (0: none), and for how long at most.
+    pub cache_entries: usize,
+    pub cache_ttl: Duration,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -122,6 +125,7 @@ struct Metrics {
     registry: Registry,
     reviews: Family<Outcome, Counter>,
     reloads: Family<Outcome, Counter>,
+    cache: Family<Outcome, Counter>,
 }
 
 impl Metrics {
@@ -129,6 +133,7 @@ impl Metrics {
         let mut registry = Registry::default();
         let reviews = Family::<Outcome, Counter>::default();
         let reloads = Family::<Outcome, Counter>::default();
+        let cache = Family::<Outcome, Counter>::default();
         registry.register(
             "intoto_admission_reviews",
             "AdmissionReviews answered, by outcome (allowed, denied, invalid, overloaded, timeout, error)",
@@ -138,6 +143,11 @@ impl Metrics {
             "intoto_policy_reloads",
             "Policy and certificate reloads, by outcome (policy_ok, policy_refused, cert_ok, cert_refused)",
             reloads.clone(),
+        );
+        registry.register(
+            "intoto_verification_cache",
+            "Image verifications looked up in the cache, by outcome (hit, miss)",
+            cache.clone(),
         );
         // Every series from the start, at 0, so that a dashboard sees them before they move.
         for o in [
@@ -153,10 +163,14 @@ impl Metrics {
         for o in ["policy_ok", "policy_refused", "cert_ok", "cert_refused"] {
             drop(reloads.get_or_create(&Outcome { outcome: o.into() }));
         }
+        for o in ["hit", "miss"] {
+            drop(cache.get_or_create(&Outcome { outcome: o.into() }));
+        }
         Metrics {
             registry,
             reviews,
             reloads,
+            cache,
         }
     }
 
@@ -174,6 +188,7 @@ struct AppState {
     metrics: Metrics,
     slots: Arc<tokio::sync::Semaphore>,
     clock: crate::clock::Clock,
+    cache: Option<admission::cache::Cache>,
 }
 
 /// One structured log line (JSON) on stderr.
@@ -227,6 +242,7 @@ async fn serve(opts: ServeOptions, policy: Policy) -> i32 {
         metrics: Metrics::new(),
         slots: Arc::new(tokio::sync::Semaphore::new(opts.max_in_flight.max(1))),
         clock: crate::clock::Clock::process().unwrap_or_default(),
+        cache: admission::cache::Cache::new(opts.cache_entries, opts.cache_ttl),
     });
     let app = Router::new()
         .route("/verify", post(verify))
@@ -402,9 +418,10 @@ async fn verify(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let budget = Duration::from_secs(policy.timeout_seconds);
     let clock = state.clock;
     let r = req.clone();
+    let shared = state.clone();
     let job = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        admission::decide(&policy, &r, &clock)
+        admission::decide(&policy, &r, &clock, shared.cache.as_ref())
     });
     let d = match tokio::time::timeout(budget + Duration::from_millis(500), job).await {
         Ok(Ok(d)) => d,
@@ -427,11 +444,17 @@ async fn verify(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     };
     let outcome = if d.allowed { "allowed" } else { "denied" };
     Metrics::count(&state.metrics.reviews, outcome);
+    if state.cache.is_some() {
+        for i in d.images.iter().filter(|i| i.rule.is_some()) {
+            Metrics::count(&state.metrics.cache, if i.cached { "hit" } else { "miss" });
+        }
+    }
     log(
         if d.allowed { "info" } else { "warn" },
         serde_json::json!({
             "msg": "review", "uid": d.uid, "allowed": d.allowed, "message": d.message,
             "images": d.images.iter().map(|i| &i.image).collect::<Vec<_>>(),
+            "cached": d.images.iter().filter(|i| i.cached).count(),
             "dry_run": req.dry_run,
         }),
     );

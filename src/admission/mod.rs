@@ -6,13 +6,14 @@
 //! `intoto-studio admit` decides offline for a recorded AdmissionReview; `serve` will answer
 //! the API server with the same decision.
 
+pub mod cache;
 pub mod policy;
 pub mod review;
 
 use crate::verify::report::{Report, Status};
 use policy::{Inspections, Mode, Policy, Rule, Unmatched};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 /// The decision on one image.
@@ -29,8 +30,10 @@ pub struct ImageDecision {
     pub warnings: Vec<String>,
     /// Which product bound the chain to the image.
     pub bound_by: Option<String>,
-    /// The verification, when one ran.
+    /// The verification, when one ran (none when the outcome came from the cache).
     pub report: Option<Report>,
+    /// Whether the outcome came from the verification cache.
+    pub cached: bool,
 }
 
 /// The decision on a whole AdmissionReview.
@@ -45,11 +48,13 @@ pub struct Decision {
     pub images: Vec<ImageDecision>,
 }
 
-/// Decide on a parsed request.
+/// Decide on a parsed request; with a cache, outcomes of earlier verifications of the same
+/// files are used (see [`cache`]).
 pub fn decide(
     policy: &Policy,
     req: &kube_core::admission::AdmissionRequest<kube_core::DynamicObject>,
     clock: &crate::clock::Clock,
+    cache: Option<&cache::Cache>,
 ) -> Decision {
     let deny = |message: String| Decision {
         uid: req.uid.clone(),
@@ -83,7 +88,7 @@ pub fn decide(
     let mut decisions: Vec<ImageDecision> = Vec::new();
     for image in images {
         let left = budget.saturating_sub(started.elapsed());
-        decisions.push(decide_image(policy, &image, clock, left));
+        decisions.push(decide_image(policy, &image, clock, left, cache));
     }
     let allowed = decisions.iter().all(|d| d.allowed);
     let message = decisions
@@ -139,6 +144,7 @@ fn decide_image(
     image: &str,
     clock: &crate::clock::Clock,
     budget: Duration,
+    cache: Option<&cache::Cache>,
 ) -> ImageDecision {
     let mut d = ImageDecision {
         image: image.to_string(),
@@ -148,6 +154,7 @@ fn decide_image(
         warnings: Vec::new(),
         bound_by: None,
         report: None,
+        cached: false,
     };
     let (name, digest) = match split_image(image) {
         Ok(x) => x,
@@ -178,16 +185,50 @@ fn decide_image(
         );
         return d;
     };
-    match verify_image(rule, image, &hex, clock, budget) {
-        Ok((report, bound_by, warnings)) => {
+    let evidence = rule.evidence.join("sha256").join(&hex);
+    let key = cache.and_then(|_| cache::key(rule, image, &hex, &evidence));
+    let hit = match (cache, &key) {
+        (Some(c), Some(k)) => c.get(k, clock.now()),
+        _ => None,
+    };
+    let outcome = match hit {
+        Some(o) => {
+            d.cached = true;
+            o
+        }
+        None => {
+            let (outcome, expires, ran) =
+                match verify_image(rule, image, &hex, &evidence, clock, budget) {
+                    Ok(v) => {
+                        d.report = Some(v.report);
+                        let o = cache::Outcome::Verified {
+                            bound_by: v.bound_by,
+                            warnings: v.warnings,
+                        };
+                        (o, v.layout_expires, true)
+                    }
+                    Err(r) => {
+                        // Only a verification that reached its verdict is kept: the report says
+                        // it did. Loading errors and timeouts are decided again next time.
+                        let ran = r.report.is_some();
+                        d.report = r.report.map(|r| *r);
+                        (cache::Outcome::Refused(r.reason), None, ran)
+                    }
+                };
+            if let (Some(c), Some(k), true) = (cache, key, ran) {
+                c.put(k, outcome.clone(), clock.now(), expires);
+            }
+            outcome
+        }
+    };
+    match outcome {
+        cache::Outcome::Verified { bound_by, warnings } => {
             d.allowed = true;
             d.bound_by = Some(bound_by);
             d.warnings = warnings;
-            d.report = Some(report);
         }
-        Err((reason, report)) => {
+        cache::Outcome::Refused(reason) => {
             d.reason = format!("image {image} (rule {}): {reason}", rule.name);
-            d.report = report.map(|r| *r);
             if rule.mode == Mode::Warn {
                 d.allowed = true;
                 d.warnings
@@ -198,52 +239,74 @@ fn decide_image(
     d
 }
 
-type Verified = (Report, String, Vec<String>);
-type Refused = (String, Option<Box<Report>>);
+/// A verified, bound chain.
+struct Verified {
+    report: Report,
+    bound_by: String,
+    warnings: Vec<String>,
+    /// When the root layout expires.
+    layout_expires: Option<jiff::Timestamp>,
+}
 
-/// Verify the image's chain and its binding to the digest `hex`, within `budget`.
+/// A refusal, with the report when verification ran to its verdict.
+struct Refused {
+    reason: String,
+    report: Option<Box<Report>>,
+}
+
+fn refused(reason: String) -> Refused {
+    Refused {
+        reason,
+        report: None,
+    }
+}
+
+/// Verify the image's chain from `evidence` and its binding to the digest `hex`, within
+/// `budget`.
 fn verify_image(
     rule: &Rule,
     image: &str,
     hex: &str,
+    evidence: &Path,
     clock: &crate::clock::Clock,
     budget: Duration,
 ) -> Result<Verified, Refused> {
     let md = crate::model::envelope::Metadata::load(&rule.layout).map_err(|e| {
-        (
-            format!("the layout {} does not load: {e}", rule.layout.display()),
-            None,
-        )
+        refused(format!(
+            "the layout {} does not load: {e}",
+            rule.layout.display()
+        ))
     })?;
     let keys = crate::crypto::load_public_keys(&rule.owner_keys)
-        .map_err(|e| (format!("an owner key does not load: {e}"), None))?;
-    let has_inspections = match md.payload() {
-        Ok(crate::model::envelope::Payload::Layout(l)) => !l.inspect.is_empty(),
-        _ => false,
+        .map_err(|e| refused(format!("an owner key does not load: {e}")))?;
+    let (has_inspections, layout_expires) = match md.payload() {
+        Ok(crate::model::envelope::Payload::Layout(l)) => (
+            !l.inspect.is_empty(),
+            crate::model::layout::parse_expires(&l.expires)
+                .ok()
+                .and_then(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+                .map(|z| z.timestamp()),
+        ),
+        _ => (false, None),
     };
     if has_inspections && rule.inspections == Inspections::Deny {
-        return Err((
+        return Err(refused(
             "the layout has inspections, and the rule says inspections = \"deny\" (a webhook \
              runs no commands; \"skip\" verifies without them)"
                 .into(),
-            None,
         ));
     }
-    let evidence: PathBuf = rule.evidence.join("sha256").join(hex);
     if !evidence.is_dir() {
-        return Err((
-            format!(
-                "no evidence for this digest: {} is no directory",
-                evidence.display()
-            ),
-            None,
-        ));
+        return Err(refused(format!(
+            "no evidence for this digest: {} is no directory",
+            evidence.display()
+        )));
     }
     let mut params = rule.params.clone();
     params.insert("IMAGE".into(), image.to_string());
     params.insert("IMAGE_DIGEST".into(), format!("sha256:{hex}"));
     let opts = crate::verify::VerifyOptions {
-        link_dir: evidence,
+        link_dir: evidence.to_path_buf(),
         params: Some(params),
         // Inspections never run here: with inspections = "skip" verification stops before
         // them (the report says so).
@@ -264,20 +327,23 @@ fn verify_image(
             let _ = tx.send(report);
         });
     if let Err(e) = spawned {
-        return Err((format!("verification could not start: {e}"), None));
+        return Err(refused(format!("verification could not start: {e}")));
     }
     let report = match rx.recv_timeout(budget) {
         Ok(Ok(r)) => r,
-        Ok(Err(_)) => return Err(("verification failed unexpectedly (a panic)".into(), None)),
+        Ok(Err(_)) => return Err(refused("verification failed unexpectedly (a panic)".into())),
         Err(_) => {
-            return Err((
-                format!("verification did not finish within {} s", budget.as_secs()),
-                None,
-            ));
+            return Err(refused(format!(
+                "verification did not finish within {} s",
+                budget.as_secs()
+            )));
         }
     };
     if let Some(why) = explain(&report) {
-        return Err((why, Some(Box::new(report))));
+        return Err(Refused {
+            reason: why,
+            report: Some(Box::new(report)),
+        });
     }
     let mut warnings: Vec<String> = report.warnings.clone();
     if !report.complete {
@@ -287,8 +353,16 @@ fn verify_image(
         ));
     }
     match bound_by(&report, rule, hex) {
-        Ok(b) => Ok((report, b, warnings)),
-        Err(e) => Err((e, Some(Box::new(report)))),
+        Ok(bound_by) => Ok(Verified {
+            report,
+            bound_by,
+            warnings,
+            layout_expires,
+        }),
+        Err(reason) => Err(Refused {
+            reason,
+            report: Some(Box::new(report)),
+        }),
     }
 }
 
