@@ -6,117 +6,9 @@
 mod common;
 
 use common::admission::*;
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
-
-struct Server {
-    child: Child,
-    url: String,
-    ca: PathBuf,
-    log: mpsc::Receiver<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A self-signed certificate for 127.0.0.1, written as PEM files.
-fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
-    let cert =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
-    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&c, cert.cert.pem()).unwrap();
-    std::fs::write(&k, cert.signing_key.serialize_pem()).unwrap();
-    (c, k)
-}
-
-fn start(s: &Setup) -> Server {
-    let (cert, key) = certificate(&s.dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--policy"])
-        .arg(s.dir.join("policy.toml"))
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .env("INTOTO_STUDIO_NOW", "2026-01-01T00:00:00Z")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut server = Server {
-        child,
-        url: String::new(),
-        ca: cert,
-        log: rx,
-    };
-    let line = server.wait_log("listening");
-    let v: Value = serde_json::from_str(&line).unwrap();
-    server.url = v["addr"].as_str().unwrap().to_string();
-    assert!(server.url.starts_with("https://127.0.0.1:"), "{line}");
-    server
-}
-
-impl Server {
-    /// The next log line that holds `needle` (every line is JSON, but the pinned clock's
-    /// warning at the start).
-    fn wait_log(&self, needle: &str) -> String {
-        loop {
-            let line = self
-                .log
-                .recv_timeout(Duration::from_secs(20))
-                .unwrap_or_else(|_| panic!("no log line with {needle}"));
-            if line.starts_with("intoto-studio: warning: the clock is pinned") {
-                continue;
-            }
-            serde_json::from_str::<Value>(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    /// curl: (HTTP status, body).
-    fn request(&self, path: &str, body: Option<&str>) -> (u16, String) {
-        let mut cmd = Command::new("curl");
-        cmd.args(["-sS", "--max-time", "20", "--cacert"])
-            .arg(&self.ca)
-            .args(["-w", "\n%{http_code}"]);
-        if let Some(b) = body {
-            cmd.args(["-H", "Content-Type: application/json", "--data-binary", b]);
-        }
-        let out = cmd
-            .arg(format!("{}{path}", self.url))
-            .output()
-            .expect("curl runs");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-        (code.trim().parse().unwrap_or(0), body.to_string())
-    }
-
-    fn review(&self, review: &Value) -> Value {
-        let (code, body) = self.request("/verify", Some(&review.to_string()));
-        assert_eq!(code, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
-    }
-}
+use common::server::*;
+use serde_json::json;
+use std::process::Command;
 
 fn metric(text: &str, outcome: &str) -> u64 {
     text.lines()
@@ -129,7 +21,7 @@ fn metric(text: &str, outcome: &str) -> u64 {
 #[test]
 fn the_webhook_answers_over_https_and_reloads_its_policy() {
     let s = setup();
-    let server = start(&s);
+    let server = start(&s, &[]);
     assert_eq!(server.request("/healthz", None), (200, "ok\n".into()));
     assert_eq!(server.request("/readyz", None), (200, "ready\n".into()));
 
@@ -216,7 +108,7 @@ fn the_webhook_answers_over_https_and_reloads_its_policy() {
 #[test]
 fn sigterm_stops_the_server_gracefully() {
     let s = setup();
-    let mut server = start(&s);
+    let mut server = start(&s, &[]);
     let pid = server.child.id() as i32;
     let status = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -283,4 +175,165 @@ fn the_webhook_configuration_sends_every_pod_and_fails_closed() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_webhook_answers_a_load_over_kept_connections_from_its_cache() {
+    let s = setup();
+    let server = start(&s, &[]);
+    let good = format!("registry.example/app/web@sha256:{APP_BIN}");
+    let bad = format!("registry.example/demo/web@sha256:{TARBALL}");
+    // The first review of each image is verified; every later one comes from the cache.
+    for (uid, image) in [("warm-good", &good), ("warm-bad", &bad)] {
+        server.review(&pod_review(
+            "admission.k8s.io/v1",
+            uid,
+            "Pod",
+            pod(&[image]),
+        ));
+    }
+    for (image, allowed, requests) in [(&good, true, 2000), (&bad, false, 400)] {
+        let load = common::load::Load {
+            connections: 16,
+            requests,
+            template: pod_review("admission.k8s.io/v1", "UID", "Pod", pod(&[image])).to_string(),
+            allowed,
+        };
+        let stats = common::load::run(server.addr, &std::fs::read(&server.ca).unwrap(), &load);
+        assert_eq!(
+            (stats.ok, stats.failed),
+            (requests, 0),
+            "every answer carries its uid and verdict: {:?}",
+            stats.bad
+        );
+        assert_eq!(
+            stats.connections_opened, 16,
+            "keep-alive held every connection"
+        );
+        assert_eq!(stats.latencies.len(), requests);
+        server.drain_log();
+    }
+    let (_, m) = server.request("/metrics", None);
+    assert_eq!(metric(&m, "allowed"), 2001, "{m}");
+    assert_eq!(metric(&m, "denied"), 401, "{m}");
+    assert_eq!((metric(&m, "miss"), metric(&m, "hit")), (2, 2400), "{m}");
+    assert_eq!(metric(&m, "overloaded"), 0, "{m}");
+
+    // Replaced evidence misses the cache: a tampered link is verified, and denied.
+    let link = std::fs::read_dir(s.dir.join(format!("evidence-app/sha256/{APP_BIN}")))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("release."))
+        .unwrap();
+    let text = std::fs::read_to_string(&link).unwrap();
+    let at = text.find("\"sig\": \"").unwrap() + "\"sig\": \"".len();
+    let flipped = if &text[at..at + 1] == "0" { "1" } else { "0" };
+    std::fs::write(
+        &link,
+        format!("{}{flipped}{}", &text[..at], &text[at + 1..]),
+    )
+    .unwrap();
+    let r = server.review(&pod_review(
+        "admission.k8s.io/v1",
+        "after",
+        "Pod",
+        pod(&[&good]),
+    ));
+    assert_eq!(r["response"]["allowed"], false, "{r}");
+    let (_, m) = server.request("/metrics", None);
+    assert_eq!(metric(&m, "miss"), 3, "{m}");
+}
+
+#[test]
+fn every_container_of_an_update_is_checked_and_dry_runs_decide_alike() {
+    let s = setup();
+    let server = start(&s, &[]);
+    let good = format!("registry.example/app/web@sha256:{APP_BIN}");
+    let unknown = format!("registry.example/app/debug@sha256:{}", "0".repeat(64));
+    let spec = |ephemeral: &str| {
+        json!({
+            "containers": [{"name": "a", "image": good}, {"name": "b", "image": good}],
+            "initContainers": [{"name": "i", "image": good}],
+            "ephemeralContainers": [{"name": "e", "image": ephemeral}],
+        })
+    };
+    for dry_run in [false, true] {
+        for (ephemeral, allowed) in [(&good, true), (&unknown, false)] {
+            let mut review = pod_review(
+                "admission.k8s.io/v1",
+                "u-upd",
+                "Pod",
+                json!({"spec": spec(ephemeral)}),
+            );
+            review["request"]["operation"] = json!("UPDATE");
+            review["request"]["oldObject"] = json!({"spec": spec(&good)});
+            review["request"]["dryRun"] = json!(dry_run);
+            let r = server.review(&review);
+            assert_eq!(r["response"]["allowed"], allowed, "dryRun {dry_run}: {r}");
+            if !allowed {
+                let message = r["response"]["status"]["message"].as_str().unwrap();
+                assert!(
+                    message.contains(&unknown),
+                    "the ephemeral container's image: {message}"
+                );
+                assert!(message.contains("no evidence for this digest"), "{message}");
+            }
+            let line = server.wait_log("u-upd");
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(v["dry_run"], dry_run, "{line}");
+            // Four containers, their distinct images each decided once.
+            let distinct = if allowed { 1 } else { 2 };
+            assert_eq!(v["images"].as_array().unwrap().len(), distinct, "{line}");
+        }
+    }
+}
+
+#[test]
+fn a_huge_body_is_refused_and_the_server_goes_on() {
+    let s = setup();
+    let server = start(&s, &[]);
+    // 5 MiB of an AdmissionReview-looking body: more than the 4 MiB the webhook reads.
+    let padding = "x".repeat(5 << 20);
+    let body = format!(
+        "{{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": \"AdmissionReview\", \"pad\": \"{padding}\"}}"
+    );
+    // HTTP/1.1: curl waits for `100 Continue` and reads the refusal (over h2 it reports
+    // the stream the server resets after answering as an error of its own).
+    let (code, text) = server.curl(&server.ca, &["--http1.1"], "/verify", Some(&body));
+    assert_eq!(code, 413, "payload too large: {text}");
+    let (code, _) = server.request("/verify", Some(&body));
+    assert_ne!(code, 200, "refused over h2 too");
+    assert_eq!(server.request("/healthz", None), (200, "ok\n".into()));
+    let (_, m) = server.request("/metrics", None);
+    assert_eq!(metric(&m, "allowed"), 0, "{m}");
+}
+
+#[test]
+fn a_rotated_certificate_is_served_without_a_restart() {
+    let s = setup();
+    let server = start(&s, &[]);
+    let old = s.dir.join("old.pem");
+    std::fs::copy(&server.ca, &old).unwrap();
+    assert_eq!(server.request_trusting(&old, "/healthz", None).0, 200);
+    // cert-manager writes the new pair over the old files.
+    let (cert, key) = certificate_named(&s.dir, "new");
+    std::fs::copy(&cert, &server.ca).unwrap();
+    std::fs::copy(&key, &server.key).unwrap();
+    server.wait_log("certificate reloaded");
+    assert_eq!(
+        server.request_trusting(&cert, "/healthz", None),
+        (200, "ok\n".into())
+    );
+    assert_eq!(
+        server.request_trusting(&old, "/healthz", None).0,
+        0,
+        "the old certificate is gone"
+    );
+    // A broken new pair is refused and the current one kept.
+    std::fs::write(&server.key, "not a key").unwrap();
+    server.wait_log("new certificate refused");
+    assert_eq!(server.request_trusting(&cert, "/healthz", None).0, 200);
+    let (_, m) = server.request_trusting(&cert, "/metrics", None);
+    assert!(metric(&m, "cert_ok") >= 1, "{m}");
+    assert!(metric(&m, "cert_refused") >= 1, "{m}");
 }

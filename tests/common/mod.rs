@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod admission;
+pub mod load;
+pub mod server;
 
 pub const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
