@@ -210,8 +210,13 @@ pub fn run(opts: ServeOptions) -> i32 {
         Err(e) => return crate::tools::usage_error(PROG, &format!("policy {e}")),
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // Decisions are CPU-bound: a blocking pool of a few threads per core keeps them off the
+    // reactor without a thread (and an allocator heap) for each of the reviews in flight,
+    // which wait in its queue instead, inside their budget.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads((2 * cores).max(4))
         .build()
     {
         Ok(rt) => rt,

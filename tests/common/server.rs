@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -19,6 +21,8 @@ pub struct Server {
     pub ca: PathBuf,
     pub key: PathBuf,
     pub log: mpsc::Receiver<String>,
+    /// Set: the log lines are read and dropped (a long run writes one per review).
+    pub discard: Arc<AtomicBool>,
 }
 
 impl Drop for Server {
@@ -78,8 +82,13 @@ pub fn start_with(policy: &Path, dir: &Path, extra: &[&str], now: &str) -> Serve
         .unwrap();
     let (tx, rx) = mpsc::channel();
     let stderr = child.stderr.take().unwrap();
+    let discard = Arc::new(AtomicBool::new(false));
+    let dropping = discard.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if dropping.load(Ordering::Relaxed) {
+                continue;
+            }
             if tx.send(line).is_err() {
                 break;
             }
@@ -92,6 +101,7 @@ pub fn start_with(policy: &Path, dir: &Path, extra: &[&str], now: &str) -> Serve
         ca: cert,
         key,
         log: rx,
+        discard,
     };
     let line = server.wait_log("listening");
     let v: Value = serde_json::from_str(&line).unwrap();
