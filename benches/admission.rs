@@ -13,7 +13,6 @@
 //! `SKIP_BIG=1` leaves out the uncached chain. Every answer is checked (its uid and verdict); a wrong answer fails the run. The numbers
 //! and the machine they were taken on are in docs/performance.md.
 
-#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 
