@@ -249,3 +249,104 @@ fn what_is_not_a_verified_chain_is_denied() {
         out.stderr
     );
 }
+
+#[test]
+fn a_chain_of_our_own_binds_the_pushed_manifest_and_expires_with_its_layout() {
+    let s = setup();
+    let digest = own_chain(&s.dir);
+    let own = s.dir.join("own");
+    // The reference accepts the chain our keygen, sign and run made.
+    if let Some(reference) = common::reference() {
+        let out = Command::new(reference.join("in-toto-verify"))
+            .args([
+                "--layout",
+                "root.layout",
+                "--verification-keys",
+                "owner.pub",
+                "--link-dir",
+                "links",
+            ])
+            .current_dir(&own)
+            .env("PYTHONWARNINGS", "ignore")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let image = format!("registry.example/own/app@sha256:{digest}");
+    let review = pod_review("admission.k8s.io/v1", "u-own", "Pod", pod(&[&image]));
+    let out = admit(&s, &review, "json");
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        json_of(&out)["images"][0]["bound_by"],
+        format!("product image.manifest.json of step push (sha256:{digest})")
+    );
+
+    // After the layout's expiry the same evidence admits nothing.
+    let file = s.dir.join("review.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .arg("admit")
+        .arg(&file)
+        .arg("--policy")
+        .arg(s.dir.join("policy.toml"))
+        .args(["--format", "json"])
+        .env("INTOTO_STUDIO_NOW", "2100-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = v["message"].as_str().unwrap();
+    assert!(message.contains("layout expiry failed"), "{message}");
+    assert!(message.contains("expired"), "{message}");
+
+    // A push that recorded another manifest does not bind this image.
+    let pushed = own.join("pushed.json");
+    let other = std::fs::read_to_string(&pushed)
+        .unwrap()
+        .replace("\"size\":8", "\"size\":9");
+    std::fs::write(&pushed, other).unwrap();
+    let evidence = s.dir.join(format!("evidence-own/sha256/{digest}"));
+    let push_link = std::fs::read_dir(&evidence)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("push.")
+        })
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .args(["run", "-n", "push", "--signing-key", "../bob", "-d"])
+        .arg(&evidence)
+        .args([
+            "-m",
+            "app.bin",
+            "-p",
+            "image.manifest.json",
+            "--",
+            "cp",
+            "../pushed.json",
+            "image.manifest.json",
+        ])
+        .current_dir(own.join("work"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(push_link.exists(), "the new push link replaced the old one");
+    let out = admit(&s, &review, "json");
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let message = json_of(&out)["message"].as_str().unwrap().to_string();
+    assert!(message.contains("unbound"), "{message}");
+    assert!(
+        message.contains("image.manifest.json of step push"),
+        "{message}"
+    );
+}

@@ -337,3 +337,27 @@ fn a_rotated_certificate_is_served_without_a_restart() {
     assert!(metric(&m, "cert_ok") >= 1, "{m}");
     assert!(metric(&m, "cert_refused") >= 1, "{m}");
 }
+
+#[test]
+fn a_chain_of_our_own_is_admitted_over_https_and_a_tag_is_not() {
+    let s = setup();
+    let digest = own_chain(&s.dir);
+    let server = start(&s, &[]);
+    let image = format!("registry.example/own/app@sha256:{digest}");
+    let r = server.review(&pod_review(
+        "admission.k8s.io/v1",
+        "u-own",
+        "Pod",
+        pod(&[&image]),
+    ));
+    assert_eq!(r["response"]["allowed"], true, "{r}");
+    let r = server.review(&pod_review(
+        "admission.k8s.io/v1",
+        "u-tag",
+        "Pod",
+        pod(&["registry.example/own/app:latest"]),
+    ));
+    assert_eq!(r["response"]["allowed"], false, "{r}");
+    let message = r["response"]["status"]["message"].as_str().unwrap();
+    assert!(message.contains("(rule own): no digest"), "{message}");
+}

@@ -109,3 +109,134 @@ pub fn pod(images: &[&str]) -> Value {
         .collect();
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": containers}})
 }
+
+/// A chain made with our own `keygen`, `sign` and `run`: `build` creates `app.bin`, `push`
+/// takes it and records `image.manifest.json`, the OCI manifest it pushed (as `crane
+/// manifest` writes it), whose sha256 is the image digest. The layout expires at the end
+/// of 2099 (as the conformance cases do). Written to `<dir>/own/` (`root.layout`, `owner.pub`, the keys) with the links
+/// as the evidence of the manifest's digest under `<dir>/evidence-own/`; a rule `own` for
+/// `registry.example/own/*` is appended to `<dir>/policy.toml`. Returns the digest (hex).
+pub fn own_chain(dir: &Path) -> String {
+    let own = dir.join("own");
+    let work = own.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let bin = env!("CARGO_BIN_EXE_intoto-studio");
+    let run = |args: &[&str], cwd: &Path| {
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .current_dir(cwd)
+            .env("INTOTO_STUDIO_NOW", "2026-01-01T00:00:00Z")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    run(&["keygen", "owner"], &own);
+    run(&["keygen", "bob"], &own);
+    let bob_id = run(&["key", "id", "bob.pub"], &own);
+    let bob: Value = serde_json::from_str(&run(&["key", "layout", "bob.pub"], &own)).unwrap();
+    let step = |name: &str, materials: Value, products: Value| {
+        json!({
+            "_type": "step", "name": name, "expected_command": [],
+            "expected_materials": materials, "expected_products": products,
+            "pubkeys": [bob_id], "threshold": 1,
+        })
+    };
+    let layout = json!({
+        "signatures": [],
+        "signed": {
+            "_type": "layout",
+            "expires": "2099-12-31T23:59:59Z",
+            "readme": "build, then push the image whose manifest binds the chain",
+            "keys": {bob_id.clone(): bob},
+            "steps": [
+                step("build", json!([["DISALLOW", "*"]]),
+                     json!([["CREATE", "app.bin"], ["DISALLOW", "*"]])),
+                step("push", json!([["MATCH", "app.bin", "WITH", "PRODUCTS", "FROM", "build"], ["DISALLOW", "*"]]),
+                     json!([["CREATE", "image.manifest.json"], ["DISALLOW", "*"]])),
+            ],
+            "inspect": [],
+        }
+    });
+    std::fs::write(own.join("root.layout"), layout.to_string()).unwrap();
+    run(&["sign", "-f", "root.layout", "-k", "owner"], &own);
+    let key = own.join("bob");
+    let key = key.to_str().unwrap();
+    let links = own.join("links");
+    let links_s = links.to_str().unwrap().to_string();
+    std::fs::create_dir_all(&links).unwrap();
+    run(
+        &[
+            "run",
+            "-n",
+            "build",
+            "--signing-key",
+            key,
+            "-d",
+            &links_s,
+            "-p",
+            "app.bin",
+            "--",
+            "sh",
+            "-c",
+            "printf 'the app\\n' > app.bin",
+        ],
+        &work,
+    );
+    // The manifest a registry would hold for an image whose one layer is app.bin.
+    let sha = |b: &[u8]| {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(b)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    };
+    let config = b"{}";
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": format!("sha256:{}", sha(config)), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": format!("sha256:{}", sha(&std::fs::read(work.join("app.bin")).unwrap())),
+                    "size": 8}],
+    })
+    .to_string();
+    std::fs::write(own.join("pushed.json"), &manifest).unwrap();
+    run(
+        &[
+            "run",
+            "-n",
+            "push",
+            "--signing-key",
+            key,
+            "-d",
+            &links_s,
+            "-m",
+            "app.bin",
+            "-p",
+            "image.manifest.json",
+            "--",
+            "cp",
+            "../pushed.json",
+            "image.manifest.json",
+        ],
+        &work,
+    );
+    let digest = sha(manifest.as_bytes());
+    super::copy_dir(&links, &dir.join(format!("evidence-own/sha256/{digest}")));
+    let mut policy = std::fs::read_to_string(dir.join("policy.toml")).unwrap_or_default();
+    policy.push_str(
+        "\n[[rule]]\nname = \"own\"\nimages = [\"registry.example/own/*\"]\nlayout = \"own/root.layout\"\n\
+         owner_keys = [\"own/owner.pub\"]\nevidence = \"evidence-own\"\n\
+         bind = { step = \"push\", artifact = \"image.manifest.json\" }\n",
+    );
+    std::fs::write(dir.join("policy.toml"), policy).unwrap();
+    digest
+}
