@@ -204,6 +204,12 @@ pub struct AdmitArgs {
     /// AdmissionReview response and the reports.
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
+    /// Open the chain of the denied image (the first image's, if none was denied) in the
+    /// terminal UI, with the failure in view; the decision is printed when it closes.
+    #[arg(long)]
+    pub tui: bool,
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 /// Output format of `lint`.
@@ -505,6 +511,21 @@ pub fn run_admit(args: &AdmitArgs) -> i32 {
         Err(e) => return usage(format!("{}: {e}", args.review.display())),
     };
     let d = crate::admission::decide(&policy, &req, &process_clock(), None);
+    if args.tui {
+        let Some(chain) = d.chain_in_question(&policy) else {
+            return usage(format!(
+                "no image of this review has a chain to open{}",
+                if d.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", d.message)
+                }
+            ));
+        };
+        if let Err(e) = open_tui(judged_chain_opened(&chain), &args.ui) {
+            return usage(e.0);
+        }
+    }
     match args.format {
         LintFormat::Json => {
             let response =
@@ -570,16 +591,21 @@ pub fn run_graph(args: &GraphArgs) -> i32 {
 
 /// `intoto-studio [PATH] [verify flags]`: the terminal UI.
 pub fn run_tui(cli: &Cli) -> Result<i32, UsageError> {
-    use std::io::IsTerminal;
     cli.chain.check_supported()?;
-    let mut opened = crate::tui::resolve_chain(cli.path.as_deref(), &cli.chain.tui_flags())
+    let opened = crate::tui::resolve_chain(cli.path.as_deref(), &cli.chain.tui_flags())
         .map_err(UsageError)?;
-    let config = crate::tui::config::load(cli.ui.config.as_deref()).map_err(UsageError)?;
+    open_tui(opened, &cli.ui)
+}
+
+/// Run the TUI on a resolved chain with the UI flags (config, theme, mouse).
+fn open_tui(mut opened: crate::tui::Opened, ui: &UiArgs) -> Result<i32, UsageError> {
+    use std::io::IsTerminal;
+    let config = crate::tui::config::load(ui.config.as_deref()).map_err(UsageError)?;
     crate::tui::check_owner_trust(&mut opened.chain, &config.trusted_owner_keys)
         .map_err(UsageError)?;
     let keymap = config.keymap().map_err(UsageError)?;
     let theme = crate::tui::theme::Theme::resolve(
-        cli.ui.theme.as_deref().or(config.theme.as_deref()),
+        ui.theme.as_deref().or(config.theme.as_deref()),
         crate::tui::theme::no_color_env(),
     )
     .map_err(UsageError)?;
@@ -593,12 +619,28 @@ pub fn run_tui(cli: &Cli) -> Result<i32, UsageError> {
         chain: opened.chain.clone(),
         theme,
         keymap,
-        mouse: !cli.ui.no_mouse && config.mouse.unwrap_or(true),
-        run_inspections: cli.ui.run_inspections,
+        mouse: !ui.no_mouse && config.mouse.unwrap_or(true),
+        run_inspections: ui.run_inspections,
         clock: process_clock(),
         autosave_dir: crate::tui::doc::autosave::default_dir(),
     };
     Ok(crate::tui::run(opened, opts))
+}
+
+/// The chain an admission decision judged, opened as the TUI opens `--layout`,
+/// `--verification-keys`, `--link-dir` and `--param`.
+pub fn judged_chain_opened(c: &crate::admission::JudgedChain) -> crate::tui::Opened {
+    crate::tui::Opened {
+        layout: Some(c.layout.clone()),
+        chain: crate::tui::app::ChainSpec {
+            keys: c.owner_keys.clone(),
+            owner_trust: crate::tui::app::OwnerTrust::Given,
+            link_dir: Some(c.link_dir.clone()),
+            params: Some(c.params.clone()),
+            workdir: None,
+            inspection_timeout: 10,
+        },
+    }
 }
 
 /// The process clock ([`crate::clock::Clock::process`]), checked by [`run`] before any

@@ -350,3 +350,32 @@ fn a_chain_of_our_own_binds_the_pushed_manifest_and_expires_with_its_layout() {
         "{message}"
     );
 }
+
+#[test]
+fn admit_tui_needs_an_image_with_a_chain() {
+    let s = setup();
+    let file = s.dir.join("review.json");
+    let review = pod_review(
+        "admission.k8s.io/v1",
+        "u",
+        "Pod",
+        pod(&["registry.example/app/web:1.2"]),
+    );
+    std::fs::write(&file, review.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .arg("admit")
+        .arg(&file)
+        .arg("--policy")
+        .arg(s.dir.join("policy.toml"))
+        .arg("--tui")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no image of this review has a chain to open"),
+        "{err}"
+    );
+    assert!(err.contains("no digest"), "{err}");
+}

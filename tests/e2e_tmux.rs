@@ -611,3 +611,42 @@ fn a_grown_terminal_is_left_clean() {
         "frame remnants on the normal screen:\n{screen}"
     );
 }
+
+/// `admit --tui` opens the denied image's chain with the failure in view, and prints the
+/// decision when it closes (exit 1: denied).
+#[test]
+fn admit_opens_the_denied_chain_in_the_tui() {
+    if !have_tmux() {
+        return;
+    }
+    let s = admission::setup();
+    let image = format!("registry.example/demo/web@sha256:{}", admission::TARBALL);
+    let good = format!("registry.example/app/web@sha256:{}", admission::APP_BIN);
+    let review = admission::pod_review(
+        "admission.k8s.io/v1",
+        "u-tui",
+        "Pod",
+        admission::pod(&[&good, &image]),
+    );
+    std::fs::write(s.dir.join("review.json"), review.to_string()).unwrap();
+    let t = Session::start(
+        &s.dir,
+        &["admit", "review.json", "--policy", "policy.toml", "--tui"],
+        180,
+        45,
+    );
+    let screen = t.wait("the failure", |s| s.contains("FAILED"));
+    assert!(screen.contains("package"), "{screen}");
+    assert!(screen.contains("demo-project/foo.py"), "{screen}");
+    assert!(
+        screen.contains("hash differs"),
+        "root cause shown:\n{screen}"
+    );
+    t.keys(&["q"]);
+    // The decision, printed after the terminal is restored (its head has scrolled away).
+    let screen = t.wait_for("EXITED-1");
+    assert!(
+        screen.contains("(rule demo): step rules failed"),
+        "{screen}"
+    );
+}

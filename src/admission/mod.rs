@@ -302,9 +302,7 @@ fn verify_image(
             evidence.display()
         )));
     }
-    let mut params = rule.params.clone();
-    params.insert("IMAGE".into(), image.to_string());
-    params.insert("IMAGE_DIGEST".into(), format!("sha256:{hex}"));
+    let params = params_for(rule, image, hex);
     let opts = crate::verify::VerifyOptions {
         link_dir: evidence.to_path_buf(),
         params: Some(params),
@@ -363,6 +361,57 @@ fn verify_image(
             reason,
             report: Some(Box::new(report)),
         }),
+    }
+}
+
+/// The rule's parameters, with `IMAGE` and `IMAGE_DIGEST` of this image.
+fn params_for(rule: &Rule, image: &str, hex: &str) -> std::collections::BTreeMap<String, String> {
+    let mut params = rule.params.clone();
+    params.insert("IMAGE".into(), image.to_string());
+    params.insert("IMAGE_DIGEST".into(), format!("sha256:{hex}"));
+    params
+}
+
+/// The chain an image was judged on, as `verify` and the TUI open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JudgedChain {
+    pub image: String,
+    pub rule: String,
+    pub allowed: bool,
+    pub layout: std::path::PathBuf,
+    pub owner_keys: Vec<std::path::PathBuf>,
+    pub link_dir: std::path::PathBuf,
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+impl Decision {
+    /// The chain to look at: the first denied image's that a rule matched (the first
+    /// image's with a chain when none was denied); `None` when no image has a chain to
+    /// open (unmatched, or no digest).
+    pub fn chain_in_question(&self, policy: &Policy) -> Option<JudgedChain> {
+        let judged = |i: &ImageDecision| {
+            let rule = policy
+                .rules
+                .iter()
+                .find(|r| Some(&r.name) == i.rule.as_ref())?;
+            let (_, hex) = split_image(&i.image).ok()?;
+            let hex = hex?;
+            Some(JudgedChain {
+                image: i.image.clone(),
+                rule: rule.name.clone(),
+                allowed: i.allowed,
+                layout: rule.layout.clone(),
+                owner_keys: rule.owner_keys.clone(),
+                link_dir: rule.evidence.join("sha256").join(&hex),
+                params: params_for(rule, &i.image, &hex),
+            })
+        };
+        let chains: Vec<JudgedChain> = self.images.iter().filter_map(judged).collect();
+        chains
+            .iter()
+            .find(|c| !c.allowed)
+            .or(chains.first())
+            .cloned()
     }
 }
 
