@@ -121,21 +121,25 @@ pub fn key(rule: &Rule, image: &str, hex: &str, evidence: &Path) -> Option<Key> 
     field(format!("{rule:?}").as_bytes());
     field(image.as_bytes());
     field(hex.as_bytes());
-    field(&std::fs::read(&rule.layout).ok()?);
+    // Regular files only (a FIFO or a device is refused, never waited on).
+    let read = |p: &Path| crate::fsutil::read_regular(p).ok();
+    field(&read(&rule.layout)?);
     for k in &rule.owner_keys {
-        field(&std::fs::read(k).ok()?);
+        field(&read(k)?);
     }
     let mut files = Vec::new();
     walk(evidence, &mut files, 0)?;
     files.sort();
     for f in files {
         field(f.as_os_str().as_encoded_bytes());
-        field(&Sha256::digest(std::fs::read(&f).ok()?));
+        field(&Sha256::digest(read(&f)?));
     }
     Some(h.finalize().into())
 }
 
-/// Every file under `dir` (sublayout folders are nested link directories).
+/// Every file under `dir` (sublayout folders are nested link directories); `None` for
+/// anything that is neither a regular file nor a folder (a symbolic link, a FIFO): such a
+/// store is verified every time, and the verifier says what it makes of it.
 fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>, depth: usize) -> Option<()> {
     if depth > 16 {
         return None;
@@ -145,11 +149,13 @@ fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>, depth: usize) -> Option<(
         let t = e.file_type().ok()?;
         if t.is_dir() {
             walk(&e.path(), out, depth + 1)?;
-        } else {
+        } else if t.is_file() {
             out.push(e.path());
             if out.len() > MAX_EVIDENCE_FILES {
                 return None;
             }
+        } else {
+            return None;
         }
     }
     Some(())
