@@ -244,7 +244,7 @@ struct Verified {
     report: Report,
     bound_by: String,
     warnings: Vec<String>,
-    /// When the root layout expires.
+    /// When the first of the root layout and its sublayouts expires.
     layout_expires: Option<jiff::Timestamp>,
 }
 
@@ -279,15 +279,9 @@ fn verify_image(
     })?;
     let keys = crate::crypto::load_public_keys(&rule.owner_keys)
         .map_err(|e| refused(format!("an owner key does not load: {e}")))?;
-    let (has_inspections, layout_expires) = match md.payload() {
-        Ok(crate::model::envelope::Payload::Layout(l)) => (
-            !l.inspect.is_empty(),
-            crate::model::layout::parse_expires(&l.expires)
-                .ok()
-                .and_then(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
-                .map(|z| z.timestamp()),
-        ),
-        _ => (false, None),
+    let has_inspections = match md.payload() {
+        Ok(crate::model::envelope::Payload::Layout(l)) => !l.inspect.is_empty(),
+        _ => false,
     };
     if has_inspections && rule.inspections == Inspections::Deny {
         return Err(refused(
@@ -352,10 +346,10 @@ fn verify_image(
     }
     match bound_by(&report, rule, hex) {
         Ok(bound_by) => Ok(Verified {
+            layout_expires: earliest_expiry(&report),
             report,
             bound_by,
             warnings,
-            layout_expires,
         }),
         Err(reason) => Err(Refused {
             reason,
@@ -413,6 +407,23 @@ impl Decision {
             .or(chains.first())
             .cloned()
     }
+}
+
+/// When the first layout of a verified chain expires: the root layout's `expires` or a
+/// sublayout's, whichever comes first.
+fn earliest_expiry(r: &Report) -> Option<jiff::Timestamp> {
+    let own = r.layout.expires.as_deref().and_then(|e| {
+        crate::model::layout::parse_expires(e)
+            .ok()?
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    });
+    r.steps
+        .iter()
+        .filter_map(|s| s.sublayout.as_deref().and_then(earliest_expiry))
+        .chain(own)
+        .min()
 }
 
 /// Why a report is no pass, in one paragraph (`None`: every check passed, inspections
@@ -495,6 +506,33 @@ mod tests {
         let lines = wrap_lines(&text);
         assert!(lines.iter().all(|l| l.chars().count() <= 120), "{lines:?}");
         assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+    }
+
+    #[test]
+    fn a_chain_expires_with_its_first_layout_sublayouts_included() {
+        let case = Path::new("tests/fixtures/conformance/cases/pass-sublayout-legacy");
+        let md = crate::model::envelope::Metadata::load(&case.join("root.layout")).unwrap();
+        let keys = crate::crypto::load_public_keys(&[case.join("alice.pub")]).unwrap();
+        let opts = crate::verify::VerifyOptions {
+            link_dir: case.join("links"),
+            clock: crate::clock::Clock::fixed("2026-01-01T00:00:00Z").unwrap(),
+            ..Default::default()
+        };
+        let mut r = crate::verify::verify_metadata(&md, &keys, &opts, &crate::verify::FsLinks);
+        assert!(r.passed, "{:?}", r.failure);
+        let root: jiff::Timestamp = r.layout.expires.as_deref().unwrap().parse().unwrap();
+        assert_eq!(earliest_expiry(&r), Some(root));
+        let sub = r
+            .steps
+            .iter_mut()
+            .find_map(|s| s.sublayout.as_deref_mut())
+            .expect("the case has a sublayout");
+        sub.layout.expires = Some("2026-02-01T00:00:00Z".into());
+        assert_eq!(
+            earliest_expiry(&r),
+            Some("2026-02-01T00:00:00Z".parse().unwrap()),
+            "the sublayout expires first"
+        );
     }
 
     #[test]
