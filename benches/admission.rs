@@ -37,7 +37,7 @@ fn load(server: &Server, image: &str, connections: usize, requests: usize) -> St
         connections,
         requests,
         template,
-        allowed: true,
+        allowed: Some(true),
     };
     let stats = run(server.addr, &ca, &l);
     assert_eq!(

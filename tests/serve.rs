@@ -197,7 +197,7 @@ fn the_webhook_answers_a_load_over_kept_connections_from_its_cache() {
             connections: 16,
             requests,
             template: pod_review("admission.k8s.io/v1", "UID", "Pod", pod(&[image])).to_string(),
-            allowed,
+            allowed: Some(allowed),
         };
         let stats = common::load::run(server.addr, &std::fs::read(&server.ca).unwrap(), &load);
         assert_eq!(
@@ -360,4 +360,31 @@ fn a_chain_of_our_own_is_admitted_over_https_and_a_tag_is_not() {
     assert_eq!(r["response"]["allowed"], false, "{r}");
     let message = r["response"]["status"]["message"].as_str().unwrap();
     assert!(message.contains("(rule own): no digest"), "{message}");
+}
+
+#[test]
+fn over_capacity_the_webhook_denies_at_once() {
+    let s = setup();
+    // One decision at a time, each a verification (no cache): 16 connections are more.
+    let server = start(&s, &["--max-in-flight", "1", "--cache-entries", "0"]);
+    server
+        .discard
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let good = format!("registry.example/app/web@sha256:{APP_BIN}");
+    let load = common::load::Load {
+        connections: 16,
+        requests: 400,
+        template: pod_review("admission.k8s.io/v1", "UID", "Pod", pod(&[&good])).to_string(),
+        allowed: None,
+    };
+    let stats = common::load::run(server.addr, &std::fs::read(&server.ca).unwrap(), &load);
+    assert_eq!((stats.ok, stats.failed), (400, 0), "{:?}", stats.bad);
+    assert!(stats.allowed > 0, "some were decided");
+    assert!(stats.denied > 0, "some were over capacity");
+    for d in &stats.denials {
+        assert!(d.contains("overloaded: too many reviews in flight"), "{d}");
+    }
+    let (_, m) = server.request("/metrics", None);
+    assert_eq!(metric(&m, "allowed"), stats.allowed as u64, "{m}");
+    assert_eq!(metric(&m, "overloaded"), stats.denied as u64, "{m}");
 }

@@ -7,16 +7,15 @@
 //! Used by `tests/serve.rs` (a small run, asserting counts) and by `benches/admission.rs`
 //! (the measured run, docs/performance.md).
 //!
-//! The client is written on tokio-rustls and httparse rather than an HTTP client crate:
-//! the generator must hold exactly one connection per worker and see every reconnect (a
-//! pooled client hides both), and hyper's client half needs a crate this build does not
-//! carry.
+//! Each worker holds one hyper HTTP/1.1 client connection over tokio-rustls rather than a
+//! pooled client: the generator must hold exactly one connection per worker and count every
+//! reconnect, which a pool hides.
 
+use http_body_util::BodyExt as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What to send.
 pub struct Load {
@@ -24,8 +23,9 @@ pub struct Load {
     pub requests: usize,
     /// An AdmissionReview whose uid is `UID`; each request gets its own (`u-<n>`).
     pub template: String,
-    /// `true` if every answer must allow, `false` if every answer must deny.
-    pub allowed: bool,
+    /// `Some(true)` if every answer must allow, `Some(false)` if every answer must deny,
+    /// `None` if either will do (they are counted).
+    pub allowed: Option<bool>,
 }
 
 /// What came back.
@@ -36,6 +36,11 @@ pub struct Stats {
     /// The first few answers that were not (and transport errors).
     pub bad: Vec<String>,
     pub failed: usize,
+    /// Of the good answers: how many allowed, how many denied.
+    pub allowed: usize,
+    pub denied: usize,
+    /// The first few denials' answers.
+    pub denials: Vec<String>,
     /// TCP+TLS connections opened (equal to `connections` when keep-alive held).
     pub connections_opened: usize,
     pub latencies: Vec<Duration>,
@@ -99,28 +104,42 @@ async fn run_async(addr: SocketAddr, ca_pem: &[u8], load: &Load) -> Stats {
         let s = w.await.unwrap();
         stats.ok += s.ok;
         stats.failed += s.failed;
+        stats.allowed += s.allowed;
+        stats.denied += s.denied;
         stats.connections_opened += s.connections_opened;
         stats.latencies.extend(s.latencies);
-        if stats.bad.len() < 5 {
-            stats.bad.extend(s.bad.into_iter().take(5));
-        }
+        stats.bad.extend(s.bad);
+        stats.bad.truncate(5);
+        stats.denials.extend(s.denials);
+        stats.denials.truncate(5);
     }
     stats.elapsed = started.elapsed();
     stats
 }
 
-type Tls = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
+type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>;
 
-async fn connect(addr: SocketAddr, connector: &tokio_rustls::TlsConnector) -> Result<Tls, String> {
+/// A TLS connection with hyper's HTTP/1.1 client on it (its driver spawned).
+async fn connect(
+    addr: SocketAddr,
+    connector: &tokio_rustls::TlsConnector,
+) -> Result<Sender, String> {
     let tcp = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| e.to_string())?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
-    connector
+    let tls = connector
         .connect(name, tcp)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
 }
 
 async fn worker(
@@ -129,12 +148,10 @@ async fn worker(
     next: Arc<AtomicUsize>,
     requests: usize,
     template: &str,
-    allowed: bool,
+    allowed: Option<bool>,
 ) -> Stats {
     let mut stats = Stats::default();
-    let mut conn: Option<Tls> = None;
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let verdict = format!("\"allowed\":{allowed}");
+    let mut conn: Option<Sender> = None;
     loop {
         let n = next.fetch_add(1, Ordering::Relaxed);
         if n >= requests {
@@ -142,11 +159,14 @@ async fn worker(
         }
         let uid = format!("u-{n}");
         let body = template.replace("UID", &uid);
-        let request = format!(
-            "POST /verify HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
+        let request = hyper::Request::post("/verify")
+            .header(hyper::header::HOST, addr.to_string())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .unwrap();
+        if conn.as_ref().is_some_and(|c| c.is_closed()) {
+            conn = None;
+        }
         if conn.is_none() {
             match connect(addr, &connector).await {
                 Ok(c) => {
@@ -161,14 +181,30 @@ async fn worker(
         }
         let Some(c) = conn.as_mut() else { continue };
         let t0 = Instant::now();
-        match exchange(c, request.as_bytes(), &mut buf).await {
+        match exchange(c, request).await {
             Ok((status, answer, close)) => {
                 let latency = t0.elapsed();
+                let verdict = if answer.contains("\"allowed\":true") {
+                    Some(true)
+                } else if answer.contains("\"allowed\":false") {
+                    Some(false)
+                } else {
+                    None
+                };
                 let good = status == 200
                     && answer.contains(&format!("\"uid\":\"{uid}\""))
-                    && answer.contains(&verdict);
+                    && verdict.is_some()
+                    && (allowed.is_none() || verdict == allowed);
                 if good {
                     stats.ok += 1;
+                    if verdict == Some(true) {
+                        stats.allowed += 1;
+                    } else {
+                        stats.denied += 1;
+                        if stats.denials.len() < 5 {
+                            stats.denials.push(answer);
+                        }
+                    }
                     stats.latencies.push(latency);
                 } else {
                     stats.fail(format!("{status}: {answer}"));
@@ -194,47 +230,26 @@ impl Stats {
     }
 }
 
-/// One request written, its response read: (status, body, whether the server closes).
+/// One request sent, its response read: (status, body, whether the server closes).
 async fn exchange(
-    c: &mut Tls,
-    request: &[u8],
-    buf: &mut Vec<u8>,
+    c: &mut Sender,
+    request: hyper::Request<http_body_util::Full<bytes::Bytes>>,
 ) -> Result<(u16, String, bool), String> {
-    c.write_all(request)
+    c.ready().await.map_err(|e| format!("connection: {e}"))?;
+    let response = c
+        .send_request(request)
         .await
-        .map_err(|e| format!("write: {e}"))?;
-    c.flush().await.map_err(|e| format!("flush: {e}"))?;
-    buf.clear();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut resp = httparse::Response::new(&mut headers);
-        if let httparse::Status::Complete(head) = resp.parse(buf).map_err(|e| e.to_string())? {
-            let status = resp.code.unwrap_or(0);
-            let header = |name: &str| {
-                resp.headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case(name))
-                    .map(|h| String::from_utf8_lossy(h.value).to_ascii_lowercase())
-            };
-            let len: usize = header("content-length")
-                .and_then(|v| v.trim().parse().ok())
-                .ok_or("no content-length")?;
-            let close = header("connection").is_some_and(|v| v.contains("close"));
-            while buf.len() < head + len {
-                let n = c.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
-                if n == 0 {
-                    return Err("closed mid-body".into());
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let body = String::from_utf8_lossy(&buf[head..head + len]).into_owned();
-            return Ok((status, body, close));
-        }
-        let n = c.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
-        if n == 0 {
-            return Err("closed before the answer".into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
+        .map_err(|e| format!("request: {e}"))?;
+    let status = response.status().as_u16();
+    let close = response
+        .headers()
+        .get(hyper::header::CONNECTION)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("body: {e}"))?
+        .to_bytes();
+    Ok((status, String::from_utf8_lossy(&body).into_owned(), close))
 }
