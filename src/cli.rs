@@ -137,6 +137,69 @@ pub enum Command {
     /// is refused and the old one kept); SIGTERM shuts down gracefully. Exit status: 0 after
     /// a shutdown; 2 wrong arguments, an unreadable policy or certificate.
     Serve(ServeArgs),
+    /// Evidence beside the image: push a link directory to an OCI registry as an artifact
+    /// whose subject is the image, pull it back, or put it into `serve`'s directory store.
+    ///
+    /// Exit status: 0 done; 1 the registry or the store failed (nothing partial is left as
+    /// evidence); 2 wrong arguments.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+/// `intoto-studio evidence …`.
+#[derive(Subcommand, Debug)]
+pub enum EvidenceCommand {
+    /// Push the links (sublayout folders too) as one OCI artifact referring to the image
+    /// (the referrers tag `sha256-<hex>` too where the registry has no referrers API).
+    /// Pushing the same links twice gives the same artifact.
+    Push {
+        /// The image, by digest: REGISTRY/REPO@sha256:HEX.
+        #[arg(value_name = "IMAGE@sha256:HEX")]
+        image: String,
+        #[arg(long = "link-dir", value_name = "DIR")]
+        link_dir: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Fetch every in-toto evidence artifact that refers to the image, check each layer's
+    /// digest, and write them as a link directory `verify` takes.
+    Pull {
+        #[arg(value_name = "IMAGE@sha256:HEX")]
+        image: String,
+        /// The link directory to write (must not exist or be empty).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Put the links into `serve`'s directory store: `<store>/sha256/<hex>/` is replaced
+    /// whole, atomically; nothing is written outside it.
+    Put {
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+        #[arg(value_name = "IMAGE@sha256:HEX")]
+        image: String,
+        #[arg(long = "link-dir", value_name = "DIR")]
+        link_dir: PathBuf,
+    },
+}
+
+/// How `evidence` reaches a registry.
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Plain HTTP instead of HTTPS (a registry on localhost).
+    #[arg(long)]
+    pub plain_http: bool,
+    /// CA certificate (PEM) to trust besides the system's roots.
+    #[arg(long, value_name = "CA.pem")]
+    pub registry_ca: Option<PathBuf>,
+    /// Docker `config.json` with the registry's credentials (default:
+    /// `$DOCKER_CONFIG/config.json`, else anonymous).
+    #[arg(long, value_name = "PATH")]
+    pub registry_config: Option<PathBuf>,
+    /// Seconds the whole transfer may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub registry_timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -478,6 +541,114 @@ pub fn run_serve(args: &ServeArgs) -> i32 {
     })
 }
 
+/// `intoto-studio evidence`.
+pub fn run_evidence(cmd: &EvidenceCommand) -> i32 {
+    use crate::evidence::registry::{self, RegistryOptions};
+    const PROG: &str = "intoto-studio evidence";
+    let fail = |e: String| {
+        let e = crate::Error::new(crate::Exc::OSError, e);
+        crate::tools::eprint_line(&crate::tools::error_line(PROG, &e));
+        1
+    };
+    let options = |image: &str, a: &RegistryArgs| -> Result<RegistryOptions, String> {
+        registry::check_image(image)?;
+        let ca_pem = match &a.registry_ca {
+            Some(p) => {
+                Some(crate::fsutil::read_regular(p).map_err(|e| format!("{}: {e}", p.display()))?)
+            }
+            None => None,
+        };
+        let config = a.registry_config.clone().or_else(|| {
+            std::env::var_os("DOCKER_CONFIG").map(|d| PathBuf::from(d).join("config.json"))
+        });
+        let auth = match config {
+            Some(p) => {
+                let bytes =
+                    crate::fsutil::read_regular(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+                registry::docker_config_auth(&bytes, &registry::registry_of(image)?)
+                    .map_err(|e| format!("{}: {e}", p.display()))?
+            }
+            None => registry::Auth::Anonymous,
+        };
+        Ok(RegistryOptions {
+            plain_http: a.plain_http,
+            auth,
+            ca_pem,
+            timeout: std::time::Duration::from_secs(a.registry_timeout.max(1)),
+        })
+    };
+    let usage = |e: String| crate::tools::usage_error(PROG, &e);
+    match cmd {
+        EvidenceCommand::Push {
+            image,
+            link_dir,
+            registry: a,
+        } => {
+            let opts = match options(image, a) {
+                Ok(o) => o,
+                Err(e) => return usage(e),
+            };
+            match registry::push(image, link_dir, &opts) {
+                Ok(p) => {
+                    print_out(&format!(
+                        "pushed {} link file(s) as {}{}\n",
+                        p.files,
+                        p.artifact,
+                        if p.tag_schema {
+                            " (and the referrers tag: the registry has no referrers API)"
+                        } else {
+                            ""
+                        }
+                    ));
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+        EvidenceCommand::Pull {
+            image,
+            out,
+            registry: a,
+        } => {
+            let opts = match options(image, a) {
+                Ok(o) => o,
+                Err(e) => return usage(e),
+            };
+            match registry::pull(image, out, &opts) {
+                Ok(p) => {
+                    print_out(&format!(
+                        "wrote {} link file(s) from {} ({}) to {}\n",
+                        p.files,
+                        p.artifacts.join(", "),
+                        p.via,
+                        out.display()
+                    ));
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+        EvidenceCommand::Put {
+            store,
+            image,
+            link_dir,
+        } => {
+            let hex = image
+                .rsplit_once("@sha256:")
+                .map(|(_, h)| h)
+                .unwrap_or(image.as_str());
+            match crate::evidence::put(store, hex, link_dir) {
+                Ok(at) => {
+                    print_out(&format!("put the links into {}\n", at.display()));
+                    0
+                }
+                Err(e) if e.contains("no sha256 digest") => usage(format!("{image}: {e}")),
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
 /// `intoto-studio admit`.
 pub fn run_admit(args: &AdmitArgs) -> i32 {
     const PROG: &str = "intoto-studio admit";
@@ -671,6 +842,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Graph(args)) => Ok(run_graph(args)),
         Some(Command::Admit(args)) => Ok(run_admit(args)),
         Some(Command::Serve(args)) => Ok(run_serve(args)),
+        Some(Command::Evidence(cmd)) => Ok(run_evidence(cmd)),
         Some(Command::Key(args)) => Ok(run_key(args)),
         None => run_tui(&cli),
     };

@@ -15,6 +15,8 @@ pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+#[cfg(feature = "evidence")]
+pub mod evidence;
 pub mod fsutil;
 pub mod graph;
 pub mod lint;

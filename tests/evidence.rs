@@ -1,0 +1,223 @@
+//! `evidence push|pull|put` against a real registry (Debian's docker-registry, distribution
+//! 2.8: no referrers API, so the referrers tag schema), started on 127.0.0.1 by the test.
+//! The chain is the conformance case `pass-sublayout-legacy` (the reference passed it; its
+//! links include a sublayout folder).
+
+mod common;
+
+use common::registry::{Registry, available, sha256};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const CASE: &str = "tests/fixtures/conformance/cases/pass-sublayout-legacy";
+
+fn studio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .args(args)
+        .env("INTOTO_STUDIO_NOW", "2026-01-01T00:00:00Z")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Every file under `dir`: (relative path, bytes), sorted.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn case() -> PathBuf {
+    Path::new(common::MANIFEST).join(CASE)
+}
+
+#[test]
+fn evidence_goes_to_the_registry_and_comes_back_byte_identical() {
+    if !available() {
+        return;
+    }
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case().join("expected.json")).unwrap())
+            .unwrap();
+    assert_eq!(want["passed"], true);
+    let reg = Registry::start();
+    let image = reg.push_image("app", b"the app layer");
+    let hex = image.rsplit_once("@sha256:").unwrap().1.to_string();
+    let links = case().join("links");
+    let links = links.to_str().unwrap();
+
+    let push = || {
+        studio(&[
+            "evidence",
+            "push",
+            &image,
+            "--link-dir",
+            links,
+            "--plain-http",
+        ])
+    };
+    let first = push();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(text(&first).contains("referrers tag"), "{}", text(&first));
+    let second = push();
+    assert_eq!(
+        text(&first),
+        text(&second),
+        "pushing twice gives the same artifact"
+    );
+    let index: serde_json::Value =
+        serde_json::from_str(&reg.manifest("app", &format!("sha256-{hex}"))).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{index}");
+    assert_eq!(
+        entries[0]["artifactType"],
+        "application/vnd.in-toto.links.v1"
+    );
+    let artifact = entries[0]["digest"].as_str().unwrap().to_string();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&reg.manifest("app", &artifact)).unwrap();
+    assert_eq!(manifest["subject"]["digest"], format!("sha256:{hex}"));
+    assert_eq!(
+        manifest["layers"].as_array().unwrap().len(),
+        files(&case().join("links")).len()
+    );
+
+    // Pulled back byte for byte, sublayout folder included, and the chain verifies.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pulled");
+    let pulled = studio(&[
+        "evidence",
+        "pull",
+        &image,
+        "--out",
+        out.to_str().unwrap(),
+        "--plain-http",
+    ]);
+    assert_eq!(pulled.status.code(), Some(0), "{}", text(&pulled));
+    assert!(
+        text(&pulled).contains("referrers tag schema"),
+        "{}",
+        text(&pulled)
+    );
+    assert_eq!(files(&out), files(&case().join("links")));
+    let layout = case().join("root.layout");
+    let key = case().join("alice.pub");
+    let verified = studio(&[
+        "verify",
+        "--layout",
+        layout.to_str().unwrap(),
+        "--verification-keys",
+        key.to_str().unwrap(),
+        "--link-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(verified.status.code(), Some(0), "{}", text(&verified));
+
+    // A registry that serves other bytes for a layer gives an error and writes nothing.
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+    let blob = reg.blob_file(layer);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    let out2 = tmp.path().join("pulled-again");
+    let bad = studio(&[
+        "evidence",
+        "pull",
+        &image,
+        "--out",
+        out2.to_str().unwrap(),
+        "--plain-http",
+    ]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("(intoto-studio evidence) OSError:"),
+        "{}",
+        text(&bad)
+    );
+    assert!(!out2.exists(), "nothing written");
+
+    // An image nothing refers to, and one named by tag.
+    let other = reg.push_image("app", b"another layer");
+    let none = studio(&[
+        "evidence",
+        "pull",
+        &other,
+        "--out",
+        out2.to_str().unwrap(),
+        "--plain-http",
+    ]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        text(&none).contains("no in-toto evidence refers to"),
+        "{}",
+        text(&none)
+    );
+    let tag = studio(&[
+        "evidence",
+        "pull",
+        &format!("{}/app:1", reg.addr),
+        "--out",
+        "x",
+        "--plain-http",
+    ]);
+    assert_eq!(tag.status.code(), Some(2), "{}", text(&tag));
+    assert!(text(&tag).contains("by digest"), "{}", text(&tag));
+}
+
+#[test]
+fn evidence_put_fills_the_store_of_serve_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let hex = sha256(b"an image manifest");
+    let image = format!("registry.example/app@sha256:{hex}");
+    let links = case().join("links");
+    let put = studio(&[
+        "evidence",
+        "put",
+        "--store",
+        store.to_str().unwrap(),
+        &image,
+        "--link-dir",
+        links.to_str().unwrap(),
+    ]);
+    assert_eq!(put.status.code(), Some(0), "{}", text(&put));
+    assert_eq!(files(&store.join("sha256").join(&hex)), files(&links));
+    let top: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(top, ["sha256"]);
+    let bad = studio(&[
+        "evidence",
+        "put",
+        "--store",
+        store.to_str().unwrap(),
+        "registry.example/app@sha256:../../x",
+        "--link-dir",
+        links.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert_eq!(std::fs::read_dir(store.join("sha256")).unwrap().count(), 1);
+}
