@@ -221,3 +221,83 @@ fn evidence_put_fills_the_store_of_serve_and_nothing_else() {
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     assert_eq!(std::fs::read_dir(store.join("sha256")).unwrap().count(), 1);
 }
+
+#[test]
+fn serve_admits_an_image_by_the_evidence_in_its_registry() {
+    if !available() {
+        return;
+    }
+    use common::admission::{own_chain, pod, pod_review, setup};
+    let s = setup();
+    let digest = own_chain(&s.dir);
+    let own = s.dir.join("own");
+    // The image own_chain's push step recorded, pushed for real: its manifest's bytes are
+    // the ones the push link has, so its digest is the one bound.
+    let reg = Registry::start();
+    reg.put_blob("own/app", b"{}");
+    reg.put_blob("own/app", &std::fs::read(own.join("work/app.bin")).unwrap());
+    let image = reg.push_manifest("own/app", &std::fs::read(own.join("pushed.json")).unwrap());
+    assert_eq!(image, format!("{}/own/app@sha256:{digest}", reg.addr));
+    let links = own.join("links");
+    let push = studio(&[
+        "evidence",
+        "push",
+        &image,
+        "--link-dir",
+        links.to_str().unwrap(),
+        "--plain-http",
+    ]);
+    assert_eq!(push.status.code(), Some(0), "{}", text(&push));
+    let policy = s.dir.join("policy.toml");
+    let mut p = std::fs::read_to_string(&policy).unwrap();
+    p.push_str(&format!(
+        "\n[[rule]]\nname = \"registry\"\nimages = [\"{}/own/*\"]\nlayout = \"own/root.layout\"\n\
+         owner_keys = [\"own/owner.pub\"]\nevidence = \"oci\"\nregistry = {{ plain_http = true }}\n\
+         bind = {{ step = \"push\", artifact = \"image.manifest.json\" }}\n",
+        reg.addr
+    ));
+    std::fs::write(&policy, p).unwrap();
+    let server = common::server::start(&s, &[]);
+    let r = server.review(&pod_review(
+        "admission.k8s.io/v1",
+        "u-reg",
+        "Pod",
+        pod(&[&image]),
+    ));
+    assert_eq!(r["response"]["allowed"], true, "{r}");
+
+    // Evidence replaced by a tampered link: denied, with the reason.
+    let tampered = s.dir.join("tampered");
+    common::copy_dir(&links, &tampered);
+    let link = std::fs::read_dir(&tampered)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("build.")
+        })
+        .unwrap();
+    let t = std::fs::read_to_string(&link).unwrap();
+    std::fs::write(&link, t.replace("app.bin", "app.bin.evil")).unwrap();
+    let push = studio(&[
+        "evidence",
+        "push",
+        &image,
+        "--link-dir",
+        tampered.to_str().unwrap(),
+        "--plain-http",
+    ]);
+    assert_eq!(push.status.code(), Some(0), "{}", text(&push));
+    let r = server.review(&pod_review(
+        "admission.k8s.io/v1",
+        "u-reg2",
+        "Pod",
+        pod(&[&image]),
+    ));
+    assert_eq!(r["response"]["allowed"], false, "{r}");
+    let message = r["response"]["status"]["message"].as_str().unwrap();
+    assert!(message.contains("(rule registry)"), "{message}");
+    assert!(message.contains("evidence"), "{message}");
+}

@@ -131,7 +131,9 @@ pub fn key(rule: &Rule, image: &str, hex: &str, evidence: &Path) -> Option<Key> 
     walk(evidence, &mut files, 0)?;
     files.sort();
     for f in files {
-        field(f.as_os_str().as_encoded_bytes());
+        // The path inside the store (a fetched store lives in a new scratch folder each time).
+        let rel = f.strip_prefix(evidence).unwrap_or(&f);
+        field(rel.as_os_str().as_encoded_bytes());
         field(&Sha256::digest(read(&f)?));
     }
     Some(h.finalize().into())

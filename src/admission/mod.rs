@@ -185,7 +185,26 @@ fn decide_image(
         );
         return d;
     };
-    let evidence = rule.evidence.join("sha256").join(&hex);
+    // Evidence from a registry is fetched into a scratch folder (dropped with it) first,
+    // within the budget; verification gets what is left.
+    let started = std::time::Instant::now();
+    let fetched = match fetch_evidence(rule, image, &hex, budget) {
+        Ok(f) => f,
+        Err(e) => {
+            d.reason = format!("image {image} (rule {}): {e}", rule.name);
+            if rule.mode == Mode::Warn {
+                d.allowed = true;
+                d.warnings
+                    .push(format!("{}; admitted (mode = \"warn\")", d.reason));
+            }
+            return d;
+        }
+    };
+    let evidence = match &fetched {
+        Some(dir) => dir.path().join("links"),
+        None => rule.evidence.join("sha256").join(&hex),
+    };
+    let budget = budget.saturating_sub(started.elapsed());
     let key = cache.and_then(|_| cache::key(rule, image, &hex, &evidence));
     let hit = match (cache, &key) {
         (Some(c), Some(k)) => c.get(k, clock.now()),
@@ -237,6 +256,43 @@ fn decide_image(
         }
     }
     d
+}
+
+/// Fetch the evidence of a rule whose evidence is in a registry into a scratch folder
+/// (`<scratch>/links`); `None` for a directory store.
+fn fetch_evidence(
+    rule: &Rule,
+    image: &str,
+    hex: &str,
+    budget: Duration,
+) -> Result<Option<crate::fsutil::ScratchDir>, String> {
+    use crate::evidence::registry;
+    let repo = match rule.evidence_source() {
+        policy::EvidenceSource::Dir(_) => return Ok(None),
+        policy::EvidenceSource::Oci(None) => {
+            let (name, _) = split_image(image)?;
+            name
+        }
+        policy::EvidenceSource::Oci(Some(repo)) => repo,
+    };
+    let read =
+        |p: &Path| crate::fsutil::read_regular(p).map_err(|e| format!("{}: {e}", p.display()));
+    let auth = match &rule.registry.config {
+        Some(p) => registry::docker_config_auth(&read(p)?, &registry::registry_of(image)?)?,
+        None => registry::Auth::Anonymous,
+    };
+    let opts = registry::RegistryOptions {
+        plain_http: rule.registry.plain_http,
+        auth,
+        ca_pem: rule.registry.ca.as_deref().map(read).transpose()?,
+        timeout: budget,
+    };
+    let scratch = crate::fsutil::ScratchDir::new("intoto-studio-evidence")
+        .map_err(|e| format!("no scratch folder for the evidence: {e}"))?;
+    let at = format!("{repo}@sha256:{hex}");
+    registry::pull(&at, &scratch.path().join("links"), &opts)
+        .map_err(|e| format!("the evidence in the registry: {e}"))?;
+    Ok(Some(scratch))
 }
 
 /// A verified, bound chain.

@@ -50,8 +50,13 @@ pub struct Rule {
     pub images: Vec<String>,
     pub layout: PathBuf,
     pub owner_keys: Vec<PathBuf>,
-    /// A directory store: `<evidence>/sha256/<hex>/` holds the image's links.
+    /// Where the image's links are: a directory store (`<evidence>/sha256/<hex>/`), `"oci"`
+    /// (the image's own registry) or `"oci://REGISTRY/REPO"` (artifacts referring to the
+    /// image's digest there), see [`Rule::evidence_source`].
     pub evidence: PathBuf,
+    /// How to reach the registry of `oci` evidence.
+    #[serde(default)]
+    pub registry: RegistryConfig,
     pub bind: Bind,
     #[serde(default)]
     pub inspections: Inspections,
@@ -59,6 +64,38 @@ pub struct Rule {
     pub mode: Mode,
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+}
+
+/// `registry = { plain_http = true, ca = "ca.pem", config = "config.json" }` (paths
+/// relative to the policy file).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    #[serde(default)]
+    pub plain_http: bool,
+    pub ca: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+}
+
+/// Where a rule's evidence is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceSource {
+    Dir(PathBuf),
+    /// In a registry: the image's own repository (`None`) or `REGISTRY/REPO`.
+    Oci(Option<String>),
+}
+
+impl Rule {
+    /// Where this rule's evidence is.
+    pub fn evidence_source(&self) -> EvidenceSource {
+        match self.evidence.to_str() {
+            Some("oci") => EvidenceSource::Oci(None),
+            Some(s) if let Some(repo) = s.strip_prefix("oci://") => {
+                EvidenceSource::Oci(Some(repo.trim_end_matches('/').to_string()))
+            }
+            _ => EvidenceSource::Dir(self.evidence.clone()),
+        }
+    }
 }
 
 /// The policy file.
@@ -92,7 +129,15 @@ impl Policy {
         let base = path.parent().unwrap_or(Path::new("."));
         for r in &mut p.rules {
             r.layout = base.join(&r.layout);
-            r.evidence = base.join(&r.evidence);
+            if matches!(r.evidence_source(), EvidenceSource::Dir(_)) {
+                r.evidence = base.join(&r.evidence);
+            }
+            for p in [&mut r.registry.ca, &mut r.registry.config]
+                .into_iter()
+                .flatten()
+            {
+                *p = base.join(&*p);
+            }
             for k in &mut r.owner_keys {
                 *k = base.join(&*k);
             }
@@ -165,6 +210,34 @@ params = { REGISTRY = "registry.example" }
         assert_eq!((r.mode, r.inspections), (Mode::Enforce, Inspections::Skip));
         assert_eq!(p.rule_for("registry.example/app/web").unwrap().name, "app");
         assert!(p.rule_for("registry.example/other/web").is_none());
+    }
+
+    #[test]
+    fn evidence_is_a_folder_or_a_registry() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("policy.toml");
+        let text = GOOD.to_string()
+            + &GOOD[GOOD.find("[[rule]]").unwrap()..]
+                .replace("name = \"app\"", "name = \"oci\"")
+                .replace("evidence = \"evidence\"", "evidence = \"oci://r.example/ev/\"\nregistry = { plain_http = true, ca = \"ca.pem\" }");
+        std::fs::write(&file, text).unwrap();
+        let p = Policy::load(&file).unwrap();
+        assert_eq!(
+            p.rules[0].evidence_source(),
+            EvidenceSource::Dir(tmp.path().join("evidence"))
+        );
+        assert_eq!(
+            p.rules[1].evidence_source(),
+            EvidenceSource::Oci(Some("r.example/ev".into()))
+        );
+        assert!(p.rules[1].registry.plain_http);
+        assert_eq!(
+            p.rules[1].registry.ca.as_deref(),
+            Some(tmp.path().join("ca.pem").as_path())
+        );
+        let mut r = p.rules[0].clone();
+        r.evidence = "oci".into();
+        assert_eq!(r.evidence_source(), EvidenceSource::Oci(None));
     }
 
     #[test]

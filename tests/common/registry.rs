@@ -138,6 +138,29 @@ impl Registry {
         digest
     }
 
+    /// Push a manifest's exact bytes to `repo` (its blobs must be there); returns the image
+    /// reference by digest (`127.0.0.1:PORT/repo@sha256:…`).
+    pub fn push_manifest(&self, repo: &str, manifest: &[u8]) -> String {
+        let digest = format!("sha256:{}", sha256(manifest));
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), manifest).unwrap();
+        let code = self.curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/vnd.oci.image.manifest.v1+json",
+            "--data-binary",
+            &format!("@{}", file.path().display()),
+            &self.url(&format!("/v2/{repo}/manifests/{digest}")),
+        ]);
+        assert_eq!(code, "201", "manifest upload");
+        format!("{}/{repo}@{digest}", self.addr)
+    }
+
     /// Push a minimal OCI image (an empty config and one layer) to `repo`; returns the
     /// image reference by digest (`127.0.0.1:PORT/repo@sha256:…`).
     pub fn push_image(&self, repo: &str, layer: &[u8]) -> String {
@@ -150,22 +173,7 @@ impl Registry {
             "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}],
         })
         .to_string();
-        let digest = format!("sha256:{}", sha256(manifest.as_bytes()));
-        let code = self.curl(&[
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: application/vnd.oci.image.manifest.v1+json",
-            "--data-binary",
-            &manifest,
-            &self.url(&format!("/v2/{repo}/manifests/{digest}")),
-        ]);
-        assert_eq!(code, "201", "manifest upload");
-        format!("{}/{repo}@{digest}", self.addr)
+        self.push_manifest(repo, manifest.as_bytes())
     }
 
     /// The raw bytes the registry serves for `repo`'s manifest `reference` (tag or digest).
