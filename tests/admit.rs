@@ -24,6 +24,11 @@ fn admit(s: &Setup, review: &Value, format: &str) -> Out {
 }
 
 fn admit_file(s: &Setup, file: &Path, format: &str) -> Out {
+    admit_file_at(s, file, format, "2026-01-01T00:00:00Z")
+}
+
+/// `admit` with the clock at `now`.
+fn admit_file_at(s: &Setup, file: &Path, format: &str, now: &str) -> Out {
     let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
         .arg("admit")
         .arg(file)
@@ -31,7 +36,7 @@ fn admit_file(s: &Setup, file: &Path, format: &str) -> Out {
         .arg(s.dir.join("policy.toml"))
         .args(["--format", format])
         .stdin(Stdio::null())
-        .env("INTOTO_STUDIO_NOW", "2026-01-01T00:00:00Z")
+        .env("INTOTO_STUDIO_NOW", now)
         .output()
         .unwrap();
     Out {
@@ -286,19 +291,14 @@ fn a_chain_of_our_own_binds_the_pushed_manifest_and_expires_with_its_layout() {
     );
 
     // After the layout's expiry the same evidence admits nothing.
-    let file = s.dir.join("review.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
-        .arg("admit")
-        .arg(&file)
-        .arg("--policy")
-        .arg(s.dir.join("policy.toml"))
-        .args(["--format", "json"])
-        .env("INTOTO_STUDIO_NOW", "2100-01-01T00:00:00Z")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let message = v["message"].as_str().unwrap();
+    let out = admit_file_at(
+        &s,
+        &s.dir.join("review.json"),
+        "json",
+        "2100-01-01T00:00:00Z",
+    );
+    assert_eq!(out.code, 1);
+    let message = json_of(&out)["message"].as_str().unwrap().to_string();
     assert!(message.contains("layout expiry failed"), "{message}");
     assert!(message.contains("expired"), "{message}");
 
@@ -309,37 +309,8 @@ fn a_chain_of_our_own_binds_the_pushed_manifest_and_expires_with_its_layout() {
         .replace("\"size\":8", "\"size\":9");
     std::fs::write(&pushed, other).unwrap();
     let evidence = s.dir.join(format!("evidence-own/sha256/{digest}"));
-    let push_link = std::fs::read_dir(&evidence)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("push.")
-        })
-        .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
-        .args(["run", "-n", "push", "--signing-key", "../bob", "-d"])
-        .arg(&evidence)
-        .args([
-            "-m",
-            "app.bin",
-            "-p",
-            "image.manifest.json",
-            "--",
-            "cp",
-            "../pushed.json",
-            "image.manifest.json",
-        ])
-        .current_dir(own.join("work"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let push_link = link_file(&evidence, "push");
+    run_push(&own, &evidence);
     assert!(push_link.exists(), "the new push link replaced the old one");
     let out = admit(&s, &review, "json");
     assert_eq!(out.code, 1, "{}", out.stdout);

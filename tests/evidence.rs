@@ -269,16 +269,7 @@ fn serve_admits_an_image_by_the_evidence_in_its_registry() {
     // Evidence replaced by a tampered link: denied, with the reason.
     let tampered = s.dir.join("tampered");
     common::copy_dir(&links, &tampered);
-    let link = std::fs::read_dir(&tampered)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("build.")
-        })
-        .unwrap();
+    let link = common::admission::link_file(&tampered, "build");
     let t = std::fs::read_to_string(&link).unwrap();
     std::fs::write(&link, t.replace("app.bin", "app.bin.evil")).unwrap();
     let push = studio(&[

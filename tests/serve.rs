@@ -220,11 +220,10 @@ fn the_webhook_answers_a_load_over_kept_connections_from_its_cache() {
     assert_eq!(metric(&m, "overloaded"), 0, "{m}");
 
     // Replaced evidence misses the cache: a tampered link is verified, and denied.
-    let link = std::fs::read_dir(s.dir.join(format!("evidence-app/sha256/{APP_BIN}")))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains("release."))
-        .unwrap();
+    let link = link_file(
+        &s.dir.join(format!("evidence-app/sha256/{APP_BIN}")),
+        "release",
+    );
     let text = std::fs::read_to_string(&link).unwrap();
     let at = text.find("\"sig\": \"").unwrap() + "\"sig\": \"".len();
     let flipped = if &text[at..at + 1] == "0" { "1" } else { "0" };

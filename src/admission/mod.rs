@@ -185,39 +185,64 @@ fn decide_image(
         );
         return d;
     };
-    // Evidence from a registry is fetched into a scratch folder (dropped with it) first,
-    // within the budget; verification gets what is left.
-    let started = std::time::Instant::now();
-    let fetched = match fetch_evidence(rule, image, &hex, budget) {
-        Ok(f) => f,
-        Err(e) => {
-            d.reason = format!("image {image} (rule {}): {e}", rule.name);
+    let outcome = image_outcome(rule, image, &name, &hex, clock, budget, cache, &mut d);
+    match outcome {
+        cache::Outcome::Verified { bound_by, warnings } => {
+            d.allowed = true;
+            d.bound_by = Some(bound_by);
+            d.warnings = warnings;
+        }
+        cache::Outcome::Refused(reason) => {
+            d.reason = format!("image {image} (rule {}): {reason}", rule.name);
             if rule.mode == Mode::Warn {
                 d.allowed = true;
                 d.warnings
                     .push(format!("{}; admitted (mode = \"warn\")", d.reason));
             }
-            return d;
         }
+    }
+    d
+}
+
+/// The outcome for an image under its rule: from the cache, or by fetching its evidence (a
+/// registry's) and verifying it; `d` gets the report and whether the cache answered.
+#[allow(clippy::too_many_arguments)]
+fn image_outcome(
+    rule: &Rule,
+    image: &str,
+    name: &str,
+    hex: &str,
+    clock: &crate::clock::Clock,
+    budget: Duration,
+    cache: Option<&cache::Cache>,
+    d: &mut ImageDecision,
+) -> cache::Outcome {
+    // Evidence from a registry is fetched into a scratch folder (dropped with it) first,
+    // within the budget; verification gets what is left.
+    let started = std::time::Instant::now();
+    // A registry that fails is a refusal, decided again next time (never cached).
+    let fetched = match fetch_evidence(rule, name, hex, budget) {
+        Ok(f) => f,
+        Err(e) => return cache::Outcome::Refused(e),
     };
     let evidence = match &fetched {
         Some(dir) => dir.path().join("links"),
-        None => rule.evidence.join("sha256").join(&hex),
+        None => rule.evidence.join("sha256").join(hex),
     };
     let budget = budget.saturating_sub(started.elapsed());
-    let key = cache.and_then(|_| cache::key(rule, image, &hex, &evidence));
+    let key = cache.and_then(|_| cache::key(rule, image, hex, &evidence));
     let hit = match (cache, &key) {
         (Some(c), Some(k)) => c.get(k, clock.now()),
         _ => None,
     };
-    let outcome = match hit {
+    match hit {
         Some(o) => {
             d.cached = true;
             o
         }
         None => {
             let (outcome, expires, ran) =
-                match verify_image(rule, image, &hex, &evidence, clock, budget) {
+                match verify_image(rule, image, hex, &evidence, clock, budget) {
                     Ok(v) => {
                         d.report = Some(v.report);
                         let o = cache::Outcome::Verified {
@@ -239,46 +264,27 @@ fn decide_image(
             }
             outcome
         }
-    };
-    match outcome {
-        cache::Outcome::Verified { bound_by, warnings } => {
-            d.allowed = true;
-            d.bound_by = Some(bound_by);
-            d.warnings = warnings;
-        }
-        cache::Outcome::Refused(reason) => {
-            d.reason = format!("image {image} (rule {}): {reason}", rule.name);
-            if rule.mode == Mode::Warn {
-                d.allowed = true;
-                d.warnings
-                    .push(format!("{}; admitted (mode = \"warn\")", d.reason));
-            }
-        }
     }
-    d
 }
 
 /// Fetch the evidence of a rule whose evidence is in a registry into a scratch folder
 /// (`<scratch>/links`); `None` for a directory store.
 fn fetch_evidence(
     rule: &Rule,
-    image: &str,
+    name: &str,
     hex: &str,
     budget: Duration,
 ) -> Result<Option<crate::fsutil::ScratchDir>, String> {
     use crate::evidence::registry;
     let repo = match rule.evidence_source() {
         policy::EvidenceSource::Dir(_) => return Ok(None),
-        policy::EvidenceSource::Oci(None) => {
-            let (name, _) = split_image(image)?;
-            name
-        }
+        policy::EvidenceSource::Oci(None) => name.to_string(),
         policy::EvidenceSource::Oci(Some(repo)) => repo,
     };
     let read =
         |p: &Path| crate::fsutil::read_regular(p).map_err(|e| format!("{}: {e}", p.display()));
     let auth = match &rule.registry.config {
-        Some(p) => registry::docker_config_auth(&read(p)?, &registry::registry_of(image)?)?,
+        Some(p) => registry::docker_config_auth(&read(p)?, &registry::registry_of(&repo)?)?,
         None => registry::Auth::Anonymous,
     };
     let opts = registry::RegistryOptions {

@@ -110,6 +110,65 @@ pub fn pod(images: &[&str]) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": containers}})
 }
 
+/// Run our binary in `cwd` with the clock pinned at 2026-01-01; it must succeed. Returns
+/// its standard output, trimmed.
+pub fn run_studio(args: &[&str], cwd: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+        .args(args)
+        .current_dir(cwd)
+        .env("INTOTO_STUDIO_NOW", "2026-01-01T00:00:00Z")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The `push` step of [`own_chain`] (in `<own>/work`, signed by `<own>/bob`): it takes
+/// `app.bin` and records `image.manifest.json`, a copy of `<own>/pushed.json`; its link goes
+/// to `link_dir`.
+pub fn run_push(own: &Path, link_dir: &Path) {
+    let key = own.join("bob");
+    run_studio(
+        &[
+            "run",
+            "-n",
+            "push",
+            "--signing-key",
+            key.to_str().unwrap(),
+            "-d",
+            link_dir.to_str().unwrap(),
+            "-m",
+            "app.bin",
+            "-p",
+            "image.manifest.json",
+            "--",
+            "cp",
+            "../pushed.json",
+            "image.manifest.json",
+        ],
+        &own.join("work"),
+    );
+}
+
+/// The link file of `step` in `dir` (`<step>.<keyid[:8]>.link`).
+pub fn link_file(dir: &Path, step: &str) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{step}.")))
+                && p.is_file()
+        })
+        .unwrap_or_else(|| panic!("no link of {step} in {}", dir.display()))
+}
+
 /// A chain made with our own `keygen`, `sign` and `run`: `build` creates `app.bin`, `push`
 /// takes it and records `image.manifest.json`, the OCI manifest it pushed (as `crane
 /// manifest` writes it), whose sha256 is the image digest. The layout expires at the end
@@ -120,23 +179,7 @@ pub fn own_chain(dir: &Path) -> String {
     let own = dir.join("own");
     let work = own.join("work");
     std::fs::create_dir_all(&work).unwrap();
-    let bin = env!("CARGO_BIN_EXE_intoto-studio");
-    let run = |args: &[&str], cwd: &Path| {
-        let out = std::process::Command::new(bin)
-            .args(args)
-            .current_dir(cwd)
-            .env("INTOTO_STUDIO_NOW", "2026-01-01T00:00:00Z")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let run = run_studio;
     run(&["keygen", "owner"], &own);
     run(&["keygen", "bob"], &own);
     let bob_id = run(&["key", "id", "bob.pub"], &own);
@@ -209,26 +252,7 @@ pub fn own_chain(dir: &Path) -> String {
     })
     .to_string();
     std::fs::write(own.join("pushed.json"), &manifest).unwrap();
-    run(
-        &[
-            "run",
-            "-n",
-            "push",
-            "--signing-key",
-            key,
-            "-d",
-            &links_s,
-            "-m",
-            "app.bin",
-            "-p",
-            "image.manifest.json",
-            "--",
-            "cp",
-            "../pushed.json",
-            "image.manifest.json",
-        ],
-        &work,
-    );
+    run_push(&own, &links);
     let digest = sha(manifest.as_bytes());
     super::copy_dir(&links, &dir.join(format!("evidence-own/sha256/{digest}")));
     let mut policy = std::fs::read_to_string(dir.join("policy.toml")).unwrap_or_default();

@@ -96,6 +96,25 @@ impl Registry {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// PUT `body` to `url`; returns the HTTP status.
+    fn put(&self, url: &str, content_type: &str, body: &[u8]) -> String {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), body).unwrap();
+        self.curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "PUT",
+            "-H",
+            &format!("Content-Type: {content_type}"),
+            "--data-binary",
+            &format!("@{}", file.path().display()),
+            url,
+        ])
+    }
+
     /// Upload a blob to `repo`; returns its digest.
     pub fn put_blob(&self, repo: &str, bytes: &[u8]) -> String {
         let digest = format!("sha256:{}", sha256(bytes));
@@ -119,21 +138,11 @@ impl Registry {
             self.url(&location)
         };
         let sep = if location.contains('?') { '&' } else { '?' };
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), bytes).unwrap();
-        let code = self.curl(&[
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: application/octet-stream",
-            "--data-binary",
-            &format!("@{}", file.path().display()),
+        let code = self.put(
             &format!("{location}{sep}digest={digest}"),
-        ]);
+            "application/octet-stream",
+            bytes,
+        );
         assert_eq!(code, "201", "blob upload");
         digest
     }
@@ -142,21 +151,11 @@ impl Registry {
     /// reference by digest (`127.0.0.1:PORT/repo@sha256:…`).
     pub fn push_manifest(&self, repo: &str, manifest: &[u8]) -> String {
         let digest = format!("sha256:{}", sha256(manifest));
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), manifest).unwrap();
-        let code = self.curl(&[
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: application/vnd.oci.image.manifest.v1+json",
-            "--data-binary",
-            &format!("@{}", file.path().display()),
+        let code = self.put(
             &self.url(&format!("/v2/{repo}/manifests/{digest}")),
-        ]);
+            "application/vnd.oci.image.manifest.v1+json",
+            manifest,
+        );
         assert_eq!(code, "201", "manifest upload");
         format!("{}/{repo}@{digest}", self.addr)
     }
