@@ -388,7 +388,29 @@ fn json_response(status: StatusCode, v: serde_json::Value) -> Response {
         .into_response()
 }
 
-async fn verify(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+async fn verify(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
+    // A declared length over the bound is refused before the body is read: no `100
+    // Continue` is sent, so the client hears the 413 instead of a reset mid-upload.
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let too_large = || {
+        Metrics::count(&state.metrics.reviews, "invalid");
+        let why = format!("the body is larger than {} MiB", review::MAX_BODY >> 20);
+        log(
+            "warn",
+            serde_json::json!({"msg": "bad request body", "error": why}),
+        );
+        (StatusCode::PAYLOAD_TOO_LARGE, format!("{why}\n")).into_response()
+    };
+    if declared.is_some_and(|n| n > review::MAX_BODY as u64) {
+        return too_large();
+    }
+    let body: Bytes = match axum::body::to_bytes(request.into_body(), review::MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return too_large(),
+    };
     let req = match review::parse(&body) {
         Ok(Some(r)) => r,
         Ok(None) => {
