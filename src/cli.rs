@@ -67,6 +67,18 @@ pub struct ChainArgs {
     #[arg(long = "link-dir", value_name = "PATH")]
     pub link_dir: Option<PathBuf>,
 
+    /// Pull the links from the image's OCI registry (the evidence `evidence push` put
+    /// beside it) instead of reading --link-dir.
+    #[arg(
+        long = "evidence-from",
+        value_name = "IMAGE@sha256:HEX",
+        conflicts_with = "link_dir"
+    )]
+    pub evidence_from: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
     /// Timeout in seconds for each inspection command.
     #[arg(
         long = "inspection-timeout",
@@ -184,7 +196,7 @@ pub enum EvidenceCommand {
     },
 }
 
-/// How `evidence` reaches a registry.
+/// How `evidence` (and `--evidence-from`) reaches a registry.
 #[derive(Args, Debug, Clone)]
 pub struct RegistryArgs {
     /// Plain HTTP instead of HTTPS (a registry on localhost).
@@ -200,6 +212,39 @@ pub struct RegistryArgs {
     /// Seconds the whole transfer may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub registry_timeout: u64,
+}
+
+impl Default for RegistryArgs {
+    fn default() -> Self {
+        RegistryArgs {
+            plain_http: false,
+            registry_ca: None,
+            registry_config: None,
+            registry_timeout: 60,
+        }
+    }
+}
+
+impl RegistryArgs {
+    /// The options for `image`'s registry; the credentials from --registry-config, else
+    /// `$DOCKER_CONFIG/config.json`, else none. An image not named by digest, or a file
+    /// that cannot be read, is an error.
+    pub fn options(
+        &self,
+        image: &str,
+    ) -> Result<crate::evidence::registry::RegistryOptions, String> {
+        crate::evidence::registry::check_image(image)?;
+        let config = self.registry_config.clone().or_else(|| {
+            std::env::var_os("DOCKER_CONFIG").map(|d| PathBuf::from(d).join("config.json"))
+        });
+        crate::evidence::registry::RegistryOptions::for_image(
+            image,
+            self.plain_http,
+            self.registry_ca.as_deref(),
+            config.as_deref(),
+            Duration::from_secs(self.registry_timeout.max(1)),
+        )
+    }
 }
 
 #[derive(Args, Debug)]
@@ -384,6 +429,21 @@ impl ChainArgs {
         }
     }
 
+    /// The image and registry options of --evidence-from (`None` without it); an image not
+    /// named by digest or an unreadable CA or config file is a usage error.
+    pub fn evidence_source(
+        &self,
+    ) -> Result<Option<(String, crate::evidence::registry::RegistryOptions)>, UsageError> {
+        let Some(image) = &self.evidence_from else {
+            return Ok(None);
+        };
+        let opts = self
+            .registry
+            .options(image)
+            .map_err(|e| UsageError(format!("--evidence-from: {e}")))?;
+        Ok(Some((image.clone(), opts)))
+    }
+
     /// Refuse what this tool does not support, as a usage error.
     pub fn check_supported(&self) -> Result<(), UsageError> {
         if self.gpg.is_some() || self.gpg_home.is_some() {
@@ -413,13 +473,34 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
     }
     let mut opts = chain.verify_options();
     opts.persist_inspection_links = !args.no_inspection_links;
-    let mut report = match crate::model::envelope::Metadata::load(layout_path) {
-        Err(e) => verify::load_failure(e.context(layout_path.display())),
-        Ok(md) => match crate::crypto::load_public_keys(&chain.verification_keys) {
-            Err(e) => verify::key_failure(e),
-            Ok(keys) => verify::verify_metadata(&md, &keys, &opts, &verify::FsLinks),
-        },
+    // --evidence-from: the links are pulled first, into a scratch folder that lives until
+    // the report is printed; a registry failure fails verification.
+    let mut pulled = None;
+    let mut report = match chain.evidence_source()?.map(|(image, ro)| {
+        let got = crate::evidence::registry::pull_to_scratch(&image, &ro);
+        (image, got)
+    }) {
+        Some((image, Err(e))) => verify::links_failure(crate::Error::new(
+            Exc::OSError,
+            format!("the evidence of {image} in its registry: {e}"),
+        )),
+        got => {
+            if let Some((image, Ok((scratch, p)))) = got {
+                opts.link_dir = scratch.path().join("links");
+                pulled = Some((scratch, evidence_note(&image, &p)));
+            }
+            match crate::model::envelope::Metadata::load(layout_path) {
+                Err(e) => verify::load_failure(e.context(layout_path.display())),
+                Ok(md) => match crate::crypto::load_public_keys(&chain.verification_keys) {
+                    Err(e) => verify::key_failure(e),
+                    Ok(keys) => verify::verify_metadata(&md, &keys, &opts, &verify::FsLinks),
+                },
+            }
+        }
     };
+    if let Some((_, note)) = &pulled {
+        report.notes.insert(0, note.clone());
+    }
     report.key_names =
         verify::report::KeyNames::for_chain(&chain.verification_keys, Some(layout_path));
     if !args.quiet {
@@ -441,6 +522,17 @@ pub fn run_verify(args: &VerifyArgs) -> Result<i32, UsageError> {
         print_out(&out);
     }
     Ok(if report.passed { 0 } else { 1 })
+}
+
+/// What --evidence-from pulled, as a note of the report.
+fn evidence_note(image: &str, p: &crate::evidence::registry::Pulled) -> String {
+    format!(
+        "the links were pulled from the registry: {} file(s) of {} referring to {image} \
+         (found through the {})",
+        p.files,
+        p.artifacts.join(", "),
+        p.via
+    )
 }
 
 /// `intoto-studio lint`.
@@ -543,39 +635,12 @@ pub fn run_serve(args: &ServeArgs) -> i32 {
 
 /// `intoto-studio evidence`.
 pub fn run_evidence(cmd: &EvidenceCommand) -> i32 {
-    use crate::evidence::registry::{self, RegistryOptions};
+    use crate::evidence::registry;
     const PROG: &str = "intoto-studio evidence";
     let fail = |e: String| {
         let e = crate::Error::new(crate::Exc::OSError, e);
         crate::tools::eprint_line(&crate::tools::error_line(PROG, &e));
         1
-    };
-    let options = |image: &str, a: &RegistryArgs| -> Result<RegistryOptions, String> {
-        registry::check_image(image)?;
-        let ca_pem = match &a.registry_ca {
-            Some(p) => {
-                Some(crate::fsutil::read_regular(p).map_err(|e| format!("{}: {e}", p.display()))?)
-            }
-            None => None,
-        };
-        let config = a.registry_config.clone().or_else(|| {
-            std::env::var_os("DOCKER_CONFIG").map(|d| PathBuf::from(d).join("config.json"))
-        });
-        let auth = match config {
-            Some(p) => {
-                let bytes =
-                    crate::fsutil::read_regular(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-                registry::docker_config_auth(&bytes, &registry::registry_of(image)?)
-                    .map_err(|e| format!("{}: {e}", p.display()))?
-            }
-            None => registry::Auth::Anonymous,
-        };
-        Ok(RegistryOptions {
-            plain_http: a.plain_http,
-            auth,
-            ca_pem,
-            timeout: std::time::Duration::from_secs(a.registry_timeout.max(1)),
-        })
     };
     let usage = |e: String| crate::tools::usage_error(PROG, &e);
     match cmd {
@@ -584,7 +649,7 @@ pub fn run_evidence(cmd: &EvidenceCommand) -> i32 {
             link_dir,
             registry: a,
         } => {
-            let opts = match options(image, a) {
+            let opts = match a.options(image) {
                 Ok(o) => o,
                 Err(e) => return usage(e),
             };
@@ -610,7 +675,7 @@ pub fn run_evidence(cmd: &EvidenceCommand) -> i32 {
             out,
             registry: a,
         } => {
-            let opts = match options(image, a) {
+            let opts = match a.options(image) {
                 Ok(o) => o,
                 Err(e) => return usage(e),
             };
@@ -763,8 +828,23 @@ pub fn run_graph(args: &GraphArgs) -> i32 {
 /// `intoto-studio [PATH] [verify flags]`: the terminal UI.
 pub fn run_tui(cli: &Cli) -> Result<i32, UsageError> {
     cli.chain.check_supported()?;
-    let opened = crate::tui::resolve_chain(cli.path.as_deref(), &cli.chain.tui_flags())
-        .map_err(UsageError)?;
+    let mut flags = cli.chain.tui_flags();
+    // --evidence-from: the links are pulled into a scratch folder that lives as long as the
+    // UI; a registry failure ends here, with the reason.
+    let mut _scratch = None;
+    if let Some((image, ro)) = cli.chain.evidence_source()? {
+        match crate::evidence::registry::pull_to_scratch(&image, &ro) {
+            Ok((scratch, _)) => {
+                flags.link_dir = Some(scratch.path().join("links"));
+                _scratch = Some(scratch);
+            }
+            Err(e) => {
+                eprintln!("intoto-studio: error: the evidence of {image} in its registry: {e}");
+                return Ok(1);
+            }
+        }
+    }
+    let opened = crate::tui::resolve_chain(cli.path.as_deref(), &flags).map_err(UsageError)?;
     open_tui(opened, &cli.ui)
 }
 

@@ -650,3 +650,65 @@ fn admit_opens_the_denied_chain_in_the_tui() {
         "{screen}"
     );
 }
+
+/// `--evidence-from` opens the chain with its links pulled from the image's registry: the
+/// failure the reference found is in view, as with `--link-dir`.
+#[test]
+fn the_tui_takes_its_links_from_the_registry() {
+    if !have_tmux() || !common::registry::available() {
+        return;
+    }
+    let reg = common::registry::Registry::start();
+    let image = reg.push_image("app", b"the app layer");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(
+        &case("fail-tampered-artifact-legacy"),
+        &tmp.path().join("c"),
+    );
+    let links = tmp.path().join("c/links");
+    let push = Command::new(BIN)
+        .args(["evidence", "push", &image, "--plain-http", "--link-dir"])
+        .arg(&links)
+        .output()
+        .unwrap();
+    assert!(push.status.success(), "{push:?}");
+    std::fs::remove_dir_all(&links).unwrap();
+    let s = Session::start(
+        &tmp.path().join("c/workdir"),
+        &[
+            "--layout",
+            "../root.layout",
+            "--verification-keys",
+            "../alice.pub",
+            "--evidence-from",
+            &image,
+            "--plain-http",
+        ],
+        180,
+        45,
+    );
+    let screen = s.wait("the failure", |s| s.contains("FAILED"));
+    assert!(screen.contains("package"), "{screen}");
+    assert!(screen.contains("DISALLOW *"), "{screen}");
+    assert!(screen.contains("demo-project/foo.py"), "{screen}");
+    s.keys(&["q"]);
+    s.wait_for("EXITED-0");
+    // No evidence: the reason, and no UI.
+    let bare = reg.push_image("app", b"nothing refers to this");
+    let s = Session::start(
+        &tmp.path().join("c/workdir"),
+        &[
+            "--layout",
+            "../root.layout",
+            "--verification-keys",
+            "../alice.pub",
+            "--evidence-from",
+            &bare,
+            "--plain-http",
+        ],
+        180,
+        45,
+    );
+    let screen = s.wait_for("EXITED-1");
+    assert!(screen.contains("no in-toto evidence refers to"), "{screen}");
+}

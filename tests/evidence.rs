@@ -292,3 +292,111 @@ fn serve_admits_an_image_by_the_evidence_in_its_registry() {
     assert!(message.contains("(rule registry)"), "{message}");
     assert!(message.contains("evidence"), "{message}");
 }
+
+/// `verify --evidence-from` pulls the links beside the image and judges them as the
+/// reference judged them in place: a passing chain passes, a failing one fails on the
+/// reference's item, rule and artifact; no evidence, or evidence that fails to come, is a
+/// failure with the reason, never a pass.
+#[test]
+fn verify_takes_its_links_from_the_registry() {
+    if !available() {
+        return;
+    }
+    let reg = Registry::start();
+    let conformance = Path::new(common::MANIFEST).join("tests/fixtures/conformance");
+    let push_case = |name: &str, layer: &[u8]| {
+        let image = reg.push_image("app", layer);
+        let links = conformance.join("cases").join(name).join("links");
+        let push = studio(&[
+            "evidence",
+            "push",
+            &image,
+            "--link-dir",
+            links.to_str().unwrap(),
+            "--plain-http",
+        ]);
+        assert_eq!(push.status.code(), Some(0), "{}", text(&push));
+        image
+    };
+    let verify = |name: &str, image: &str, more: &[&str]| {
+        let dir = conformance.join("cases").join(name);
+        let mut args = vec![
+            "verify".to_string(),
+            "--layout".into(),
+            dir.join("root.layout").display().to_string(),
+            "--verification-keys".into(),
+            dir.join("alice.pub").display().to_string(),
+            "--evidence-from".into(),
+            image.into(),
+            "--plain-http".into(),
+            "--no-inspection-links".into(),
+        ];
+        args.extend(more.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        studio(&args)
+    };
+    let expected = |name: &str| -> serde_json::Value {
+        let p = conformance.join("cases").join(name).join("expected.json");
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+
+    for (name, layer) in [
+        ("pass-sublayout-legacy", b"layer one".as_slice()),
+        ("fail-sublayout-rule-dsse", b"layer two".as_slice()),
+    ] {
+        let image = push_case(name, layer);
+        let out = verify(name, &image, &["--format", "json"]);
+        let wrong = common::judge(name, &expected(name), &out);
+        assert!(wrong.is_empty(), "{wrong:?}\n{}", text(&out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let note = report["notes"][0].as_str().unwrap_or_default();
+        assert!(
+            note.contains("pulled from the registry") && note.contains(&image),
+            "{report}"
+        );
+    }
+    let passing = push_case("pass-sublayout-legacy", b"layer three");
+    let out = verify("pass-sublayout-legacy", &passing, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("referrers tag schema"),
+        "{}",
+        text(&out)
+    );
+
+    // An image nothing refers to: a failure at loading the links, with the reason.
+    let bare = reg.push_image("app", b"no evidence");
+    let out = verify("pass-sublayout-legacy", &bare, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["passed"], false);
+    assert_eq!(report["failure"]["stage"], "load_links", "{report}");
+    assert!(
+        report["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no in-toto evidence refers to"),
+        "{report}"
+    );
+    // A registry that is not there fails too (HTTPS to the plain-HTTP registry).
+    let dir = conformance.join("cases/pass-sublayout-legacy");
+    let out = studio(&[
+        "verify",
+        "--layout",
+        dir.join("root.layout").to_str().unwrap(),
+        "--verification-keys",
+        dir.join("alice.pub").to_str().unwrap(),
+        "--evidence-from",
+        &passing,
+        "--registry-timeout",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("in its registry"), "{}", text(&out));
+    // --evidence-from takes the place of --link-dir, and names the image by digest.
+    let both = verify("pass-sublayout-legacy", &passing, &["--link-dir", "links"]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both));
+    let tag = verify("pass-sublayout-legacy", &format!("{}/app:1", reg.addr), &[]);
+    assert_eq!(tag.status.code(), Some(2), "{}", text(&tag));
+    assert!(text(&tag).contains("by digest"), "{}", text(&tag));
+}

@@ -281,22 +281,15 @@ fn fetch_evidence(
         policy::EvidenceSource::Oci(None) => name.to_string(),
         policy::EvidenceSource::Oci(Some(repo)) => repo,
     };
-    let read =
-        |p: &Path| crate::fsutil::read_regular(p).map_err(|e| format!("{}: {e}", p.display()));
-    let auth = match &rule.registry.config {
-        Some(p) => registry::docker_config_auth(&read(p)?, &registry::registry_of(&repo)?)?,
-        None => registry::Auth::Anonymous,
-    };
-    let opts = registry::RegistryOptions {
-        plain_http: rule.registry.plain_http,
-        auth,
-        ca_pem: rule.registry.ca.as_deref().map(read).transpose()?,
-        timeout: budget,
-    };
-    let scratch = crate::fsutil::ScratchDir::new("intoto-studio-evidence")
-        .map_err(|e| format!("no scratch folder for the evidence: {e}"))?;
     let at = format!("{repo}@sha256:{hex}");
-    registry::pull(&at, &scratch.path().join("links"), &opts)
+    let opts = registry::RegistryOptions::for_image(
+        &at,
+        rule.registry.plain_http,
+        rule.registry.ca.as_deref(),
+        rule.registry.config.as_deref(),
+        budget,
+    )?;
+    let (scratch, _) = registry::pull_to_scratch(&at, &opts)
         .map_err(|e| format!("the evidence in the registry: {e}"))?;
     Ok(Some(scratch))
 }

@@ -56,6 +56,45 @@ impl Default for RegistryOptions {
     }
 }
 
+impl RegistryOptions {
+    /// The options for reaching the registry of `image` (`REGISTRY/REPO@sha256:…`): the
+    /// CA file and Docker `config.json` given, read here (their credentials for that
+    /// registry, anonymous when it is not listed), within `timeout`.
+    pub fn for_image(
+        image: &str,
+        plain_http: bool,
+        ca: Option<&Path>,
+        config: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<RegistryOptions, String> {
+        let read =
+            |p: &Path| crate::fsutil::read_regular(p).map_err(|e| format!("{}: {e}", p.display()));
+        let auth = match config {
+            Some(p) => docker_config_auth(&read(p)?, &registry_of(image)?)
+                .map_err(|e| format!("{}: {e}", p.display()))?,
+            None => Auth::Anonymous,
+        };
+        Ok(RegistryOptions {
+            plain_http,
+            auth,
+            ca_pem: ca.map(read).transpose()?,
+            timeout,
+        })
+    }
+}
+
+/// Pull the evidence of `image` into a fresh private scratch folder, as `<scratch>/links`
+/// (removed when the folder is dropped).
+pub fn pull_to_scratch(
+    image: &str,
+    opts: &RegistryOptions,
+) -> Result<(crate::fsutil::ScratchDir, Pulled), String> {
+    let scratch = crate::fsutil::ScratchDir::new("intoto-studio-evidence")
+        .map_err(|e| format!("no scratch folder for the evidence: {e}"))?;
+    let pulled = pull(image, &scratch.path().join("links"), opts)?;
+    Ok((scratch, pulled))
+}
+
 /// The credentials for `registry` in a Docker `config.json` (the format of a Kubernetes
 /// `dockerconfigjson` pull secret): `auths.<registry>.auth` (base64 `user:password`) or
 /// its `username` and `password`; anonymous when the registry is not listed.

@@ -136,6 +136,11 @@ pub fn load_failure(e: Error) -> Report {
     failure_before(Stage::LoadLayout, e)
 }
 
+/// A report for links that could not be fetched (from a registry): nothing was verified.
+pub fn links_failure(e: Error) -> Report {
+    failure_before(Stage::LoadLinks, e)
+}
+
 /// A report for owner keys that could not be read (the layout was): its signatures were
 /// never checked.
 pub fn key_failure(e: Error) -> Report {

@@ -136,6 +136,13 @@ pub fn run_case(corpus: &Path, name: &str) -> Vec<String> {
         .current_dir(&cwd)
         .output()
         .unwrap();
+    judge(name, &expected, &out)
+}
+
+/// How `verify --format json`'s run `out` disagrees with the reference's verdict on case
+/// `name` (its `expected.json`): verdict, error class, item, rule set, rule, artifacts,
+/// sublayout path and warnings.
+pub fn judge(name: &str, expected: &Value, out: &std::process::Output) -> Vec<String> {
     let mut wrong = Vec::new();
     let code = out.status.code().unwrap_or(-1);
     let report: Value = match serde_json::from_slice(&out.stdout) {
