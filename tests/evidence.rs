@@ -400,3 +400,114 @@ fn verify_takes_its_links_from_the_registry() {
     assert_eq!(tag.status.code(), Some(2), "{}", text(&tag));
     assert!(text(&tag).contains("by digest"), "{}", text(&tag));
 }
+
+/// Registries that want credentials, over TLS trusted through --registry-ca: HTTP basic
+/// (htpasswd) and the bearer-token flow (the user and password handed to the token
+/// service, or a registry token given as it is), credentials from a Docker config.json by
+/// path or $DOCKER_CONFIG; no credentials, wrong ones or an untrusted certificate fail.
+#[test]
+fn evidence_reaches_registries_that_want_credentials() {
+    use common::registry::Access;
+    if !available() {
+        return;
+    }
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let links = case().join("links");
+    let links = links.to_str().unwrap();
+    for access in [
+        Access::Basic {
+            user: "alice".into(),
+            password: "s3cret".into(),
+        },
+        Access::Token {
+            user: "alice".into(),
+            password: "s3cret".into(),
+        },
+    ] {
+        let reg = Registry::start_with(access.clone());
+        let image = reg.push_image("app", b"the app layer");
+        let ca = reg.ca.clone().unwrap();
+        let ca = ca.to_str().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let good = reg.docker_config(
+            &tmp.path().join("good"),
+            serde_json::json!({"auth": b64("alice:s3cret")}),
+        );
+        let wrong = reg.docker_config(
+            &tmp.path().join("wrong"),
+            serde_json::json!({"username": "alice", "password": "guess"}),
+        );
+        let push = |config: Option<&Path>, trust: bool| {
+            let mut args = vec!["evidence", "push", &image, "--link-dir", links];
+            if trust {
+                args.extend(["--registry-ca", ca]);
+            }
+            if let Some(c) = config {
+                args.extend(["--registry-config", c.to_str().unwrap()]);
+            }
+            studio(&args)
+        };
+        let label = format!("{access:?}");
+        for (config, trust, what) in [
+            (None, true, "no credentials"),
+            (Some(wrong.as_path()), true, "a wrong password"),
+            (Some(good.as_path()), false, "an untrusted certificate"),
+        ] {
+            let o = push(config, trust);
+            assert_eq!(o.status.code(), Some(1), "{label}, {what}: {}", text(&o));
+            let why = if trust { "auth" } else { "certificate" };
+            assert!(
+                text(&o).to_lowercase().contains(why),
+                "{label}, {what}: {}",
+                text(&o)
+            );
+        }
+        let issued_before = reg.tokens_issued();
+        let o = push(Some(&good), true);
+        assert_eq!(o.status.code(), Some(0), "{label}: {}", text(&o));
+        if matches!(access, Access::Token { .. }) {
+            assert!(
+                reg.tokens_issued() > issued_before,
+                "the push went through the token service"
+            );
+        }
+
+        // Pulled with the credentials from $DOCKER_CONFIG, byte-identical.
+        let out = tmp.path().join("pulled");
+        let pull = Command::new(env!("CARGO_BIN_EXE_intoto-studio"))
+            .args(["evidence", "pull", &image, "--registry-ca", ca, "--out"])
+            .arg(&out)
+            .env("DOCKER_CONFIG", good.parent().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(pull.status.code(), Some(0), "{label}: {}", text(&pull));
+        assert_eq!(files(&out), files(&case().join("links")));
+
+        // A registry token as it is (pull only): pulls, and cannot push.
+        if matches!(access, Access::Token { .. }) {
+            let token = reg.docker_config(
+                &tmp.path().join("token"),
+                serde_json::json!({"registrytoken": reg.pull_token("app")}),
+            );
+            let issued = reg.tokens_issued();
+            let out = tmp.path().join("pulled-by-token");
+            let pull = studio(&[
+                "evidence",
+                "pull",
+                &image,
+                "--registry-ca",
+                ca,
+                "--registry-config",
+                token.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert_eq!(pull.status.code(), Some(0), "{}", text(&pull));
+            assert_eq!(files(&out), files(&case().join("links")));
+            assert_eq!(reg.tokens_issued(), issued, "the token was used as it is");
+            let o = push(Some(&token), true);
+            assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        }
+    }
+}

@@ -42,7 +42,11 @@ pub struct RegistryOptions {
 pub enum Auth {
     #[default]
     Anonymous,
+    /// A user name and password: HTTP basic, or handed to the registry's token service
+    /// when it asks for a bearer token.
     Basic(String, String),
+    /// A registry token sent as it is (`registrytoken` of a Docker config).
+    Bearer(String),
 }
 
 impl Default for RegistryOptions {
@@ -115,6 +119,15 @@ pub fn docker_config_auth(config: &[u8], registry: &str) -> Result<Auth, String>
     let Some(e) = entry else {
         return Ok(Auth::Anonymous);
     };
+    if let Some(t) = e["registrytoken"].as_str() {
+        return Ok(Auth::Bearer(t.into()));
+    }
+    if e.get("identitytoken").is_some() {
+        return Err(format!(
+            "auths.{registry}.identitytoken: OAuth identity tokens are not supported; give \
+             a username and password or a registrytoken"
+        ));
+    }
     if let (Some(u), Some(p)) = (e["username"].as_str(), e["password"].as_str()) {
         return Ok(Auth::Basic(u.into(), p.into()));
     }
@@ -205,6 +218,7 @@ impl Target {
         let auth = match &opts.auth {
             Auth::Anonymous => RegistryAuth::Anonymous,
             Auth::Basic(u, p) => RegistryAuth::Basic(u.clone(), p.clone()),
+            Auth::Bearer(t) => RegistryAuth::Bearer(t.clone()),
         };
         Ok(Target {
             client,
@@ -212,6 +226,17 @@ impl Target {
             image: r,
             hex,
         })
+    }
+
+    /// Authenticate for `op` before the first request: the registry's challenge decides
+    /// between basic and the bearer-token flow (oci-client keeps the token for the calls
+    /// that take no credentials, such as the referrers API).
+    async fn authenticate(&self, op: oci_client::RegistryOperation) -> Result<(), String> {
+        self.client
+            .auth(&self.image, &self.auth, op)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("reaching {}: {}", self.image.registry(), why(&e)))
     }
 
     fn at_digest(&self, digest: &str) -> Reference {
@@ -236,7 +261,7 @@ impl Target {
             .client
             .pull_manifest_raw(r, &self.auth, types)
             .await
-            .map_err(|e| format!("{r}: {e}"))?;
+            .map_err(|e| format!("{r}: {}", why(&e)))?;
         if bytes.len() > MAX_MANIFEST_BYTES {
             return Err(format!("{r}: the manifest is larger than 4 MiB"));
         }
@@ -264,13 +289,28 @@ impl Target {
         self.client
             .pull_blob(&self.at_digest(digest), &layer, &mut out)
             .await
-            .map_err(|e| format!("blob {digest}: {e}"))?;
+            .map_err(|e| format!("blob {digest}: {}", why(&e)))?;
         if out.bytes.len() as u64 != size || format!("sha256:{}", sha256_hex(&out.bytes)) != digest
         {
             return Err(format!("blob {digest}: the registry sent other bytes"));
         }
         Ok(out.bytes)
     }
+}
+
+/// An error with its causes (`error sending request: … : invalid peer certificate: …`).
+fn why(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 /// An `AsyncWrite` into memory that refuses to grow past its limit (a registry sending
@@ -335,6 +375,7 @@ pub fn push(image: &str, link_dir: &Path, opts: &RegistryOptions) -> Result<Push
 }
 
 async fn push_async(t: Target, files: Vec<EvidenceFile>) -> Result<Pushed, String> {
+    t.authenticate(oci_client::RegistryOperation::Push).await?;
     let subject_bytes = t.manifest(&t.image, SUBJECT_TYPES).await?;
     let subject_type = serde_json::from_slice::<serde_json::Value>(&subject_bytes)
         .ok()
@@ -356,14 +397,14 @@ async fn push_async(t: Target, files: Vec<EvidenceFile>) -> Result<Pushed, Strin
             t.client
                 .push_blob(&r, b.to_vec(), &d)
                 .await
-                .map_err(|e| format!("pushing blob {d}: {e}"))?;
+                .map_err(|e| format!("pushing blob {d}: {}", why(&e)))?;
         }
     }
     let content_type = http::HeaderValue::from_static(MANIFEST_TYPE);
     t.client
         .push_manifest_raw(&t.at_digest(&digest), manifest.clone(), content_type)
         .await
-        .map_err(|e| format!("pushing the artifact manifest: {e}"))?;
+        .map_err(|e| format!("pushing the artifact manifest: {}", why(&e)))?;
     // A registry with the referrers API lists the artifact by itself; else the tag schema.
     let has_api = t
         .client
@@ -393,7 +434,7 @@ async fn push_async(t: Target, files: Vec<EvidenceFile>) -> Result<Pushed, Strin
             t.client
                 .push_manifest_raw(&tag, index.to_string().into_bytes(), content_type)
                 .await
-                .map_err(|e| format!("pushing the referrers tag {tag}: {e}"))?;
+                .map_err(|e| format!("pushing the referrers tag {tag}: {}", why(&e)))?;
         }
     }
     Ok(Pushed {
@@ -412,6 +453,7 @@ pub fn pull(image: &str, out: &Path, opts: &RegistryOptions) -> Result<Pulled, S
 }
 
 async fn pull_async(t: Target) -> Result<(Vec<EvidenceFile>, Pulled), String> {
+    t.authenticate(oci_client::RegistryOperation::Pull).await?;
     let (digests, via) = match t.client.pull_referrers(&t.image, Some(ARTIFACT_TYPE)).await {
         Ok(index) => (
             index
@@ -515,6 +557,17 @@ mod tests {
         assert_eq!(got("registry.example"), basic("alice", "s3cret"));
         assert_eq!(got("other.example"), basic("bob", "pw"));
         assert_eq!(got("nowhere.example"), format!("{:?}", Auth::Anonymous));
+        let tokens = br#"{"auths": {"t.example": {"registrytoken": "abc"},
+            "i.example": {"identitytoken": "refresh"}}}"#;
+        assert_eq!(
+            format!("{:?}", docker_config_auth(tokens, "t.example").unwrap()),
+            format!("{:?}", Auth::Bearer("abc".into()))
+        );
+        assert!(
+            docker_config_auth(tokens, "i.example")
+                .unwrap_err()
+                .contains("not supported")
+        );
         assert!(docker_config_auth(b"{", "r").is_err());
         assert!(docker_config_auth(br#"{"auths": {"r": {"auth": "!!"}}}"#, "r").is_err());
     }
