@@ -511,3 +511,190 @@ fn evidence_reaches_registries_that_want_credentials() {
         }
     }
 }
+
+/// Through a front that answers the distribution-spec v1.1 referrers API (as zot or
+/// distribution 3 do; the Debian registry is 2.8 and has none): `push` writes no referrers
+/// tag, `pull` finds the artifact through the API, byte-identical, and the registry alone
+/// (no API, no tag) has nothing to offer.
+#[test]
+fn the_referrers_api_is_used_where_the_registry_has_it() {
+    if !available() {
+        return;
+    }
+    use common::proxy::Front;
+    let reg = Registry::start();
+    let front = Front::start(&reg.addr, true);
+    let image = reg.push_image("app", b"the app layer");
+    let hex = image.rsplit_once("@sha256:").unwrap().1.to_string();
+    let via = front.through(&image);
+    let links = case().join("links");
+    let push = studio(&[
+        "evidence",
+        "push",
+        &via,
+        "--link-dir",
+        links.to_str().unwrap(),
+        "--plain-http",
+    ]);
+    assert_eq!(push.status.code(), Some(0), "{}", text(&push));
+    assert!(!text(&push).contains("referrers tag"), "{}", text(&push));
+    let tag: serde_json::Value =
+        serde_json::from_str(&reg.manifest("app", &format!("sha256-{hex}"))).unwrap();
+    assert!(tag["manifests"].is_null(), "no tag written: {tag}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pulled");
+    let pull = studio(&[
+        "evidence",
+        "pull",
+        &via,
+        "--out",
+        out.to_str().unwrap(),
+        "--plain-http",
+    ]);
+    assert_eq!(pull.status.code(), Some(0), "{}", text(&pull));
+    assert!(text(&pull).contains("(referrers API)"), "{}", text(&pull));
+    assert_eq!(files(&out), files(&links));
+    let direct = studio(&[
+        "evidence",
+        "pull",
+        &image,
+        "--out",
+        tmp.path().join("direct").to_str().unwrap(),
+        "--plain-http",
+    ]);
+    assert_eq!(direct.status.code(), Some(1), "{}", text(&direct));
+    assert!(
+        text(&direct).contains("no referrers tag"),
+        "{}",
+        text(&direct)
+    );
+}
+
+/// A registry that lies gives a clear failure and writes nothing, never evidence: a layer
+/// declared huge, a blob that never ends, too many referrers, a referrers list that pages
+/// on without end, a manifest with another digest, a manifest over 4 MiB, an artifact
+/// about another image.
+#[test]
+fn a_lying_registry_gives_a_clear_failure_never_evidence() {
+    if !available() {
+        return;
+    }
+    use common::proxy::{Answer, Front};
+    let reg = Registry::start();
+    let front = Front::start(&reg.addr, true);
+    let image = reg.push_image("app", b"the app layer");
+    let hex = image.rsplit_once("@sha256:").unwrap().1.to_string();
+    let via = front.through(&image);
+    let referrers = format!("/v2/app/referrers/sha256:{hex}");
+    let json = |v: &serde_json::Value| Answer::Bytes {
+        content_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        body: v.to_string().into_bytes(),
+        headers: Vec::new(),
+    };
+    let index = |manifests: Vec<serde_json::Value>, headers: Vec<(String, String)>| {
+        Answer::Bytes {
+        content_type: "application/vnd.oci.image.index.v1+json".into(),
+        body: serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests})
+            .to_string()
+            .into_bytes(),
+        headers,
+    }
+    };
+    // An evidence artifact about `subject` with one layer of `size` bytes and `digest`.
+    let artifact = |subject: &str, digest: &str, size: u64| {
+        serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/vnd.in-toto.links.v1",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": format!("sha256:{}", sha256(b"{}")), "size": 2},
+            "layers": [{"mediaType": "application/vnd.in-toto.link.v1+json", "digest": digest, "size": size,
+                        "annotations": {"org.opencontainers.image.title": "build.407ea2a0.link"}}],
+            "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject, "size": 100},
+        })
+    };
+    // Serve `m` as a manifest and list it (with `extra` entries) as the image's referrer.
+    let offer = |m: &serde_json::Value, extra: usize, headers: Vec<(String, String)>| {
+        let bytes = m.to_string();
+        let d = format!("sha256:{}", sha256(bytes.as_bytes()));
+        front.answer(&format!("/v2/app/manifests/{d}"), json(m));
+        let entry = serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": d, "size": bytes.len(), "artifactType": "application/vnd.in-toto.links.v1"});
+        front.answer(&referrers, index(vec![entry; 1 + extra], headers));
+        d
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pulled");
+    let pull = |what: &str, expect: &str| {
+        let o = studio(&[
+            "evidence",
+            "pull",
+            &via,
+            "--out",
+            out.to_str().unwrap(),
+            "--plain-http",
+            "--registry-timeout",
+            "20",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{what}: {}", text(&o));
+        assert!(text(&o).contains(expect), "{what}: {}", text(&o));
+        assert!(!out.exists(), "{what}: nothing written");
+    };
+    let subject = format!("sha256:{hex}");
+    let layer = format!("sha256:{}", sha256(b"a link"));
+
+    offer(&artifact(&subject, &layer, 300 << 20), 0, Vec::new());
+    pull(
+        "a layer declared at 300 MiB",
+        "more evidence than the bounds allow",
+    );
+
+    offer(&artifact(&subject, &layer, 6), 0, Vec::new());
+    front.answer(
+        &format!("/v2/app/blobs/{layer}"),
+        Answer::Endless { declared: 1 << 40 },
+    );
+    pull("a blob without end", &format!("blob {layer}"));
+
+    offer(&artifact(&subject, &layer, 6), 64, Vec::new());
+    pull("65 referrers", "more than 64 referrers");
+
+    // A page of referrers about nothing, pointing at a next page without end: only the
+    // first page is read.
+    front.answer(
+        &referrers,
+        index(
+            Vec::new(),
+            vec![(
+                "Link".into(),
+                format!("<{referrers}?n=1&last=x>; rel=\"next\""),
+            )],
+        ),
+    );
+    pull(
+        "a referrers list paging on",
+        "no in-toto evidence refers to",
+    );
+
+    let d = offer(&artifact(&subject, &layer, 6), 0, Vec::new());
+    front.answer(
+        &format!("/v2/app/manifests/{d}"),
+        json(&artifact(&subject, &layer, 7)),
+    );
+    pull("a manifest with another digest", "Invalid digest");
+
+    let mut big = artifact(&subject, &layer, 6);
+    big["annotations"] = serde_json::json!({"padding": "x".repeat(5 << 20)});
+    offer(&big, 0, Vec::new());
+    pull("a manifest of 5 MiB", "larger than 4 MiB");
+
+    offer(
+        &artifact(&format!("sha256:{}", "0".repeat(64)), &layer, 6),
+        0,
+        Vec::new(),
+    );
+    pull(
+        "an artifact about another image",
+        "its subject is another image",
+    );
+}

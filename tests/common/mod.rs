@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod admission;
 pub mod load;
+pub mod proxy;
 pub mod registry;
 pub mod server;
 
