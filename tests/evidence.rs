@@ -1,5 +1,7 @@
-//! `evidence push|pull|put` against a real registry (Debian's docker-registry, distribution
-//! 2.8: no referrers API, so the referrers tag schema), started on 127.0.0.1 by the test.
+//! `evidence push|pull|put`, `verify --evidence-from` and `serve` against a real registry
+//! (Debian's docker-registry, distribution 2.8: no referrers API, so the referrers tag
+//! schema): the one `.ci/run` started on 127.0.0.1 (`INTOTO_STUDIO_REGISTRY`), or one the
+//! test starts there (for TLS, credentials, altered storage, or without `.ci/run`).
 //! The chain is the conformance case `pass-sublayout-legacy` (the reference passed it; its
 //! links include a sublayout folder).
 
@@ -62,7 +64,7 @@ fn evidence_goes_to_the_registry_and_comes_back_byte_identical() {
         serde_json::from_str(&std::fs::read_to_string(case().join("expected.json")).unwrap())
             .unwrap();
     assert_eq!(want["passed"], true);
-    let reg = Registry::start();
+    let reg = Registry::start_own();
     let image = reg.push_image("app", b"the app layer");
     let hex = image.rsplit_once("@sha256:").unwrap().1.to_string();
     let links = case().join("links");
@@ -237,7 +239,10 @@ fn serve_admits_an_image_by_the_evidence_in_its_registry() {
     reg.put_blob("own/app", b"{}");
     reg.put_blob("own/app", &std::fs::read(own.join("work/app.bin")).unwrap());
     let image = reg.push_manifest("own/app", &std::fs::read(own.join("pushed.json")).unwrap());
-    assert_eq!(image, format!("{}/own/app@sha256:{digest}", reg.addr));
+    assert_eq!(
+        image,
+        format!("{}/{}@sha256:{digest}", reg.addr, reg.repo("own/app"))
+    );
     let links = own.join("links");
     let push = studio(&[
         "evidence",
@@ -255,7 +260,7 @@ fn serve_admits_an_image_by_the_evidence_in_its_registry() {
          owner_keys = [\"own/owner.pub\"]\nevidence = \"oci\"\nregistry = {{ plain_http = true }}\n\
          bind = {{ step = \"push\", artifact = \"image.manifest.json\" }}\n",
         reg.addr
-    ));
+    ).replace("/own/*", &format!("/{}*", reg.repo("own/"))));
     std::fs::write(&policy, p).unwrap();
     let server = common::server::start(&s, &[]);
     let r = server.review(&pod_review(
@@ -586,7 +591,8 @@ fn a_lying_registry_gives_a_clear_failure_never_evidence() {
     let image = reg.push_image("app", b"the app layer");
     let hex = image.rsplit_once("@sha256:").unwrap().1.to_string();
     let via = front.through(&image);
-    let referrers = format!("/v2/app/referrers/sha256:{hex}");
+    let repo = reg.repo("app");
+    let referrers = format!("/v2/{repo}/referrers/sha256:{hex}");
     let json = |v: &serde_json::Value| Answer::Bytes {
         content_type: "application/vnd.oci.image.manifest.v1+json".into(),
         body: v.to_string().into_bytes(),
@@ -617,7 +623,7 @@ fn a_lying_registry_gives_a_clear_failure_never_evidence() {
     let offer = |m: &serde_json::Value, extra: usize, headers: Vec<(String, String)>| {
         let bytes = m.to_string();
         let d = format!("sha256:{}", sha256(bytes.as_bytes()));
-        front.answer(&format!("/v2/app/manifests/{d}"), json(m));
+        front.answer(&format!("/v2/{repo}/manifests/{d}"), json(m));
         let entry = serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
             "digest": d, "size": bytes.len(), "artifactType": "application/vnd.in-toto.links.v1"});
         front.answer(&referrers, index(vec![entry; 1 + extra], headers));
@@ -651,7 +657,7 @@ fn a_lying_registry_gives_a_clear_failure_never_evidence() {
 
     offer(&artifact(&subject, &layer, 6), 0, Vec::new());
     front.answer(
-        &format!("/v2/app/blobs/{layer}"),
+        &format!("/v2/{repo}/blobs/{layer}"),
         Answer::Endless { declared: 1 << 40 },
     );
     pull("a blob without end", &format!("blob {layer}"));
@@ -678,7 +684,7 @@ fn a_lying_registry_gives_a_clear_failure_never_evidence() {
 
     let d = offer(&artifact(&subject, &layer, 6), 0, Vec::new());
     front.answer(
-        &format!("/v2/app/manifests/{d}"),
+        &format!("/v2/{repo}/manifests/{d}"),
         json(&artifact(&subject, &layer, 7)),
     );
     pull("a manifest with another digest", "Invalid digest");

@@ -29,25 +29,35 @@ pub enum Access {
 }
 
 pub struct Registry {
-    child: Child,
+    /// `None` for the registry `.ci/run` started.
+    child: Option<Child>,
     /// `127.0.0.1:PORT`
     pub addr: String,
-    /// Its storage folder (blobs under `docker/registry/v2/blobs/sha256/`).
-    pub storage: PathBuf,
+    /// Its storage folder (blobs under `docker/registry/v2/blobs/sha256/`); `None` for the
+    /// registry `.ci/run` started.
+    storage: Option<PathBuf>,
+    /// Put before every repository name: the test's own corner of a shared registry.
+    prefix: String,
     /// The registry's certificate, to trust (TLS only).
     pub ca: Option<PathBuf>,
     pub access: Access,
     /// The token service (token access only).
     tokens: Option<TokenService>,
-    _tmp: tempfile::TempDir,
+    _tmp: Option<tempfile::TempDir>,
 }
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
+
+/// The environment variable by which `.ci/run` names the registry it started
+/// (`127.0.0.1:PORT`).
+pub const SHARED: &str = "INTOTO_STUDIO_REGISTRY";
 
 /// Whether the registry tests run here: the binary is there, or skipping was asked for.
 pub fn available() -> bool {
@@ -74,9 +84,41 @@ const SERVICE: &str = "intoto-studio-test-registry";
 const ISSUER: &str = "intoto-studio-test-tokens";
 
 impl Registry {
-    /// An open registry over plain HTTP.
+    /// An open registry over plain HTTP: the one `.ci/run` started (`$INTOTO_STUDIO_REGISTRY`),
+    /// with repositories of this call's own, else one of our own.
     pub fn start() -> Registry {
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let Ok(addr) = std::env::var(SHARED) else {
+            return Registry::start_with(Access::Open);
+        };
+        let n = CALLS.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let r = Registry {
+            child: None,
+            addr,
+            storage: None,
+            prefix: format!("t{}-{n}-{nanos}/", std::process::id()),
+            ca: None,
+            access: Access::Open,
+            tokens: None,
+            _tmp: None,
+        };
+        let code = r.curl(&["-o", "/dev/null", "-w", "%{http_code}", &r.url("/v2/")]);
+        assert_eq!(code, "200", "the registry {SHARED} names does not answer");
+        r
+    }
+
+    /// An open registry of our own, whose storage the test may alter.
+    pub fn start_own() -> Registry {
         Registry::start_with(Access::Open)
+    }
+
+    /// `name` as this registry's test keeps it (under its own prefix on a shared registry).
+    pub fn repo(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
     }
 
     pub fn start_with(access: Access) -> Registry {
@@ -131,13 +173,14 @@ impl Registry {
             .spawn()
             .unwrap();
         let r = Registry {
-            child,
+            child: Some(child),
             addr: format!("127.0.0.1:{port}"),
-            storage,
+            storage: Some(storage),
+            prefix: String::new(),
             ca,
             access,
             tokens,
-            _tmp: tmp,
+            _tmp: Some(tmp),
         };
         let start = Instant::now();
         while r.curl(&["-o", "/dev/null", "-w", "%{http_code}", &r.url("/v2/")]) != "200" {
@@ -206,6 +249,7 @@ impl Registry {
 
     /// A registry token for `repo` (pull only), as a Docker config's `registrytoken`.
     pub fn pull_token(&self, repo: &str) -> String {
+        let repo = self.repo(repo);
         self.tokens
             .as_ref()
             .expect("a registry with token access")
@@ -233,6 +277,7 @@ impl Registry {
 
     /// Upload a blob to `repo`; returns its digest.
     pub fn put_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let repo = self.repo(repo);
         let digest = format!("sha256:{}", sha256(bytes));
         let head = self.curl(&[
             "-i",
@@ -266,6 +311,7 @@ impl Registry {
     /// Push a manifest's exact bytes to `repo` (its blobs must be there); returns the image
     /// reference by digest (`127.0.0.1:PORT/repo@sha256:…`).
     pub fn push_manifest(&self, repo: &str, manifest: &[u8]) -> String {
+        let repo = self.repo(repo);
         let digest = format!("sha256:{}", sha256(manifest));
         let code = self.put(
             &self.url(&format!("/v2/{repo}/manifests/{digest}")),
@@ -293,6 +339,7 @@ impl Registry {
 
     /// The raw bytes the registry serves for `repo`'s manifest `reference` (tag or digest).
     pub fn manifest(&self, repo: &str, reference: &str) -> String {
+        let repo = self.repo(repo);
         self.curl(&[
             "-H", "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json",
             &self.url(&format!("/v2/{repo}/manifests/{reference}")),
@@ -303,6 +350,8 @@ impl Registry {
     pub fn blob_file(&self, digest: &str) -> PathBuf {
         let hex = digest.trim_start_matches("sha256:");
         self.storage
+            .as_ref()
+            .expect("a registry of the test's own (Registry::start_own)")
             .join("docker/registry/v2/blobs/sha256")
             .join(&hex[..2])
             .join(hex)
